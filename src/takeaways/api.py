@@ -1,0 +1,68 @@
+"""The pipeline as plain functions: load → extract → generate → verify (→ fill) → render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import extract as _extract
+from . import sources
+from .config import Settings
+from .engines import get_engine
+from .grounding import verify
+from .models import Article, Digest, Spec
+from .render import render as _render
+
+__all__ = ["extract", "summarize", "render", "load_article", "generate"]
+
+
+def extract(html_or_text: str | bytes, url: str | None = None) -> Article:
+    """HTML or plain text → Article (headings, paragraphs, metadata, existing FAQ/takeaways blocks)."""
+    return _extract.extract(html_or_text, url=url)
+
+
+def load_article(source: str, settings: Settings) -> Article:
+    """Load a URL, path or '-' and extract it, quality gate included."""
+    return _extract.extract_page(sources.load(source, settings), settings)
+
+
+def generate(article: Article, settings: Settings) -> Digest:
+    """Run the configured engine, verify every item's evidence, and top up from the offline engine."""
+    spec = Spec(takeaways=settings.takeaways, questions=settings.questions, language=settings.lang)
+    engine = get_engine(settings.resolved_engine())
+    digest = verify(engine.generate(article, spec, settings), article)
+    if settings.fill and engine.name != "extractive":
+        digest = fill(digest, article, spec, settings)
+    return digest
+
+
+def fill(digest: Digest, article: Article, spec: Spec, settings: Settings) -> Digest:
+    """Top up missing items from the offline engine (marked origin='extractive')."""
+    missing_t = spec.takeaways - len(digest.takeaways)
+    missing_q = spec.questions - len(digest.faq)
+    if missing_t <= 0 and missing_q <= 0:
+        return digest
+    offline = verify(get_engine("extractive").generate(article, spec, settings), article)
+    seen_t = {t.evidence.casefold() for t in digest.takeaways}
+    seen_q = {q.question.casefold() for q in digest.faq}
+    extra_t = [t for t in offline.takeaways if t.evidence.casefold() not in seen_t][: max(missing_t, 0)]
+    extra_q = [q for q in offline.faq if q.question.casefold() not in seen_q][: max(missing_q, 0)]
+    warnings = list(digest.warnings)
+    if extra_t or extra_q:
+        warnings.append(f"filled {len(extra_t)} takeaway(s) and {len(extra_q)} FAQ item(s) from the extractive engine")
+    return digest.model_copy(update={"takeaways": digest.takeaways + extra_t, "faq": digest.faq + extra_q,
+                                     "warnings": warnings})
+
+
+def summarize(source: str | Path | Article, *, engine: str = "auto", takeaways: int = 5, questions: int = 4,
+              **options: Any) -> Digest:
+    """A URL, a path or an Article → verified Digest. `options` are Settings fields (model, api_key, …)."""
+    settings = Settings.from_env(engine=engine, takeaways=takeaways, questions=questions, **options)
+    article = source if isinstance(source, Article) else load_article(str(source), settings)
+    return generate(article, settings)
+
+
+def render(digest: Digest, format: str = "md", template_dir: str | Path | None = None, *,
+           standalone: bool = False) -> str:
+    """Digest → text in md, html, json, jsonld or text, through the (overridable) Jinja2 templates."""
+    return _render(digest, format, template_dir, standalone=standalone)

@@ -1,0 +1,167 @@
+"""The click CLI: parse options, call one library function, print. No logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, api
+from .config import DEFAULT_MODEL, Settings
+from .errors import TakeawaysError
+from .fsutil import atomic_write
+from .render import FORMATS, export_templates, list_templates
+
+F = Callable[..., Any]
+
+
+class Group(click.Group):
+    """Turns TakeawaysError into `Error: …` on stderr and exit 1, and Ctrl-C into exit 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TakeawaysError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+def _stack(*decorators: F) -> Callable[[F], F]:
+    def apply(fn: F) -> F:
+        for d in reversed(decorators):
+            fn = d(fn)
+        return fn
+    return apply
+
+
+load_options = _stack(
+    click.option("--max-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, help="Refuse pages larger than this."),
+    click.option("--connect-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True, help="Seconds to wait for a connection."),
+    click.option("--read-timeout", type=click.FloatRange(0.1), default=30.0, show_default=True, help="Seconds to wait for the server to answer."),
+    click.option("--min-words", type=click.IntRange(0), default=120, show_default=True, help="Refuse articles shorter than this."),
+)
+
+generate_options = _stack(
+    click.option("--takeaways", "-t", type=click.IntRange(0, 50), default=5, show_default=True, help="Number of Key Takeaways."),
+    click.option("--questions", "-q", type=click.IntRange(0, 50), default=4, show_default=True, help="Number of FAQ questions."),
+    click.option("--engine", "-e", type=click.Choice(["auto", "extractive", "openai"]), default="auto", show_default=True,
+                 envvar="TAKEAWAYS_ENGINE", help="auto = openai when an API key or base URL is set, else extractive."),
+    click.option("--lang", help="Output language (default: the article's language)."),
+    click.option("--no-fill", "fill", flag_value=False, default=True, help="Do not top up dropped LLM items from the extractive engine."),
+)
+
+llm_options = _stack(
+    click.option("--api-key", envvar="OPENAI_API_KEY", help="API key [env: OPENAI_API_KEY]."),
+    click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 [env: OPENAI_BASE_URL]."),
+    click.option("--model", "-m", envvar="TAKEAWAYS_MODEL", default=DEFAULT_MODEL, show_default=True, help="Model name [env: TAKEAWAYS_MODEL]."),
+    click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds per LLM request."),
+    click.option("--max-retries", type=click.IntRange(0, 10), default=2, show_default=True, help="Retries for 429/5xx/timeouts."),
+    click.option("--max-input-tokens", type=click.IntRange(500), default=12_000, show_default=True, help="Longer articles are chunked."),
+    click.option("--max-cost", type=click.FloatRange(0), help="Stop before a call that would exceed this many USD."),
+    click.option("--price-file", type=click.Path(dir_okay=False, path_type=Path), help="JSON price table overriding the built-in one."),
+)
+
+render_options = _stack(
+    click.option("--format", "-f", "fmt", type=click.Choice(list(FORMATS)), default="md", show_default=True, help="Output format."),
+    click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), help="Templates here override built-ins by file name."),
+)
+
+
+def make_settings(kwargs: dict[str, Any]) -> Settings:
+    """Pick the Settings fields out of a command's keyword arguments."""
+    known = set(Settings.__dataclass_fields__)
+    return Settings.from_env(**{k: v for k, v in kwargs.items() if k in known})
+
+
+def notice_engine(settings: Settings) -> None:
+    if settings.engine == "auto" and not settings.llm_configured:
+        click.echo("Note: no LLM configured (set OPENAI_API_KEY or OPENAI_BASE_URL); using the offline extractive engine.", err=True)
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        atomic_write(output, text)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="takeaways")
+def cli() -> None:
+    """Turn web articles into a publishable FAQ and Key Takeaways, every item backed by a quote."""
+
+
+@cli.command()
+@click.argument("source")
+@render_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (atomically) instead of stdout.")
+@click.option("--standalone", is_flag=True, help="With -f html: a whole page with CSS, for previewing.")
+@click.option("--dry-run", is_flag=True, help="Print the LLM prompt, token estimate and cost; send nothing.")
+@generate_options
+@llm_options
+@load_options
+def summarize(source: str, fmt: str, output: Path | None, standalone: bool, **kwargs: Any) -> None:
+    """Summarize SOURCE (a URL, a file, or - for stdin) into Key Takeaways and an FAQ."""
+    settings = make_settings(kwargs)
+    notice_engine(settings)
+    article = api.load_article(source, settings)
+    if settings.dry_run:
+        emit(api.dry_run(article, settings), output)
+        return
+    digest = api.generate(article, settings)
+    emit(api.render(digest, fmt, settings.template_dir, standalone=standalone), output)
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--format", "-f", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (atomically) instead of stdout.")
+@load_options
+def extract(source: str, fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """Show the article text and metadata the engines will see for SOURCE."""
+    article = api.load_article(source, make_settings(kwargs))
+    if fmt == "json":
+        text = article.model_dump_json(indent=2, exclude={"blocks"}) + "\n"
+    else:
+        text = "".join(_text_block(b.kind, b.text) for b in article.blocks)
+    emit(text, output)
+
+
+def _text_block(kind: str, text: str) -> str:
+    return {"heading": f"\n## {text}\n\n", "list_item": f"- {text}\n"}.get(kind, f"{text}\n")
+
+
+@cli.group()
+def templates() -> None:
+    """List or export the built-in templates, to start your own --template-dir."""
+
+
+@templates.command("list")
+def templates_list() -> None:
+    """List the built-in templates (name and path)."""
+    for name, path in list_templates():
+        click.echo(f"{name}\t{path}")
+
+
+@templates.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def templates_export(directory: Path, force: bool) -> None:
+    """Copy the built-in templates into DIRECTORY; edit them and pass --template-dir DIRECTORY."""
+    for path in export_templates(directory, force=force):
+        click.echo(str(path))
+
+
+def main() -> None:  # pragma: no cover - used by python -m
+    cli(prog_name="takeaways")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""One options object for the whole pipeline, filled by the CLI or the Python API.
+
+Precedence: explicit value (CLI option / keyword) > environment variable > default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_MODEL = "gpt-4o-mini"
+USER_AGENT = "Mozilla/5.0 (compatible; takeaways/{version}; +https://pypi.org/project/takeaways/)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of load → extract → generate → verify → render."""
+
+    # loading
+    max_bytes: int = 10_000_000
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_redirects: int = 10
+    # extraction
+    min_words: int = 120
+    # generation
+    engine: str = "auto"  # auto | extractive | openai
+    takeaways: int = 5
+    questions: int = 4
+    lang: str | None = None
+    fill: bool = True  # top up from the extractive engine when LLM items fail verification
+    # LLM
+    api_key: str | None = None
+    base_url: str | None = None
+    model: str = DEFAULT_MODEL
+    timeout: float = 60.0
+    max_retries: int = 2
+    max_input_tokens: int = 12_000
+    max_output_tokens: int = 1_500
+    max_cost: float | None = None
+    price_file: Path | None = None
+    dry_run: bool = False
+    # rendering
+    template_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then environment variables, then the non-None overrides."""
+        env: dict[str, Any] = {}
+        if os.environ.get("OPENAI_API_KEY"):
+            env["api_key"] = os.environ["OPENAI_API_KEY"]
+        if os.environ.get("OPENAI_BASE_URL"):
+            env["base_url"] = os.environ["OPENAI_BASE_URL"]
+        if os.environ.get("TAKEAWAYS_MODEL"):
+            env["model"] = os.environ["TAKEAWAYS_MODEL"]
+        if os.environ.get("TAKEAWAYS_ENGINE"):
+            env["engine"] = os.environ["TAKEAWAYS_ENGINE"]
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ConfigError(f"unknown option(s): {', '.join(unknown)}; known options: {', '.join(sorted(known))}")
+        env.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**env)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+    def resolved_engine(self) -> str:
+        """`auto` → openai when a key or base URL is configured, else extractive."""
+        if self.engine not in {"auto", "extractive", "openai"}:
+            raise ConfigError(f"unknown engine {self.engine!r}; use auto, extractive or openai")
+        if self.engine == "auto":
+            return "openai" if self.llm_configured else "extractive"
+        return self.engine
+
+
+__all__ = ["Settings", "DEFAULT_MODEL", "USER_AGENT"]

@@ -1,0 +1,130 @@
+"""Jinja2 rendering of a Digest. The one place that knows the output formats and where templates live."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .errors import TemplateError
+from .models import Digest
+
+FORMATS: dict[str, str] = {
+    "md": "md.j2",
+    "html": "html.j2",
+    "json": "json.j2",
+    "jsonld": "jsonld.j2",
+    "text": "text.j2",
+}
+STANDALONE = "page.html.j2"
+EXTENSIONS = {"md": "md", "html": "html", "json": "json", "jsonld": "jsonld", "text": "txt"}
+
+
+def builtin_dir() -> Path:
+    """Templates ship inside the wheel (takeaways/templates); in a source checkout they are at the top."""
+    packaged = Path(__file__).parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "templates"
+
+
+def _search_path(template_dir: Path | None) -> list[Path]:
+    base = builtin_dir()
+    path = [base / "blocks", base / "prompts"]
+    if template_dir is not None:
+        if not Path(template_dir).is_dir():
+            raise TemplateError(f"--template-dir {template_dir}: not a directory; run `takeaways templates export DIR` to create one")
+        path.insert(0, Path(template_dir))
+    return path
+
+
+def _to_json(value: Any, indent: int | None = 2) -> Markup:
+    """JSON that is safe inside <script> and HTML: <, >, & and ' are \\u-escaped."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+    return Markup(text)
+
+
+def _md_escape(text: str) -> str:
+    """Keep article text from becoming live HTML in Markdown renderers."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _autoescape(name: str | None) -> bool:
+    return bool(name) and (name.endswith(("html.j2", ".html", "jsonld.j2")))  # type: ignore[union-attr]
+
+
+def environment(template_dir: Path | None = None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in _search_path(template_dir)]),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["to_json"] = _to_json
+    env.filters["md_escape"] = _md_escape
+    env.filters["oneline"] = lambda s: re.sub(r"\s+", " ", str(s)).strip()
+    return env
+
+
+def get_template(name: str, template_dir: Path | None = None) -> jinja2.Template:
+    try:
+        return environment(template_dir).get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {name} not found; run `takeaways templates list` to see the names") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template {exc.filename or name}, line {exc.lineno}: {exc.message}") from exc
+
+
+def render(digest: Digest, format: str = "md", template_dir: Path | str | None = None, *, standalone: bool = False) -> str:
+    """Render a Digest in one of FORMATS; `standalone` wraps html in a full page."""
+    if format not in FORMATS:
+        raise TemplateError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    tdir = Path(template_dir) if template_dir else None
+    name = STANDALONE if standalone and format == "html" else FORMATS[format]
+    data = digest.model_dump(mode="json")
+    context = {"digest": data, **data, "faq_page": faq_page(digest)}
+    try:
+        return get_template(name, tdir).render(context)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template {name} failed: {exc}; fix the template or remove it from --template-dir") from exc
+
+
+def faq_page(digest: Digest) -> dict[str, Any]:
+    """schema.org FAQPage for the digest's FAQ."""
+    page: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "FAQPage",
+        "mainEntity": [
+            {"@type": "Question", "name": qa.question,
+             "acceptedAnswer": {"@type": "Answer", "text": qa.answer}}
+            for qa in digest.faq
+        ],
+    }
+    if digest.article.language:
+        page["inLanguage"] = digest.article.language
+    if digest.article.url:
+        page["url"] = digest.article.url
+    return page
+
+
+def list_templates() -> list[tuple[str, Path]]:
+    base = builtin_dir()
+    return sorted(((p.name, p) for sub in ("blocks", "prompts") for p in (base / sub).glob("*.j2")), key=lambda x: x[1])
+
+
+def export_templates(dest: Path, *, force: bool = False) -> list[Path]:
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    clashes = [name for name, _ in list_templates() if (dest / name).exists()]
+    if clashes and not force:
+        raise TemplateError(f"{dest} already has {', '.join(clashes)}; pass --force to overwrite")
+    for name, path in list_templates():
+        shutil.copyfile(path, dest / name)
+        written.append(dest / name)
+    return written

@@ -1,0 +1,207 @@
+"""Load one source (URL, file, stdin) into a Page, and decode its bytes to text."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import BinaryIO
+
+import httpx2
+from charset_normalizer import from_bytes
+
+from . import __version__
+from .config import USER_AGENT, Settings
+from .errors import FetchError, SourceError
+from .models import Page
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+HTML_TYPES = {"text/html", "application/xhtml+xml"}
+TEXT_TYPES = {"text/plain", "text/markdown"}
+
+# Magic numbers of formats people point us at by mistake.
+_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"%PDF": "a PDF document",
+    b"GIF8": "a GIF image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"PK\x03\x04": "a ZIP archive (or an Office document)",
+    b"\x1f\x8b": "a gzip archive",
+    b"RIFF": "a RIFF media file",
+}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
+_HTML_SNIFF = re.compile(rb"<(!doctype\s+html|html|head|body|article|div|p|meta|title)\b", re.I)
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def load(source: str, settings: Settings | None = None, *, stdin: BinaryIO | None = None) -> Page:
+    """Load a URL, a file path or '-' (stdin) into a Page. Raises SourceError/FetchError."""
+    settings = settings or Settings()
+    if source == "-":
+        return _load_stdin(stdin or sys.stdin.buffer, settings)
+    if is_url(source):
+        return fetch(source, settings)
+    if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.I):
+        raise SourceError(f"{source}: unsupported URL scheme; use http:// or https://, a file path, or '-' for stdin")
+    return _load_file(Path(source), settings)
+
+
+def _too_big(what: str, size: int, settings: Settings) -> SourceError:
+    return SourceError(
+        f"{what} is {size / 1e6:.1f} MB, over the {settings.max_bytes / 1e6:g} MB limit; "
+        "pass --max-bytes to raise it"
+    )
+
+
+def _check_binary(what: str, data: bytes) -> None:
+    for magic, kind in _MAGIC.items():
+        if data.startswith(magic):
+            raise SourceError(f"{what} is {kind}, not a web page or text; takeaways reads HTML, XHTML and plain text")
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(f"{what} looks like binary data, not a web page or text; takeaways reads HTML, XHTML and plain text")
+
+
+def _sniff_kind(data: bytes) -> str:
+    head = data[:4096].lstrip()
+    return "html" if head.startswith(b"<") or _HTML_SNIFF.search(head) else "text"
+
+
+def _load_file(path: Path, settings: Settings) -> Page:
+    if not path.exists():
+        raise SourceError(f"{path}: no such file; check the path (URLs must start with http:// or https://)")
+    if path.is_dir():
+        raise SourceError(f"{path} is a directory; pass a file, or run `takeaways batch {path} --out DIR` for every page in it")
+    size = path.stat().st_size
+    if size > settings.max_bytes:
+        raise _too_big(str(path), size, settings)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror}); check its permissions") from exc
+    if not data.strip():
+        raise SourceError(f"{path} is empty; pass a file with an article in it")
+    _check_binary(str(path), data)
+    suffix = path.suffix.lower()
+    kind = "html" if suffix in HTML_SUFFIXES else "text" if suffix in TEXT_SUFFIXES else _sniff_kind(data)
+    return Page(source=str(path), url=None, content=data, content_type=kind)  # type: ignore[arg-type]
+
+
+def _load_stdin(stream: BinaryIO, settings: Settings) -> Page:
+    data = stream.read(settings.max_bytes + 1)
+    if len(data) > settings.max_bytes:
+        raise SourceError(f"standard input is over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
+    if not data.strip():
+        raise SourceError("standard input is empty; pipe an article in, e.g. `curl -s URL | takeaways summarize -`")
+    _check_binary("standard input", data)
+    return Page(source="-", content=data, content_type=_sniff_kind(data))  # type: ignore[arg-type]
+
+
+def http_client(settings: Settings) -> httpx2.Client:
+    """The one place that configures HTTP fetching: timeouts, redirects, User-Agent."""
+    return httpx2.Client(
+        timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        follow_redirects=True,
+        max_redirects=settings.max_redirects,
+        headers={
+            "User-Agent": USER_AGENT.format(version=__version__),
+            "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1",
+            "Accept-Encoding": "gzip, deflate",
+        },
+    )
+
+
+def fetch(url: str, settings: Settings, client: httpx2.Client | None = None) -> Page:
+    """GET a URL with timeouts, a size cap and content-type checks."""
+    own = client is None
+    client = client or http_client(settings)
+    try:
+        with client.stream("GET", url) as resp:
+            return _read_response(url, resp, settings)
+    except httpx2.TooManyRedirects as exc:
+        raise FetchError(f"{url}: more than {settings.max_redirects} redirects (a redirect loop?); check the URL") from exc
+    except httpx2.ConnectTimeout as exc:
+        raise FetchError(f"{url}: no connection within {settings.connect_timeout:g} s; check the URL or raise --connect-timeout", transient=True) from exc
+    except httpx2.TimeoutException as exc:
+        raise FetchError(f"{url}: the server did not answer within {settings.read_timeout:g} s; try again later or raise --read-timeout", transient=True) from exc
+    except httpx2.ConnectError as exc:
+        raise FetchError(f"{url}: cannot connect ({_reason(exc)}); check the URL and that the server is up", transient=True) from exc
+    except httpx2.HTTPError as exc:
+        raise FetchError(f"{url}: download failed ({_reason(exc)}); try again later", transient=True) from exc
+    finally:
+        if own:
+            client.close()
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    return text.splitlines()[0][:200]
+
+
+def _read_response(url: str, resp: httpx2.Response, settings: Settings) -> Page:
+    if resp.status_code >= 400:
+        transient = resp.status_code in (408, 425, 429) or resp.status_code >= 500
+        hint = "try again later" if transient else "check the URL"
+        raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}; {hint}", transient=transient)
+    ctype, _, params = resp.headers.get("content-type", "").partition(";")
+    ctype = ctype.strip().lower()
+    if ctype and ctype not in HTML_TYPES | TEXT_TYPES:
+        raise FetchError(f"{url}: content type {ctype} is not supported; takeaways reads HTML, XHTML and plain text pages")
+    declared = resp.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+        raise _too_big(url, int(declared), settings)
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in resp.iter_bytes():
+        total += len(chunk)
+        if total > settings.max_bytes:
+            raise SourceError(f"{url} is over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    if not data.strip():
+        raise FetchError(f"{url}: the server sent an empty page")
+    _check_binary(url, data)
+    m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", params, re.I)
+    kind = "text" if ctype in TEXT_TYPES else "html" if ctype else _sniff_kind(data)
+    return Page(source=url, url=str(resp.url), content=data, content_type=kind,  # type: ignore[arg-type]
+                encoding=m.group(1) if m else None)
+
+
+def decode(page: Page) -> str:
+    """Bytes → str: BOM, then the HTTP header charset, then a meta/XML declaration, then detection."""
+    data = page.content
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(enc, errors="replace")
+    candidates = [page.encoding]
+    if page.content_type == "html":
+        head = data[:4096]
+        for rx in (_META_CHARSET, _XML_ENCODING):
+            m = rx.search(head)
+            if m:
+                candidates.append(m.group(1).decode("ascii", "ignore"))
+    for enc in filter(None, candidates):
+        try:
+            return data.decode(_normalise_encoding(enc))
+        except (LookupError, UnicodeDecodeError):
+            continue
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        best = from_bytes(data[:200_000]).best()
+        enc = best.encoding if best else "cp1252"
+        return data.decode(enc, errors="replace")
+
+
+def _normalise_encoding(enc: str) -> str:
+    enc = enc.strip().lower()
+    # Browsers treat these labels as their supersets (WHATWG Encoding Standard).
+    return {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "ascii": "cp1252",
+            "us-ascii": "cp1252", "shift_jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
+            "gb2312": "gb18030", "gbk": "gb18030"}.get(enc, enc)
