@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from .grounding import verify
 from .models import Article, Digest, Spec
 from .render import render as _render
 
-__all__ = ["extract", "summarize", "render", "load_article", "generate"]
+__all__ = ["extract", "summarize", "render", "load_article", "generate", "agenerate"]
 
 
 def extract(html_or_text: str | bytes, url: str | None = None) -> Article:
@@ -26,13 +27,31 @@ def load_article(source: str, settings: Settings) -> Article:
     return _extract.extract_page(sources.load(source, settings), settings)
 
 
+def _spec(settings: Settings) -> Spec:
+    return Spec(takeaways=settings.takeaways, questions=settings.questions, language=settings.lang)
+
+
 def generate(article: Article, settings: Settings) -> Digest:
     """Run the configured engine, verify every item's evidence, and top up from the offline engine."""
-    spec = Spec(takeaways=settings.takeaways, questions=settings.questions, language=settings.lang)
     engine = get_engine(settings.resolved_engine())
-    digest = verify(engine.generate(article, spec, settings), article)
-    if settings.fill and engine.name != "extractive":
-        digest = fill(digest, article, spec, settings)
+    return _checked(engine.generate(article, _spec(settings), settings), engine.name, article, settings)
+
+
+async def agenerate(article: Article, settings: Settings) -> Digest:
+    """`generate` for the batch job's event loop: engines with `agenerate` run natively, others in a thread."""
+    engine = get_engine(settings.resolved_engine())
+    native = getattr(engine, "agenerate", None)
+    if native is not None:
+        raw = await native(article, _spec(settings), settings)
+    else:
+        raw = await asyncio.to_thread(engine.generate, article, _spec(settings), settings)
+    return _checked(raw, engine.name, article, settings)
+
+
+def _checked(raw: Digest, engine_name: str, article: Article, settings: Settings) -> Digest:
+    digest = verify(raw, article)
+    if settings.fill and engine_name != "extractive":
+        digest = fill(digest, article, _spec(settings), settings)
     return digest
 
 

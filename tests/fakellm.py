@@ -1,0 +1,153 @@
+"""A scripted OpenAI-compatible server on 127.0.0.1 for tests and benchmarks.
+
+The openai package sends through httpx2, which respx/pytest-httpx do not intercept, so the
+tests talk to a real HTTP server instead. Each request is recorded; each answer comes from
+`script` (consumed in order) or, when the script is empty, from `default`.
+
+    with FakeLLM() as llm:                      # answers with grounded JSON by default
+        llm.script.append(Reply(status=500))    # the first request fails
+        ... OpenAI(base_url=llm.url, api_key="x") ...
+        assert len(llm.requests) == 2
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+ARTICLE_FENCE = re.compile(r"<article>\n?(.*?)\n?</article>", re.S)
+
+
+@dataclass
+class Reply:
+    """One scripted answer. `content` is the assistant message; `body` replaces the whole JSON body."""
+
+    content: str | None = None
+    status: int = 200
+    finish_reason: str = "stop"
+    prompt_tokens: int = 100
+    completion_tokens: int = 50
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    body: Any = None
+    refusal: str | None = None
+
+
+Responder = Callable[[dict[str, Any]], Reply]
+
+
+def article_of(request: dict[str, Any]) -> str:
+    """The article text fenced in the request's user message (empty if none)."""
+    for msg in request.get("messages", []):
+        content = msg.get("content")
+        if isinstance(content, str) and (m := ARTICLE_FENCE.search(content)):
+            return m.group(1)
+    return ""
+
+
+def article_sentences(request: dict[str, Any]) -> list[str]:
+    text = article_of(request)
+    sents = re.split(r"(?<=[.!?])\s+(?=[A-Z\"“])", text.replace("\n", " "))
+    return [s.strip() for s in sents if len(s.split()) >= 6]
+
+
+def grounded(request: dict[str, Any], *, takeaways: int = 5, questions: int = 4) -> dict[str, Any]:
+    """Valid output whose evidence quotes the article verbatim."""
+    sents = article_sentences(request) or ["No article text was found in the request."]
+    tk = [{"text": s, "evidence": s} for s in sents[:takeaways]]
+    faq = [{"question": f"What does the article say about point {i + 1}?", "answer": s, "evidence": s}
+           for i, s in enumerate(sents[takeaways:takeaways + questions] or sents[:questions])]
+    return {"takeaways": tk, "faq": faq}
+
+
+def grounded_reply(request: dict[str, Any]) -> Reply:
+    return Reply(content=json.dumps(grounded(request)))
+
+
+class FakeLLM:
+    """Start with `with FakeLLM() as llm:`; `llm.url` is the base URL (ends with /v1)."""
+
+    def __init__(self, default: Responder = grounded_reply) -> None:
+        self.default = default
+        self.script: list[Reply | Responder] = []
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> FakeLLM:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next(self, request: dict[str, Any]) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+            item = self.script.pop(0) if self.script else self.default
+        return item if isinstance(item, Reply) else item(request)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+                raw = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                request = json.loads(self.rfile.read(length) or b"{}")
+                with fake._lock:
+                    fake.headers.append(dict(self.headers))
+                reply = fake._next(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.body is not None or reply.status != 200:
+                    body = reply.body if reply.body is not None else {
+                        "error": {"message": f"scripted error {reply.status}", "type": "server_error", "code": None}}
+                    self._send(reply.status, body, reply.headers)
+                    return
+                message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+                if reply.refusal:
+                    message = {"role": "assistant", "content": None, "refusal": reply.refusal}
+                self._send(200, {
+                    "id": f"chatcmpl-{len(fake.requests)}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": request.get("model", "fake-model"),
+                    "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
+                    "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
+                              "total_tokens": reply.prompt_tokens + reply.completion_tokens},
+                }, reply.headers)
+
+        return Handler
