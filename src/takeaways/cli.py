@@ -159,6 +159,65 @@ def templates_export(directory: Path, force: bool) -> None:
         click.echo(str(path))
 
 
+def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(f.strip() for f in value.split(",") if f.strip()))
+    bad = [f for f in names if f not in FORMATS]
+    if bad or not names:
+        raise click.BadParameter(f"{', '.join(bad) or 'nothing'}: choose from {', '.join(FORMATS)} (comma-separated)")
+    return names
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory: one file per article and format, results.jsonl, report.json, state.")
+@click.option("--format", "-f", "formats", default="md", show_default=True, callback=_formats,
+              help=f"Comma-separated formats: {', '.join(FORMATS)}.")
+@click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), help="Templates here override built-ins by file name.")
+@click.option("--concurrency", "-c", type=click.IntRange(1, 1000), default=8, show_default=True, help="Articles generated at once.")
+@click.option("--per-host", type=click.IntRange(1, 100), default=2, show_default=True, help="Downloads at once from one host.")
+@click.option("--rpm", type=click.IntRange(1), help="At most this many LLM requests per minute.")
+@click.option("--tpm", type=click.IntRange(1), help="At most this many LLM tokens per minute (estimated before each call).")
+@click.option("--retry-failed", is_flag=True, help="Retry items that failed in an earlier run.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N items (after de-duplication).")
+@click.option("--dry-run", "batch_dry_run", is_flag=True, help="List what would be processed; fetch and send nothing.")
+@click.option("--quiet", is_flag=True, help="No progress and no summary (the exit code and report.json still tell).")
+@click.option("--progress", type=click.Choice(["auto", "bar", "lines", "none"]), default="auto", show_default=True,
+              help="auto = a bar on a terminal, periodic lines otherwise.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), envvar="TAKEAWAYS_CACHE",
+              help="Result cache directory [env: TAKEAWAYS_CACHE; default: the user cache dir].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option("--workers", type=click.IntRange(0, 64), help="Extraction processes (default: one per CPU; 0 = threads).")
+@generate_options
+@llm_options
+@load_options
+def batch(inputs: tuple[str, ...], out: Path, formats: tuple[str, ...], batch_dry_run: bool, quiet: bool,
+          progress: str, no_cache: bool, **kwargs: Any) -> None:
+    """Summarize many articles: INPUT is a URL, file, directory, list, sitemap, feed, JSONL or - (stdin).
+
+    Resumable: rerun the same command to continue; finished items are never redone or paid twice.
+    Exit code 0 when every item is done or skipped, 1 when any failed, 130 when interrupted.
+    """
+    from . import batch as batch_mod
+
+    for source in inputs:
+        if source != "-" and "://" not in source and not Path(source).expanduser().exists():
+            raise click.UsageError(f"{source}: no such file or directory (URLs must start with http:// or https://)")
+    opts = batch_mod.BatchOptions(
+        out=out, formats=formats, concurrency=kwargs.pop("concurrency"), per_host=kwargs.pop("per_host"),
+        rpm=kwargs.pop("rpm"), tpm=kwargs.pop("tpm"), max_cost=kwargs.get("max_cost"),
+        retry_failed=kwargs.pop("retry_failed"), limit=kwargs.pop("limit"), dry_run=batch_dry_run,
+        progress="none" if quiet else progress, cache_dir=kwargs.pop("cache_dir"), use_cache=not no_cache,
+        workers=kwargs.pop("workers"))
+    settings = make_settings(kwargs)
+    if not quiet:
+        notice_engine(settings)
+    report = batch_mod.run(list(inputs), settings, opts)
+    if not quiet:
+        click.echo(batch_mod.summary(report))
+    sys.exit(batch_mod.exit_code(report))
+
+
 def main() -> None:  # pragma: no cover - used by python -m
     cli(prog_name="takeaways")
 

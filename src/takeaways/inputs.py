@@ -1,0 +1,299 @@
+"""Expand batch INPUT arguments into a lazy stream of work items.
+
+An input is a URL, a file, a directory or '-' (stdin). Files and fetched URLs are sniffed:
+sitemaps (and sitemap indexes, .gz too) go through trafilatura's sitemap parser, RSS/Atom feeds
+through feedparser, JSONL lines are `{"url"}`, `{"url", "html"}` or `{"text"}`, a text file
+whose lines are all URLs or paths is a list (each line expanded again), anything else is one
+article. Nothing is held in memory beyond the current input: the caller de-duplicates by
+`Item.key` (the batch state db does it with a primary key).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit, urlunsplit
+
+import feedparser
+import httpx2
+from courlan import normalize_url
+from trafilatura.sitemaps import SitemapObject
+
+from .config import Settings
+from .errors import FetchError, SourceError
+from .sources import HTML_SUFFIXES, http_client, is_url
+
+ARTICLE_SUFFIXES = {".html", ".htm", ".txt", ".md"}  # what a directory input picks up
+MAX_DEPTH = 5  # lists of sitemaps of sitemaps …
+_SITEMAP = re.compile(rb"<(?:[\w.-]+:)?(?:urlset|sitemapindex)\b")
+_FEED = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
+_HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.I)
+_FEEDISH_URL = re.compile(r"(\.xml(\.gz)?|\.rss|\.atom|\.gz|/feeds?/?|/rss/?|/atom/?|sitemap[^/]*)$", re.I)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One article to process. `key` identifies it across runs (normalised URL, absolute path or text hash).
+
+    `url`/`path` say where to load it from; `html`/`text` carry inline content from JSONL.
+    """
+
+    key: str
+    source: str
+    url: str | None = None
+    path: str | None = None
+    html: str | None = None
+    text: str | None = None
+
+
+def normalise_url(url: str) -> str:
+    """Lower-case scheme/host, default port, dot segments, tracking parameters and fragment removed."""
+    try:
+        norm = normalize_url(url.strip(), trailing_slash=False)
+    except ValueError:
+        norm = url.strip()
+    parts = urlsplit(norm)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def text_key(text: str) -> str:
+    return "text:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def url_item(url: str, html: str | None = None) -> Item:
+    norm = normalise_url(url)
+    return Item(key="url:" + norm, source=url.strip(), url=url.strip(), html=html)
+
+
+def path_item(path: Path) -> Item:
+    resolved = path.resolve()
+    return Item(key=f"file:{resolved}", source=str(path), path=str(resolved))
+
+
+def expand(inputs: list[str], settings: Settings, *, stdin: BinaryIO | None = None,
+           client: httpx2.Client | None = None) -> Iterator[Item]:
+    """Yield the work items of every INPUT, lazily, in order. Raises SourceError for a bad INPUT."""
+    own = client is None
+    client = client or http_client(settings)
+    try:
+        for source in inputs:
+            if source == "-":
+                stream = stdin or sys.stdin.buffer
+                yield from _expand_lines(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"),
+                                         "standard input", Path.cwd(), settings, client, depth=1)
+            else:
+                yield from _expand_one(source, settings, client, depth=0, base=Path.cwd())
+    finally:
+        if own:
+            client.close()
+
+
+def _expand_one(source: str, settings: Settings, client: httpx2.Client, *, depth: int, base: Path) -> Iterator[Item]:
+    if depth > MAX_DEPTH:
+        raise SourceError(f"{source}: lists/sitemaps nested more than {MAX_DEPTH} deep; flatten the input")
+    if is_url(source):
+        if _FEEDISH_URL.search(urlsplit(source).path):
+            yield from _expand_remote(source, settings, client, depth=depth)
+        else:
+            yield url_item(source)
+        return
+    if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.I):
+        raise SourceError(f"{source}: unsupported URL scheme; use http:// or https://, a file path, or '-' for stdin")
+    path = Path(source).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if path.is_dir():
+        yield from _expand_dir(path)
+    elif path.is_file():
+        yield from _expand_file(path, settings, client, depth=depth)
+    else:
+        raise SourceError(f"{source}: no such file or directory; check the path (URLs must start with http:// or https://)")
+
+
+def _expand_dir(root: Path) -> Iterator[Item]:
+    """Every .html/.htm/.txt/.md file below `root`, in a stable (sorted) order, hidden dirs skipped."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if Path(name).suffix.lower() in ARTICLE_SUFFIXES and not name.startswith("."):
+                yield path_item(Path(dirpath) / name)
+
+
+def _read_head(path: Path, n: int = 4096) -> bytes:
+    with path.open("rb") as fh:
+        head = fh.read(n)
+    if head.startswith(b"\x1f\x8b"):
+        with gzip.open(path, "rb") as gz:
+            head = gz.read(n)
+    return head
+
+
+def _expand_file(path: Path, settings: Settings, client: httpx2.Client, *, depth: int) -> Iterator[Item]:
+    try:
+        head = _read_head(path)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise SourceError(f"{path}: cannot read ({exc}); check the file") from exc
+    suffix = path.suffix.lower()
+    stripped = head.lstrip()
+    if _SITEMAP.search(head) or _FEED.search(head):
+        yield from _expand_xml(_read_all(path, settings), str(path), settings, client, depth=depth)
+    elif suffix in {".jsonl", ".ndjson"} or (stripped.startswith(b"{") and suffix not in ARTICLE_SUFFIXES):
+        yield from _expand_jsonl(path)
+    elif suffix in HTML_SUFFIXES or _HTML.search(head):
+        yield path_item(path)
+    elif _is_list(path):
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            yield from _expand_lines(fh, str(path), path.parent, settings, client, depth=depth + 1)
+    else:
+        yield path_item(path)
+
+
+def _read_all(path: Path, settings: Settings) -> bytes:
+    with path.open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    limit = settings.max_bytes * 5
+    with (gzip.open(path, "rb") if gz else path.open("rb")) as fh:
+        data: bytes = fh.read(limit + 1)
+    if len(data) > limit:
+        raise SourceError(f"{path}: over {limit / 1e6:g} MB; split it or pass --max-bytes")
+    return data
+
+
+def _is_list(path: Path) -> bool:
+    """A text file is a list when each of its first lines (comments and blanks aside) is a URL or a path."""
+    seen = 0
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not (is_url(line) or (" " not in line and (path.parent / line).expanduser().exists())):
+                return False
+            seen += 1
+            if seen >= 50:
+                break
+    return seen > 0
+
+
+def _expand_lines(lines: Iterator[str] | io.TextIOBase, what: str, base: Path, settings: Settings,
+                  client: httpx2.Client, *, depth: int) -> Iterator[Item]:
+    for n, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("{"):
+            yield _jsonl_item(line, f"{what}:{n}")
+            continue
+        try:
+            yield from _expand_one(line, settings, client, depth=depth, base=base)
+        except SourceError as exc:
+            raise SourceError(f"{what}, line {n}: {exc}") from exc
+
+
+def _expand_jsonl(path: Path) -> Iterator[Item]:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                yield _jsonl_item(line, f"{path}:{n}")
+
+
+def _jsonl_item(line: str, where: str) -> Item:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{where}: not valid JSON ({exc.msg}); each line must be an object with url, html or text") from exc
+    if not isinstance(obj, dict):
+        raise SourceError(f"{where}: expected a JSON object with url, html or text")
+    url, html, text = obj.get("url"), obj.get("html"), obj.get("text")
+    if isinstance(url, str) and is_url(url):
+        return url_item(url, html if isinstance(html, str) else None) if not isinstance(text, str) else \
+            Item(key="url:" + normalise_url(url), source=url, url=url, text=text)
+    if isinstance(text, str) and text.strip():
+        return Item(key=text_key(text), source=f"{where} (text)", text=text)
+    if isinstance(html, str) and html.strip():
+        return Item(key=text_key(html), source=f"{where} (html)", html=html)
+    raise SourceError(f"{where}: needs a \"url\" (http/https), \"html\" or \"text\" field")
+
+
+def fetch_bytes(url: str, settings: Settings, client: httpx2.Client) -> bytes:
+    """GET a sitemap or feed (any content type), with the size cap; gzip bodies are decompressed."""
+    try:
+        with client.stream("GET", url) as resp:
+            if resp.status_code >= 400:
+                raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}; check the URL",
+                                 transient=resp.status_code >= 500 or resp.status_code == 429)
+            chunks, total = [], 0
+            for chunk in resp.iter_bytes():
+                total += len(chunk)
+                if total > settings.max_bytes * 5:
+                    raise SourceError(f"{url}: over {settings.max_bytes * 5 / 1e6:g} MB; pass --max-bytes to raise it")
+                chunks.append(chunk)
+    except httpx2.HTTPError as exc:
+        raise FetchError(f"{url}: download failed ({exc}); check the URL and that the server is up", transient=True) from exc
+    data = b"".join(chunks)
+    if data.startswith(b"\x1f\x8b"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise SourceError(f"{url}: broken gzip data ({exc})") from exc
+    return data
+
+
+def _expand_remote(url: str, settings: Settings, client: httpx2.Client, *, depth: int) -> Iterator[Item]:
+    data = fetch_bytes(url, settings, client)
+    head = data[:4096]
+    if _SITEMAP.search(head) or _FEED.search(head):
+        yield from _expand_xml(data, url, settings, client, depth=depth)
+    elif _HTML.search(head):
+        yield url_item(url, None)  # an article whose URL merely looked like a feed; loaded again later
+    else:
+        yield from _expand_lines(iter(data.decode("utf-8", "replace").splitlines()), url, Path.cwd(), settings,
+                                 client, depth=depth + 1)
+
+
+def _expand_xml(data: bytes, where: str, settings: Settings, client: httpx2.Client, *, depth: int) -> Iterator[Item]:
+    head = data[:4096]
+    if _SITEMAP.search(head):
+        pages, children = sitemap_links(data, where)
+        for link in pages:
+            yield url_item(link)
+        for child in children:
+            if depth + 1 > MAX_DEPTH:
+                raise SourceError(f"{child}: sitemaps nested more than {MAX_DEPTH} deep")
+            yield from _expand_remote(child, settings, client, depth=depth + 1)
+    else:
+        for link in feed_links(data, where):
+            yield url_item(link)
+
+
+def sitemap_links(data: bytes, where: str) -> tuple[list[str], list[str]]:
+    """(page URLs, child sitemap URLs) of a sitemap or sitemap index, through trafilatura's parser."""
+    base = where if is_url(where) else "http://localhost/"
+    parts = urlsplit(base)
+    obj = SitemapObject(base, parts.netloc, [], external=True)
+    obj.current_url = where if is_url(where) else "file.xml"
+    obj.content = data.decode("utf-8", "replace")
+    obj.process()
+    return obj.urls, obj.sitemap_urls
+
+
+def feed_links(data: bytes, where: str) -> list[str]:
+    """Entry links of an RSS/Atom feed, through feedparser."""
+    parsed = feedparser.parse(data)
+    if parsed.bozo and not parsed.entries:
+        raise SourceError(f"{where}: not a readable RSS/Atom feed ({parsed.get('bozo_exception')})")
+    links = []
+    for entry in parsed.entries:
+        link = entry.get("link")
+        if isinstance(link, str) and is_url(link):
+            links.append(link)
+    return links
