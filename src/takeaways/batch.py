@@ -225,8 +225,16 @@ class Progress:
 # The runner.
 
 
-def _ignore_sigint() -> None:  # pragma: no cover - runs in the extraction processes
+def _init_worker() -> None:  # pragma: no cover - runs in the extraction processes
+    """Extraction processes ignore Ctrl-C (the runner handles it) and die with the runner, even on kill -9."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the runner died before prctl
+            os._exit(1)
 
 
 @dataclass
@@ -283,6 +291,9 @@ class BatchRun:
         if self.opts.dry_run:
             return self._dry_run()
         started = time.monotonic()
+        lock = _lock(out / STATE_DIR / "lock")
+        for stale in out.glob(".*.tmp"):  # temp files of writes a killed run never renamed
+            stale.unlink(missing_ok=True)
         state = State(out / STATE_DIR / "state.db")
         try:
             self._expand_into(state)
@@ -300,6 +311,7 @@ class BatchRun:
             return report
         finally:
             state.close()
+            lock.close()
 
     def _expand_into(self, state: State) -> None:
         client = sources.http_client(self.settings)
@@ -343,8 +355,8 @@ class BatchRun:
         workers = opts.workers if opts.workers is not None else (os.cpu_count() or 1)
         self.fetch_pool = ThreadPoolExecutor(max_workers=min(64, opts.concurrency * 2 + 2), thread_name_prefix="fetch")
         self.cpu_pool: Executor = (
-            ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
-                                mp_context=multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn"))
+            # spawn, not fork (threads are running) nor forkserver (its workers would outlive a kill -9)
+            ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, mp_context=multiprocessing.get_context("spawn"))
             if workers > 0 else ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract"))
         self.client = sources.http_client(self.settings)
         self.results = open(opts.out / RESULTS, "ab")  # noqa: SIM115 - closed below
@@ -394,7 +406,7 @@ class BatchRun:
 
     async def _retrying(self, key: str, fn: Callable[[], Awaitable[T]]) -> T:
         async for attempt in AsyncRetrying(stop=stop_after_attempt(self.opts.attempts),
-                                           wait=wait_exponential_jitter(initial=self.opts.retry_wait, max=30),
+                                           wait=wait_exponential_jitter(multiplier=self.opts.retry_wait, jitter=self.opts.retry_wait, max=30),
                                            retry=retry_if_exception(is_transient), reraise=True):
             with attempt:
                 self.state.add_attempt(key)
@@ -549,6 +561,20 @@ class BatchRun:
                     "llm_calls_at_most": counts[PENDING] if self.engine != "extractive" else 0}
         finally:
             mem.close()
+
+
+def _lock(path: Path) -> Any:
+    """Hold an exclusive lock on the output dir for the whole run (released by the OS if we die)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = path.open("a")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        fh.close()
+        raise TakeawaysError(f"another batch run is using {path.parent.parent}; wait for it or use another --out") from exc
+    return fh
 
 
 def _write_files(out: Path, stem: str, rendered: dict[str, str]) -> None:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import feedparser
 import httpx2
 from courlan import normalize_url
-from trafilatura.sitemaps import SitemapObject
+from lxml import etree
 
 from .config import Settings
 from .errors import FetchError, SourceError
@@ -37,6 +37,7 @@ MAX_DEPTH = 5  # lists of sitemaps of sitemaps …
 _SITEMAP = re.compile(rb"<(?:[\w.-]+:)?(?:urlset|sitemapindex)\b")
 _FEED = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.I)
+_INLINE_COMMENT = re.compile(r"\s+#.*$")  # `URL  # note` in a list
 _FEEDISH_URL = re.compile(r"(\.xml(\.gz)?|\.rss|\.atom|\.gz|/feeds?/?|/rss/?|/atom/?|sitemap[^/]*)$", re.I)
 
 
@@ -173,7 +174,7 @@ def _is_list(path: Path) -> bool:
     seen = 0
     with path.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
-            line = line.strip()
+            line = _INLINE_COMMENT.sub("", line).strip()
             if not line or line.startswith("#"):
                 continue
             if not (is_url(line) or (" " not in line and (path.parent / line).expanduser().exists())):
@@ -188,6 +189,8 @@ def _expand_lines(lines: Iterator[str] | io.TextIOBase, what: str, base: Path, s
                   client: httpx2.Client, *, depth: int) -> Iterator[Item]:
     for n, raw in enumerate(lines, 1):
         line = raw.strip()
+        if not line.startswith("{"):
+            line = _INLINE_COMMENT.sub("", line).strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith("{"):
@@ -276,14 +279,27 @@ def _expand_xml(data: bytes, where: str, settings: Settings, client: httpx2.Clie
 
 
 def sitemap_links(data: bytes, where: str) -> tuple[list[str], list[str]]:
-    """(page URLs, child sitemap URLs) of a sitemap or sitemap index, through trafilatura's parser."""
-    base = where if is_url(where) else "http://localhost/"
-    parts = urlsplit(base)
-    obj = SitemapObject(base, parts.netloc, [], external=True)
-    obj.current_url = where if is_url(where) else "file.xml"
-    obj.content = data.decode("utf-8", "replace")
-    obj.process()
-    return obj.urls, obj.sitemap_urls
+    """(page URLs, child sitemap URLs) of a sitemap or sitemap index.
+
+    lxml's iterparse rather than trafilatura's SitemapObject: that one drops links on IP-address
+    or other-domain hosts and tells child sitemaps from pages by an `.xml` suffix only; here a
+    `<loc>` inside `<sitemap>` is a sitemap and one inside `<url>` is a page, as the protocol says.
+    """
+    pages: list[str] = []
+    children: list[str] = []
+    try:
+        for _, el in etree.iterparse(io.BytesIO(data), events=("end",), tag=("{*}loc", "loc"), recover=True,
+                                     resolve_entities=False, no_network=True, huge_tree=True):
+            parent = el.getparent()
+            link = (el.text or "").strip()
+            if link and parent is not None:
+                if is_url(link):
+                    kind = etree.QName(parent).localname
+                    (children if kind == "sitemap" else pages).append(link)
+            el.clear()
+    except etree.XMLSyntaxError as exc:
+        raise SourceError(f"{where}: not a readable sitemap ({exc}); check the file or URL") from exc
+    return pages, children
 
 
 def feed_links(data: bytes, where: str) -> list[str]:

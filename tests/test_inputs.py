@@ -1,0 +1,97 @@
+"""Expanding batch INPUTs: lists, directories, sitemaps, feeds, JSONL, stdin; URL normalisation."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from takeaways.config import Settings
+from takeaways.errors import SourceError
+from takeaways.inputs import expand, normalise_url
+from tests.site import Site, article_html
+
+
+def keys(sources: list[str], **kw: object) -> list[str]:
+    return [item.key for item in expand(sources, Settings(), **kw)]  # type: ignore[arg-type]
+
+
+def test_normalise_url_drops_fragment_tracking_default_port_and_case() -> None:
+    assert normalise_url("HTTP://Example.COM:80/a/b.html?utm_source=x&id=3#top") == "http://example.com/a/b.html?id=3"
+    assert normalise_url("https://example.com") == "https://example.com/"
+    assert normalise_url("https://example.com/x/") == normalise_url("https://example.com/x")
+
+
+def test_directory_is_recursive_sorted_and_skips_other_files(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    for name in ["b.html", "a.htm", "sub/c.md", "sub/d.txt", "e.pdf", ".hidden/f.html", "g.json"]:
+        (tmp_path / name).write_text("x")
+    got = [Path(k.removeprefix("file:")).relative_to(tmp_path.resolve()).as_posix() for k in keys([str(tmp_path)])]
+    assert got == ["a.htm", "b.html", "sub/c.md", "sub/d.txt"]
+
+
+def test_list_file_with_comments_urls_and_relative_paths(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text(article_html(1))
+    lst = tmp_path / "list.txt"
+    lst.write_text("# my list\nhttps://example.com/a.html\n\n   page.html  \nhttps://example.com/b.html # not a comment\n")
+    assert keys([str(lst)]) == ["url:https://example.com/a.html", f"file:{(tmp_path / 'page.html').resolve()}",
+                                "url:https://example.com/b.html"]
+
+
+def test_a_text_article_is_one_item_not_a_list(tmp_path: Path) -> None:
+    art = tmp_path / "story.txt"
+    art.write_text("A title\n\nSome sentence about things that happened today in the city.\n")
+    assert keys([str(art)]) == [f"file:{art.resolve()}"]
+
+
+def test_jsonl_url_html_and_text_lines(tmp_path: Path) -> None:
+    f = tmp_path / "items.jsonl"
+    f.write_text("\n".join(json.dumps(x) for x in [
+        {"url": "https://example.com/1"}, {"url": "https://example.com/2", "html": "<p>hi</p>"}, {"text": "Plain text."},
+    ]) + "\n")
+    items = list(expand([str(f)], Settings()))
+    assert [i.key for i in items][:2] == ["url:https://example.com/1", "url:https://example.com/2"]
+    assert items[1].html == "<p>hi</p>" and items[2].text == "Plain text." and items[2].key.startswith("text:")
+
+
+def test_bad_jsonl_line_names_file_and_line(tmp_path: Path) -> None:
+    f = tmp_path / "items.jsonl"
+    f.write_text('{"url": "https://example.com/1"}\n{"nothing": 1}\n')
+    with pytest.raises(SourceError, match=r"items.jsonl:2: needs a \"url\""):
+        list(expand([str(f)], Settings()))
+
+
+def test_stdin_list() -> None:
+    stdin = io.BytesIO(b"https://example.com/x\n# c\nhttps://example.com/y\n")
+    assert keys(["-"], stdin=stdin) == ["url:https://example.com/x", "url:https://example.com/y"]
+
+
+def test_sitemap_file_gz_file_and_feed_file(tmp_path: Path) -> None:
+    with Site() as site:
+        (tmp_path / "s.xml").write_bytes(site.sitemap(["/a/1.html", "/a/2.html"]))
+        (tmp_path / "s.xml.gz").write_bytes(gzip.compress(site.sitemap(["/a/3.html"])))
+        (tmp_path / "f.xml").write_bytes(b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+                                         b"<item><link>https://example.com/story</link></item></channel></rss>")
+        got = keys([str(tmp_path / "s.xml"), str(tmp_path / "s.xml.gz"), str(tmp_path / "f.xml")])
+        assert got == [f"url:{site.url('/a/1.html')}", f"url:{site.url('/a/2.html')}", f"url:{site.url('/a/3.html')}",
+                       "url:https://example.com/story"]
+
+
+def test_remote_sitemap_index_with_gz_child_and_feeds() -> None:
+    with Site() as site:
+        got = keys([site.url("/sitemap-index.xml"), site.url("/feed.rss"), site.url("/feed.atom"), site.url("/a/9.html")])
+        want = ["/a/1.html", "/a/2.html", "/a/3.html", "/a/1.html", "/a/4.html", "/a/5.html", "/a/6.html", "/a/7.html",
+                "/a/9.html"]
+        assert got == [f"url:{site.url(p)}" for p in want]  # duplicates are dropped later, by the state db
+        assert site.hits["/a/9.html"] == 0  # article URLs are not fetched while expanding
+
+
+def test_missing_path_and_bad_scheme() -> None:
+    with pytest.raises(SourceError, match="no such file"):
+        keys(["/nonexistent/file.txt"])
+    with pytest.raises(SourceError, match="unsupported URL scheme"):
+        keys(["ftp://example.com/x"])
