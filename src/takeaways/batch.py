@@ -25,6 +25,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
@@ -237,6 +238,30 @@ def _init_worker() -> None:  # pragma: no cover - runs in the extraction process
             os._exit(1)
 
 
+def _noop() -> None:  # pragma: no cover - runs in the extraction processes
+    pass
+
+
+def extraction_pool(workers: int | None) -> Executor:
+    """Processes for the CPU-bound extraction (threads when workers == 0).
+
+    Forked while this process is still single-threaded (before the event loop and the fetch
+    threads), after loading the language model, so the workers start at once and share its
+    pages; spawned otherwise (fork is unsafe once threads run).
+    """
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n == 0:
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
+    method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
+    if method == "fork":
+        import py3langid
+
+        py3langid.classify("warm up the language model before forking")
+    pool = ProcessPoolExecutor(max_workers=n, initializer=_init_worker, mp_context=multiprocessing.get_context(method))
+    pool.submit(_noop).result()  # start the workers now, before any thread exists
+    return pool
+
+
 @dataclass
 class _Budget:
     limit: float | None
@@ -301,9 +326,11 @@ class BatchRun:
                 state.retry_failed()
             self._repair_results(state)
             cache = ResultCache(self.opts.resolved_cache_dir() / "results.db") if self.opts.use_cache else None
+            self.cpu_pool = extraction_pool(self.opts.workers)
             try:
                 asyncio.run(self._process_all(state, cache))
             finally:
+                self.cpu_pool.shutdown(wait=True, cancel_futures=True)
                 if cache is not None:
                     cache.close()
             report = self._report(state, time.monotonic() - started)
@@ -352,12 +379,7 @@ class BatchRun:
         self.rpm = AsyncLimiter(opts.rpm, 60) if opts.rpm else None
         self.tpm = AsyncLimiter(opts.tpm, 60) if opts.tpm else None
         slots = asyncio.Semaphore(opts.concurrency * 2 + 2)  # items in flight: generation plus prefetch
-        workers = opts.workers if opts.workers is not None else (os.cpu_count() or 1)
         self.fetch_pool = ThreadPoolExecutor(max_workers=min(64, opts.concurrency * 2 + 2), thread_name_prefix="fetch")
-        self.cpu_pool: Executor = (
-            # spawn, not fork (threads are running) nor forkserver (its workers would outlive a kill -9)
-            ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, mp_context=multiprocessing.get_context("spawn"))
-            if workers > 0 else ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract"))
         self.client = sources.http_client(self.settings)
         self.results = open(opts.out / RESULTS, "ab")  # noqa: SIM115 - closed below
         self.commits: set[asyncio.Task[None]] = set()
@@ -391,7 +413,6 @@ class BatchRun:
             self.results.close()
             self.client.close()
             self.fetch_pool.shutdown(wait=False, cancel_futures=True)
-            self.cpu_pool.shutdown(wait=True, cancel_futures=True)
 
     def _interrupt(self) -> None:
         """Ctrl-C: start no new item, cancel the ones in flight; finished writes still complete."""
