@@ -63,4 +63,10 @@ def shared_async_client(settings: Settings) -> openai.AsyncOpenAI:
     return client
 
 
-__all__ = ["make_client", "shared_async_client", "NO_KEY"]
+async def aclose_shared_clients() -> None:
+    """Close this event loop's shared clients (call at the end of a batch, before the loop closes)."""
+    for client in _async_clients.pop(asyncio.get_running_loop(), {}).values():
+        await client.close()
+
+
+__all__ = ["make_client", "shared_async_client", "aclose_shared_clients", "NO_KEY"]

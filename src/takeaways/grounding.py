@@ -80,6 +80,11 @@ def find_evidence(quote: str, haystack: str) -> bool:
     return _fuzzy(q, haystack)
 
 
+def _key(text: str) -> str:
+    """Identity for duplicate detection: words only ("Who pays?" == "who pays")."""
+    return re.sub(r"[\W_]+", " ", normalise(text)).strip()
+
+
 def haystack_of(article: Article) -> str:
     """The normalised text evidence is matched against: title and body."""
     return normalise("\n".join(filter(None, [article.title, article.text])))
@@ -93,7 +98,7 @@ def verify(digest: Digest, article: Article) -> Digest:
     takeaways = []
     seen_t: set[str] = set()
     for i, t in enumerate(digest.takeaways, 1):
-        key = normalise(t.text)
+        key = _key(t.text)
         if not key:
             warnings.append(f"dropped takeaway {i} ({t.origin}): empty text")
         elif key in seen_t:
@@ -107,7 +112,7 @@ def verify(digest: Digest, article: Article) -> Digest:
     faq = []
     seen_q: set[str] = set()
     for i, qa in enumerate(digest.faq, 1):
-        key = normalise(qa.question)
+        key = _key(qa.question)
         if not key or not normalise(qa.answer):
             warnings.append(f"dropped FAQ item {i} ({qa.origin}): empty question or answer")
         elif key in seen_q:
