@@ -1,6 +1,7 @@
 """The one place that builds `openai` clients.
 
 `make_client(settings)` returns a fresh `openai.OpenAI` (or `AsyncOpenAI` with `async_=True`).
+`shared_client(settings)` returns one process-wide `openai.OpenAI` per client key, and
 `shared_async_client(settings)` returns one `AsyncOpenAI` per (base_url, api_key, timeout,
 max_retries) per running event loop, so the batch job's thousands of `agenerate` calls share
 one connection pool instead of opening one per article.
@@ -13,6 +14,7 @@ Retries: the openai client retries 408/409/429/5xx, timeouts and connection erro
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from typing import Literal, overload
 
@@ -25,6 +27,8 @@ NO_KEY = "no API key: set OPENAI_API_KEY or pass --api-key, or use --engine extr
 LOCAL_DUMMY_KEY = "sk-no-key-required"  # local servers (llama.cpp, Ollama, vLLM) ignore it
 
 _ClientKey = tuple[str | None, str, float, int]
+_sync_clients: dict[_ClientKey, openai.OpenAI] = {}
+_sync_guard = threading.Lock()
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_ClientKey, openai.AsyncOpenAI]] = (
     weakref.WeakKeyDictionary())
 
@@ -52,6 +56,17 @@ def make_client(settings: Settings, *, async_: bool = False) -> openai.OpenAI | 
     return cls(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
 
 
+def shared_client(settings: Settings) -> openai.OpenAI:
+    """One OpenAI client per client key per process (httpx clients are thread-safe); building one
+    costs ~50 ms (TLS context), more than the rest of a call."""
+    key = _key(settings)
+    with _sync_guard:
+        client = _sync_clients.get(key)
+        if client is None:
+            client = _sync_clients[key] = make_client(settings)
+    return client
+
+
 def shared_async_client(settings: Settings) -> openai.AsyncOpenAI:
     """One AsyncOpenAI per client key per running event loop (dropped with the loop)."""
     loop = asyncio.get_running_loop()
@@ -69,4 +84,4 @@ async def aclose_shared_clients() -> None:
         await client.close()
 
 
-__all__ = ["make_client", "shared_async_client", "aclose_shared_clients", "NO_KEY"]
+__all__ = ["make_client", "shared_client", "shared_async_client", "aclose_shared_clients", "NO_KEY"]

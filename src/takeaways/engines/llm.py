@@ -29,14 +29,17 @@ import time
 import weakref
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import jinja2
 import json_repair
 import openai
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .. import pricing, tokens
-from ..client import make_client, shared_async_client
+from ..client import shared_async_client, shared_client
 from ..config import Settings
 from ..errors import BudgetExceeded, LLMError, TakeawaysError
 from ..grounding import find_evidence, normalise
@@ -145,8 +148,14 @@ def neutralise(text: str) -> str:
     return _FENCE_TAG.sub(lambda m: "<" + ("\\/" if m.group(1) else "") + m.group(2), text)
 
 
+@lru_cache(maxsize=32)
+def _template(name: str, template_dir: Path | None) -> jinja2.Template:
+    """Compiled once per process: the batch renders the same prompts thousands of times."""
+    return get_template(name, template_dir)
+
+
 def _render(name: str, settings: Settings, **context: Any) -> str:
-    return get_template(name, settings.template_dir).render(**context).strip()
+    return _template(name, settings.template_dir).render(**context).strip()
 
 
 def system_prompt(article: Article, spec: Spec, settings: Settings) -> str:
@@ -313,7 +322,11 @@ class _Conversation:
             self._check_budget(request)
             result = yield request
             self._account(result)
-            choice = result.completion.choices[0]
+            choices = getattr(result.completion, "choices", None)
+            if not choices:
+                raise LLMError(f"{self.settings.base_url or OPENAI_BASE} answered without a chat completion; check that "
+                               "--base-url points at an OpenAI-compatible API (it usually ends in /v1)")
+            choice = choices[0]
             message = choice.message
             refusal = getattr(message, "refusal", None)
             if refusal or choice.finish_reason == "content_filter":
@@ -582,18 +595,18 @@ class LLMEngine:
     def generate(self, article: Article, spec: Spec, settings: Settings) -> Digest:
         conv = _Conversation(article, spec, settings)
         gen = conv.run()
-        with make_client(settings) as client:
-            request = next(gen)
-            while True:
+        client = shared_client(settings)
+        request = next(gen)
+        while True:
+            try:
                 try:
-                    try:
-                        result = _send_sync(client, request, settings)
-                    except TakeawaysError as exc:
-                        request = _throw(gen, exc, conv)
-                    else:
-                        request = gen.send(result)
-                except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
+                    result = _send_sync(client, request, settings)
+                except TakeawaysError as exc:
+                    request = _throw(gen, exc, conv)
+                else:
+                    request = gen.send(result)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
 
     async def agenerate(self, article: Article, spec: Spec, settings: Settings) -> Digest:
         conv = _Conversation(article, spec, settings)
