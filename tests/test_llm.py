@@ -478,3 +478,11 @@ def test_token_counting_falls_back_fast_and_caches_the_failure() -> None:
     assert "o200k_base" in tokens._encodings  # decided once per process
     assert tokens.count_tokens("abc", "some-local-model") == tokens.approx_tokens("abc") == 1
     assert tokens.approx_tokens("日本語のテキスト") == 8
+
+
+def test_request_parameters_follow_the_provider() -> None:
+    req = llm._Request(messages=[{"role": "user", "content": "x"}], max_tokens=100)
+    openai_kw = llm._create_kwargs(req, Settings.from_env(api_key="k", model="gpt-5-mini"), "json_schema")
+    assert openai_kw["max_completion_tokens"] == 100 and "temperature" not in openai_kw  # reasoning model
+    local_kw = llm._create_kwargs(req, Settings.from_env(base_url="http://127.0.0.1:1/v1", model="llama3"), "text")
+    assert local_kw["max_tokens"] == 100 and local_kw["temperature"] == 0.2 and "response_format" not in local_kw

@@ -5,12 +5,15 @@ output, validation re-ask, `finish_reason: length` retry, budget, map/reduce for
 is written once, as a generator that yields `_Request`s and receives `_Result`s; `generate`
 drives it with `openai.OpenAI`, `agenerate` with a shared `openai.AsyncOpenAI`.
 
-Structured output modes, tried in order per base URL and remembered for the whole process
-(`_MODES`): `json_schema` (strict schema from the pydantic models) → `json_object` (with the
+Structured output modes, tried in order per base URL (and model) and remembered for the whole
+process (`_MODES`): `json_schema` (strict schema from the pydantic models) → `json_object` (with the
 schema alongside, as llama.cpp's server accepts it) → `text` (no response_format; the JSON
 shape is in the system prompt either way, and the answer is extracted tolerantly). Until a base
 URL's mode is known, one request at a time probes it without client retries, so a server that
 rejects json_schema costs exactly one extra request per run, not one per article or per retry.
+A probe that fails for another reason (429, 5xx, timeout) waits as the client would (Retry-After
+or ~0.5 s) and continues with the client's remaining retries, so the number of attempts stays
+1 + --max-retries.
 
 Retries: the openai client's own (`--max-retries`, Retry-After honoured, backoff with jitter).
 No second retry layer: the only extra requests we make are the response_format fallback, one
@@ -101,14 +104,16 @@ def response_format(mode: str) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------- process-wide state
 
-_MODES: dict[str, str] = {}  # base URL → structured-output mode that worked
+_MODES: dict[str, str] = {}  # "base URL model" → structured-output mode that worked
 _sync_locks: dict[str, threading.Lock] = {}
 _async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
 
 
 def base_key(settings: Settings) -> str:
-    return (settings.base_url or OPENAI_BASE).rstrip("/")
+    """Modes are remembered per base URL and model: OpenAI itself supports json_schema for some
+    models and not others; one server (llama.cpp, vLLM) answers the same for every model."""
+    return f"{(settings.base_url or OPENAI_BASE).rstrip('/')} {settings.model}"
 
 
 def known_mode(settings: Settings) -> str | None:
@@ -488,11 +493,15 @@ def _wait_after(exc: Exception) -> float:
 # ---------------------------------------------------------------- drivers
 
 
+def _is_openai(settings: Settings) -> bool:
+    return settings.base_url is None or "api.openai.com" in settings.base_url
+
+
 def _create_kwargs(request: _Request, settings: Settings, mode: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"model": settings.model, "messages": request.messages}
     # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
     # compatible servers (llama.cpp, older vLLM, Ollama) know max_tokens.
-    kwargs["max_completion_tokens" if settings.base_url is None else "max_tokens"] = request.max_tokens
+    kwargs["max_completion_tokens" if _is_openai(settings) else "max_tokens"] = request.max_tokens
     if not re.match(r"(o\d|gpt-5)", settings.model):  # reasoning models accept only the default temperature
         kwargs["temperature"] = 0.2
     rf = response_format(mode)
