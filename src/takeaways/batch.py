@@ -404,6 +404,9 @@ class BatchRun:
             while self.commits:
                 await asyncio.gather(*list(self.commits), return_exceptions=True)
         finally:
+            from .client import aclose_shared_clients
+
+            await aclose_shared_clients()
             try:
                 loop.remove_signal_handler(signal.SIGINT)
             except (NotImplementedError, RuntimeError):  # pragma: no cover
