@@ -187,23 +187,6 @@ def slow_inputs(site: Site, tmp_path: Path, n: int) -> tuple[Path, set[str]]:
     return lst, {f"url:{u}" for u in urls}
 
 
-def test_kill_9_mid_run_then_resume_accounts_for_every_input_once(site: Site, tmp_path: Path) -> None:
-    lst, keys = slow_inputs(site, tmp_path, 14)
-    out = tmp_path / "out"
-    args = [str(lst), "--out", str(out), "-f", "md,html", "-e", "extractive", "-c", "2", "--progress", "none"]
-    proc = spawn(args)
-    wait_for_lines(out, 3, proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
-    assert 3 <= len(results(out)) < 14
-    proc = spawn(args)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 0, stderr
-    assert_each_exactly_once(out, keys, 2)
-    assert report(out)["this_run"]["finished"] < 14  # the resumed run did not redo the first ones
-
-
 def test_ctrl_c_stops_cleanly_with_summary_and_130(site: Site, tmp_path: Path) -> None:
     lst, keys = slow_inputs(site, tmp_path, 12)
     out = tmp_path / "out"

@@ -86,16 +86,17 @@ def test_kill_9_with_the_llm_then_resume_pays_nothing_twice(site: Site, tmp_path
     with FakeLLM(default=lambda req: Reply(content=json.dumps(grounded(req)), delay=0.3)) as llm:
         lst, keys = slow_inputs(site, tmp_path, 12)
         out = tmp_path / "out"
-        args = [str(lst), "--out", str(out), "-e", "openai", "--base-url", llm.url, "--api-key", "k", "-c", "2",
+        args = [str(lst), "--out", str(out), "-f", "md,html", "-e", "openai", "--base-url", llm.url, "--api-key", "k", "-c", "2",
                 "--progress", "none", "--max-retries", "0"]
         proc = spawn(args)
         wait_for_lines(out, 3, proc)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL and 3 <= len(results(out)) < 12
         proc = spawn(args)
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 0, stderr
-        assert_each_exactly_once(out, keys, 1)
+        assert_each_exactly_once(out, keys, 2)
         assert len(llm.requests) <= 12 + 2  # at most the calls in flight at the kill are paid again
         paid = len(llm.requests)
         proc = spawn(args)
