@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -72,9 +73,15 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
     return env
 
 
+@functools.lru_cache(maxsize=16)
+def _shared_environment(template_dir: Path | None) -> jinja2.Environment:
+    """One environment per template dir, so each template is compiled once (Jinja2 reloads edited files)."""
+    return environment(template_dir)
+
+
 def get_template(name: str, template_dir: Path | None = None) -> jinja2.Template:
     try:
-        return environment(template_dir).get_template(name)
+        return _shared_environment(Path(template_dir) if template_dir else None).get_template(name)
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {name} not found; run `takeaways templates list` to see the names") from exc
     except jinja2.TemplateSyntaxError as exc:
