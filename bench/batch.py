@@ -37,7 +37,7 @@ from takeaways.extract import check_quality, extract_html  # noqa: E402
 from tests.fakellm import FakeLLM, Reply, grounded  # noqa: E402
 from tests.site import Site  # noqa: E402
 
-_LONG_P = re.compile(r"(<p[^>]*>)([^<]{200,})", re.I)
+_LONG_P = re.compile(r"(<p[^>]*>)([^<]{40,})", re.I)
 
 
 def load_pages(data: Path, n: int) -> list[str]:
@@ -54,7 +54,7 @@ def load_pages(data: Path, n: int) -> list[str]:
     pages = []
     for i in range(n):
         html, copy = base[i % len(base)], i // len(base)
-        # A marker in the longest-looking paragraph makes each copy's text distinct (no content dedup).
+        # A marker in every paragraph makes each copy's text distinct (no content dedup).
         pages.append(_LONG_P.sub(lambda m: f"{m.group(1)}Edition {copy}. {m.group(2)}", html) if copy else html)
     return pages
 
@@ -77,7 +77,7 @@ def engine_available() -> bool:
     return True
 
 
-def run_batch(args: list[str], env: dict[str, str]) -> tuple[float, int, int, dict]:
+def run_batch(args: list[str], env: dict[str, str], measure: bool = True) -> tuple[float, int, int, dict]:
     """Run `takeaways batch` in a subprocess: (wall s, peak PSS of its process tree, peak RSS of the runner, report).
 
     PSS (proportional set size) counts a page shared by the forked extraction processes once;
@@ -89,13 +89,16 @@ def run_batch(args: list[str], env: dict[str, str]) -> tuple[float, int, int, di
     peak_tree = peak_main = 0
     start = time.perf_counter()
     while proc.poll() is None:
+        if not measure:  # reading smaps costs CPU the run under test would miss
+            time.sleep(0.05)
+            continue
         try:
             main = ps.memory_info().rss
             tree = sum(p.memory_full_info().pss for p in [ps, *ps.children(recursive=True)])
         except psutil.Error:
             continue
         peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
-        time.sleep(0.1)
+        time.sleep(0.25)
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode() if proc.stderr else ""
     out = Path(args[args.index("--out") + 1])
@@ -115,12 +118,12 @@ def throughput(pages: list[str], latency: float, conc: int, cores: int, env: dic
         if engine_available():
             with FakeLLM(default=lambda req: Reply(content=json.dumps(grounded(req)), delay=latency)) as llm:
                 wall, _, _, rep = run_batch([*common, "--out", str(tmp / "llm"), "-e", "openai", "--base-url", llm.url,
-                                             "--api-key", "x", "--max-retries", "0"], env)
+                                             "--api-key", "x", "--max-retries", "0"], env, measure=False)
                 requests = len(llm.requests)
             engine = f"openai engine, fake LLM latency {latency:g} s"
             ideal = min(conc / latency, rate1 * cores)
         else:
-            wall, _, _, rep = run_batch([*common, "--out", str(tmp / "ext"), "-e", "extractive"], env)
+            wall, _, _, rep = run_batch([*common, "--out", str(tmp / "ext"), "-e", "extractive"], env, measure=False)
             requests, engine, ideal = 0, "extractive engine (LLM engine not available: no latency)", rate1 * cores
     done = rep["done"]
     rate = rep["this_run"]["finished"] / wall
@@ -131,7 +134,9 @@ def throughput(pages: list[str], latency: float, conc: int, cores: int, env: dic
           f"in {wall:.1f} s wall (process start included) = {rate:.2f} articles/s")
     for g in rep["skips"] + rep["failures"]:
         print(f"    {g['count']}x {g['reason']}")
-    print(f"  ideal {ideal:.2f}/s -> ratio {rate / ideal:.2f} (goal >= 0.85)")
+    steady = rep["this_run"]["finished"] / rep["wall_time_s"]
+    print(f"  ideal {ideal:.2f}/s -> ratio {rate / ideal:.2f} (goal >= 0.85); by the runner's own clock "
+          f"(interpreter start excluded) {steady:.2f}/s -> {steady / ideal:.2f}")
 
 
 def memory(items: int, env: dict[str, str], tmp: Path) -> None:

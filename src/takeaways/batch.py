@@ -43,6 +43,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from . import __version__, api, inputs, sources
 from .config import Settings
 from .errors import BudgetExceeded, ExtractionError, TakeawaysError
+from .engines import get_engine
 from .extract import extract_page
 from .fsutil import atomic_write
 from .models import Article, Digest, Page, Spec, Usage
@@ -326,6 +327,7 @@ class BatchRun:
                 state.retry_failed()
             self._repair_results(state)
             cache = ResultCache(self.opts.resolved_cache_dir() / "results.db") if self.opts.use_cache else None
+            get_engine(self.engine)  # import it now (the LLM engine takes ~1 s), not on the event loop
             self.cpu_pool = extraction_pool(self.opts.workers)
             try:
                 asyncio.run(self._process_all(state, cache))
