@@ -53,7 +53,8 @@ def mixed_list(site: Site, tmp_path: Path) -> Path:
              site.url("/a/1.html?utm_source=news#comments"),  # the same URL again
              site.url("/sitemap.xml"),  # /a/1 and /a/2 once more
              site.url("/dup/2.html"),  # the text of /a/2 under another URL
-             site.url("/missing.html"), site.url("/nav.html"), site.url("/flaky/1.html")]
+             site.url("/missing.html"), site.url("/nav.html"), site.url("/flaky/1.html"),
+             site.url("/gone/sitemap.xml")]  # an input that cannot be read: one failed item
     lst.write_text("\n".join(lines) + "\n")
     return lst
 
@@ -63,16 +64,17 @@ def test_batch_outputs_dedup_failures_and_report(site: Site, tmp_path: Path) -> 
     res = run([str(mixed_list(site, tmp_path)), "--out", str(out), "-f", "md,json", *FAST])
     assert res.exit_code == 1, res.output
     rep = report(out)
-    assert (rep["items"], rep["done"], rep["skipped"], rep["failed"], rep["duplicate_inputs"]) == (8, 5, 2, 1, 3)
-    assert rep["failures"][0]["reason"].startswith("FetchError: HTTP 404")
+    assert (rep["items"], rep["done"], rep["skipped"], rep["failed"], rep["duplicate_inputs"]) == (9, 5, 2, 2, 3)
+    assert [g["reason"].split(":")[0] for g in rep["failures"]] == ["FetchError", "SourceError"]
+    assert "HTTP 404" in rep["failures"][0]["reason"] and "HTTP 404" in rep["failures"][1]["reason"]
     assert {g["reason"].split(":")[0] for g in rep["skips"]} == {"duplicate content", "ExtractionError"}
     lines = results(out)
-    assert len(lines) == 8 and len({x["key"] for x in lines}) == 8
+    assert len(lines) == 9 and len({x["key"] for x in lines}) == 9
     done = [x for x in lines if x["status"] == "done"]
     assert all(x["digest"]["takeaways"] and x["usage"]["requests"] == 0 for x in done)
     assert sorted(f for x in done for f in x["files"]) == outputs(out) and len(outputs(out)) == 10
     assert site.hits["/flaky/1.html"] == 2  # a 503 is transient: retried within the run
-    assert "1 failed" in res.output and "HTTP 404" in res.output and "--retry-failed" in res.output
+    assert "2 failed" in res.output and "HTTP 404" in res.output and "--retry-failed" in res.output
 
 
 def test_rerun_redoes_nothing_and_retry_failed_retries(site: Site, tmp_path: Path) -> None:
@@ -88,7 +90,7 @@ def test_rerun_redoes_nothing_and_retry_failed_retries(site: Site, tmp_path: Pat
     retried = run([*args, "--retry-failed"])
     assert retried.exit_code == 1
     assert site.hits["/missing.html"] == hits["/missing.html"] + 1  # a 404 is not transient: one try per run
-    assert len(results(out)) == 9 and results(out)[-1]["status"] == "failed"
+    assert len(results(out)) == 11 and results(out)[-1]["status"] == "failed"
 
 
 def test_result_cache_makes_a_new_out_dir_free(site: Site, tmp_path: Path) -> None:

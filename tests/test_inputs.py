@@ -7,10 +7,7 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from takeaways.config import Settings
-from takeaways.errors import SourceError
 from takeaways.inputs import expand, normalise_url
 from tests.site import Site, article_html
 
@@ -58,11 +55,19 @@ def test_jsonl_url_html_and_text_lines(tmp_path: Path) -> None:
     assert items[1].html == "<p>hi</p>" and items[2].text == "Plain text." and items[2].key.startswith("text:")
 
 
-def test_bad_jsonl_line_names_file_and_line(tmp_path: Path) -> None:
+def test_unreadable_inputs_become_items_that_carry_the_error(tmp_path: Path) -> None:
     f = tmp_path / "items.jsonl"
-    f.write_text('{"url": "https://example.com/1"}\n{"nothing": 1}\n')
-    with pytest.raises(SourceError, match=r"items.jsonl:2: needs a \"url\""):
-        list(expand([str(f)], Settings()))
+    f.write_text('{"nothing": 1}\n{"url": "https://example.com/1"}\n')
+    lst = tmp_path / "list.txt"
+    lst.write_text("https://example.com/2\nmissing.html\n")
+    with Site() as site:
+        items = list(expand([str(f), str(lst), site.url("/gone/sitemap.xml"), site.url("/sitemap.xml")], Settings()))
+        assert [i.key for i in items] == [
+            f"input:{f}:1", "url:https://example.com/1", "url:https://example.com/2", "input:missing.html",
+            f"input:{site.url('/gone/sitemap.xml')}", f"url:{site.url('/a/1.html')}", f"url:{site.url('/a/2.html')}"]
+    assert 'items.jsonl:1: needs a "url"' in (items[0].error or "")
+    assert "list.txt, line 2: " in (items[3].error or "") and "no such file" in (items[3].error or "")
+    assert "HTTP 404" in (items[4].error or "")
 
 
 def test_stdin_list() -> None:
@@ -91,7 +96,5 @@ def test_remote_sitemap_index_with_gz_child_and_feeds() -> None:
 
 
 def test_missing_path_and_bad_scheme() -> None:
-    with pytest.raises(SourceError, match="no such file"):
-        keys(["/nonexistent/file.txt"])
-    with pytest.raises(SourceError, match="unsupported URL scheme"):
-        keys(["ftp://example.com/x"])
+    items = list(expand(["/nonexistent/file.txt", "ftp://example.com/x"], Settings()))
+    assert "no such file" in (items[0].error or "") and "unsupported URL scheme" in (items[1].error or "")

@@ -42,7 +42,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from . import __version__, api, inputs, sources
 from .config import Settings
-from .errors import BudgetExceeded, ExtractionError, TakeawaysError
+from .errors import BudgetExceeded, ExtractionError, SourceError, TakeawaysError
 from .engines import get_engine
 from .extract import extract_page
 from .fsutil import atomic_write
@@ -461,6 +461,8 @@ class BatchRun:
 
     async def _stages(self, item: inputs.Item) -> tuple[Outcome, Digest | None]:
         loop = asyncio.get_running_loop()
+        if item.error is not None:  # the input (a sitemap, a list line) could not be read
+            raise SourceError(item.error)
         host = urlsplit(item.url).hostname or "" if item.url and item.html is None and item.text is None else None
 
         async def fetch() -> Page:

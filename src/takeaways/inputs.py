@@ -37,6 +37,7 @@ MAX_DEPTH = 5  # lists of sitemaps of sitemaps …
 _SITEMAP = re.compile(rb"<(?:[\w.-]+:)?(?:urlset|sitemapindex)\b")
 _FEED = re.compile(rb"<(?:rss|feed|rdf:RDF)\b")
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.I)
+_PATHLIKE = re.compile(r"\S*[/\\]\S*|\S+\.(html?|txt|md|xml|gz|jsonl|rss|atom)", re.I)  # a list line that names a file
 _INLINE_COMMENT = re.compile(r"\s+#.*$")  # `URL  # note` in a list
 _FEEDISH_URL = re.compile(r"(\.xml(\.gz)?|\.rss|\.atom|\.gz|/feeds?/?|/rss/?|/atom/?|sitemap[^/]*)$", re.I)
 
@@ -54,6 +55,15 @@ class Item:
     path: str | None = None
     html: str | None = None
     text: str | None = None
+    error: str | None = None  # the input itself could not be read (a sitemap that 404s, a bad JSONL line)
+
+
+def _guarded(where: str, items: Iterator[Item], context: str | None = None) -> Iterator[Item]:
+    """The items of one input; when reading it fails, one item carrying the error, and on with the next input."""
+    try:
+        yield from items
+    except SourceError as exc:
+        yield Item(key=f"input:{where}", source=where, error=f"{context}: {exc}" if context else str(exc))
 
 
 def normalise_url(url: str) -> str:
@@ -92,7 +102,7 @@ def expand(inputs: list[str], settings: Settings, *, stdin: BinaryIO | None = No
                 yield from _expand_lines(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"),
                                          "standard input", Path.cwd(), settings, client, depth=1)
             else:
-                yield from _expand_one(source, settings, client, depth=0, base=Path.cwd())
+                yield from _guarded(source, _expand_one(source, settings, client, depth=0, base=Path.cwd()))
     finally:
         if own:
             client.close()
@@ -170,14 +180,14 @@ def _read_all(path: Path, settings: Settings) -> bytes:
 
 
 def _is_list(path: Path) -> bool:
-    """A text file is a list when each of its first lines (comments and blanks aside) is a URL or a path."""
+    """A text file is a list when each of its first lines (comments and blanks aside) is a URL or looks like a path."""
     seen = 0
     with path.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = _INLINE_COMMENT.sub("", line).strip()
             if not line or line.startswith("#"):
                 continue
-            if not (is_url(line) or (" " not in line and (path.parent / line).expanduser().exists())):
+            if not (is_url(line) or _PATHLIKE.fullmatch(line)):
                 return False
             seen += 1
             if seen >= 50:
@@ -194,19 +204,20 @@ def _expand_lines(lines: Iterator[str] | io.TextIOBase, what: str, base: Path, s
         if not line or line.startswith("#"):
             continue
         if line.startswith("{"):
-            yield _jsonl_item(line, f"{what}:{n}")
+            yield from _guarded(f"{what}:{n}", _jsonl_items(line, f"{what}:{n}"))
             continue
-        try:
-            yield from _expand_one(line, settings, client, depth=depth, base=base)
-        except SourceError as exc:
-            raise SourceError(f"{what}, line {n}: {exc}") from exc
+        yield from _guarded(line, _expand_one(line, settings, client, depth=depth, base=base), f"{what}, line {n}")
 
 
 def _expand_jsonl(path: Path) -> Iterator[Item]:
     with path.open(encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, 1):
             if line.strip():
-                yield _jsonl_item(line, f"{path}:{n}")
+                yield from _guarded(f"{path}:{n}", _jsonl_items(line, f"{path}:{n}"))
+
+
+def _jsonl_items(line: str, where: str) -> Iterator[Item]:
+    yield _jsonl_item(line, where)
 
 
 def _jsonl_item(line: str, where: str) -> Item:
@@ -272,7 +283,7 @@ def _expand_xml(data: bytes, where: str, settings: Settings, client: httpx2.Clie
         for child in children:
             if depth + 1 > MAX_DEPTH:
                 raise SourceError(f"{child}: sitemaps nested more than {MAX_DEPTH} deep")
-            yield from _expand_remote(child, settings, client, depth=depth + 1)
+            yield from _guarded(child, _expand_remote(child, settings, client, depth=depth + 1), f"sitemap in {where}")
     else:
         for link in feed_links(data, where):
             yield url_item(link)
