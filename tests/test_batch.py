@@ -203,3 +203,10 @@ def test_ctrl_c_stops_cleanly_with_summary_and_130(site: Site, tmp_path: Path) -
     proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert_each_exactly_once(out, keys, 1)
+
+
+def test_rich_progress_bar(site: Site, tmp_path: Path) -> None:
+    res = run([site.url("/a/1.html"), site.url("/missing.html"), "--out", str(tmp_path / "o"), *FAST[:-2],
+               "--progress", "bar"])
+    assert res.exit_code == 1
+    assert "2/2" in res.stderr and "1 done 1 failed 0 skipped" in res.stderr
