@@ -103,3 +103,11 @@ def test_kill_9_with_the_llm_then_resume_pays_nothing_twice(site: Site, tmp_path
         proc.communicate(timeout=60)
         assert proc.returncode == 0 and len(llm.requests) == paid
         assert len(results(out)) == 12
+
+
+def test_a_configuration_error_stops_the_run_once(site: Site, tmp_path: Path) -> None:
+    res = run([*urls(site, 3), "-e", "openai", "--workers", "0", "--progress", "none", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert res.output.count("no API key") == 1 and "Error: no API key" in res.output
+    res = run([*urls(site, 3), "-e", "extractive", "--workers", "0", "--progress", "none", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0  # nothing was marked failed: the items were still pending

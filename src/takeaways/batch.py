@@ -42,7 +42,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from . import __version__, api, inputs, sources
 from .config import Settings
-from .errors import BudgetExceeded, ExtractionError, SourceError, TakeawaysError
+from .errors import BudgetExceeded, ConfigError, ExtractionError, SourceError, TakeawaysError
 from .engines import get_engine
 from .extract import extract_page
 from .fsutil import atomic_write
@@ -309,6 +309,7 @@ class BatchRun:
         self.live = _Live()
         self.budget = _Budget(options.max_cost)
         self.engine = self.settings.resolved_engine()
+        self.fatal: ConfigError | None = None
 
     # -- setup ------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -335,6 +336,8 @@ class BatchRun:
                 self.cpu_pool.shutdown(wait=True, cancel_futures=True)
                 if cache is not None:
                     cache.close()
+            if self.fatal is not None:  # e.g. no API key: every item would fail the same way
+                raise self.fatal
             report = self._report(state, time.monotonic() - started)
             atomic_write(out / REPORT, json.dumps(report, indent=2) + "\n")
             return report
@@ -395,7 +398,7 @@ class BatchRun:
         try:
             for item, _attempts in state.pending():
                 await slots.acquire()
-                if self.live.interrupted or self.budget.reached:
+                if self.live.interrupted or self.budget.reached or self.fatal:
                     slots.release()
                     break
                 task = asyncio.create_task(self._process(item))
@@ -424,8 +427,13 @@ class BatchRun:
         if self.live.interrupted:  # a second Ctrl-C: leave now (state stays consistent, see module doc)
             os._exit(130)
         self.live.interrupted = True
+        self._cancel_in_flight()
+
+    def _cancel_in_flight(self) -> None:
+        current = asyncio.current_task()
         for task in list(self.live.tasks):
-            task.cancel()
+            if task is not current:
+                task.cancel()
 
     def _tick(self) -> None:
         self.progress.update(self.counts, self.live.tokens, self.live.cost, self.live.finished_now)
@@ -442,6 +450,10 @@ class BatchRun:
     async def _process(self, item: inputs.Item) -> None:
         try:
             outcome, digest = await self._stages(item)
+        except ConfigError as exc:  # a setup problem, not this item's: stop the run, leave the items pending
+            self.fatal = self.fatal or exc
+            self._cancel_in_flight()
+            return
         except ExtractionError as exc:  # not an article (too short, a wall, an index page): nothing to do
             outcome, digest = Outcome(SKIPPED, error=str(exc), reason=reason_of(exc, item.source)), None
         except TakeawaysError as exc:
