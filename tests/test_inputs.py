@@ -98,3 +98,12 @@ def test_remote_sitemap_index_with_gz_child_and_feeds() -> None:
 def test_missing_path_and_bad_scheme() -> None:
     items = list(expand(["/nonexistent/file.txt", "ftp://example.com/x"], Settings()))
     assert "no such file" in (items[0].error or "") and "unsupported URL scheme" in (items[1].error or "")
+
+
+def test_a_list_from_the_web_may_not_name_local_files(tmp_path: Path) -> None:
+    (tmp_path / "secret.html").write_text(article_html(1))
+    with Site() as site:
+        site.pages["/list/rss"] = f"{site.url('/a/1.html')}\n{tmp_path / 'secret.html'}\n".encode()
+        items = list(expand([site.url("/list/rss")], Settings()))
+    assert items[0].key == f"url:{site.url('/a/1.html')}"
+    assert items[1].key.startswith("input:") and "may only hold URLs" in (items[1].error or "")

@@ -27,6 +27,7 @@ import feedparser
 import httpx2
 from courlan import normalize_url
 from lxml import etree
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from .config import Settings
 from .errors import FetchError, SourceError
@@ -92,7 +93,10 @@ def path_item(path: Path) -> Item:
 
 def expand(inputs: list[str], settings: Settings, *, stdin: BinaryIO | None = None,
            client: httpx2.Client | None = None) -> Iterator[Item]:
-    """Yield the work items of every INPUT, lazily, in order. Raises SourceError for a bad INPUT."""
+    """Yield the work items of every INPUT, lazily, in order.
+
+    An input that cannot be read yields one Item whose `error` says why (see `_guarded`).
+    """
     own = client is None
     client = client or http_client(settings)
     try:
@@ -196,7 +200,8 @@ def _is_list(path: Path) -> bool:
 
 
 def _expand_lines(lines: Iterator[str] | io.TextIOBase, what: str, base: Path, settings: Settings,
-                  client: httpx2.Client, *, depth: int) -> Iterator[Item]:
+                  client: httpx2.Client, *, depth: int, urls_only: bool = False) -> Iterator[Item]:
+    """Lines of a list; `urls_only` for a list that came from the web (it must not name local files)."""
     for n, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line.startswith("{"):
@@ -205,6 +210,10 @@ def _expand_lines(lines: Iterator[str] | io.TextIOBase, what: str, base: Path, s
             continue
         if line.startswith("{"):
             yield from _guarded(f"{what}:{n}", _jsonl_items(line, f"{what}:{n}"))
+            continue
+        if urls_only and not is_url(line):
+            yield Item(key=f"input:{what}:{n}", source=f"{what}, line {n}",
+                       error=f"{what}, line {n}: {line[:80]!r} is not an http(s) URL; a list fetched from the web may only hold URLs")
             continue
         yield from _guarded(line, _expand_one(line, settings, client, depth=depth, base=base), f"{what}, line {n}")
 
@@ -239,7 +248,17 @@ def _jsonl_item(line: str, where: str) -> Item:
 
 
 def fetch_bytes(url: str, settings: Settings, client: httpx2.Client) -> bytes:
-    """GET a sitemap or feed (any content type), with the size cap; gzip bodies are decompressed."""
+    """GET a sitemap or feed (any content type), with the size cap; gzip bodies are decompressed.
+
+    Transient failures (timeouts, 429, 5xx) are tried 3 times with backoff."""
+    for attempt in Retrying(stop=stop_after_attempt(3), wait=wait_exponential_jitter(multiplier=0.5, jitter=0.5, max=10),
+                            retry=retry_if_exception(lambda e: bool(getattr(e, "transient", False))), reraise=True):
+        with attempt:
+            return _fetch_bytes(url, settings, client)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fetch_bytes(url: str, settings: Settings, client: httpx2.Client) -> bytes:
     try:
         with client.stream("GET", url) as resp:
             if resp.status_code >= 400:
@@ -271,7 +290,7 @@ def _expand_remote(url: str, settings: Settings, client: httpx2.Client, *, depth
         yield url_item(url, None)  # an article whose URL merely looked like a feed; loaded again later
     else:
         yield from _expand_lines(iter(data.decode("utf-8", "replace").splitlines()), url, Path.cwd(), settings,
-                                 client, depth=depth + 1)
+                                 client, depth=depth + 1, urls_only=True)
 
 
 def _expand_xml(data: bytes, where: str, settings: Settings, client: httpx2.Client, *, depth: int) -> Iterator[Item]:
