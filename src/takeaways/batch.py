@@ -391,10 +391,11 @@ class BatchRun:
         self.counts = state.counts()
         self.progress.start(self.live.total)
         self._tick()
-        try:
-            loop.add_signal_handler(signal.SIGINT, self._interrupt)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread / Windows
-            pass
+        for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a scheduler stopping the job
+            try:
+                loop.add_signal_handler(signum, self._interrupt)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread / Windows
+                pass
         try:
             for item, _attempts in state.pending():
                 await slots.acquire()
@@ -412,10 +413,11 @@ class BatchRun:
             from .client import aclose_shared_clients
 
             await aclose_shared_clients()
-            try:
-                loop.remove_signal_handler(signal.SIGINT)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover
-                pass
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.remove_signal_handler(signum)
+                except (NotImplementedError, RuntimeError):  # pragma: no cover
+                    pass
             self.progress.update(state.counts(), self.live.tokens, self.live.cost, self.live.finished_now, force=True)
             self.progress.stop()
             self.results.close()
@@ -423,7 +425,7 @@ class BatchRun:
             self.fetch_pool.shutdown(wait=False, cancel_futures=True)
 
     def _interrupt(self) -> None:
-        """Ctrl-C: start no new item, cancel the ones in flight; finished writes still complete."""
+        """Ctrl-C (or SIGTERM): start no new item, cancel the ones in flight; finished writes still complete."""
         if self.live.interrupted:  # a second Ctrl-C: leave now (state stays consistent, see module doc)
             os._exit(130)
         self.live.interrupted = True
@@ -605,10 +607,12 @@ class BatchRun:
 
 def _lock(path: Path) -> Any:
     """Hold an exclusive lock on the output dir for the whole run (released by the OS if we die)."""
-    import fcntl
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fh = path.open("a")
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        return fh
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
