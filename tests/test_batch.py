@@ -82,9 +82,13 @@ def test_rerun_redoes_nothing_and_retry_failed_retries(site: Site, tmp_path: Pat
     args = [str(mixed_list(site, tmp_path)), "--out", str(out), *FAST]
     run(args)
     before, hits = (out / "results.jsonl").read_bytes(), site.hits.copy()
+    with (out / "results.jsonl").open("ab") as fh:  # what a crash between the write and the commit leaves
+        fh.write(b'{"source": "torn')
+    (out / ".x.md.abc.tmp").write_text("half-written")
     again = run(args)
     assert again.exit_code == 1
-    assert (out / "results.jsonl").read_bytes() == before
+    assert (out / "results.jsonl").read_bytes() == before  # the uncommitted tail is cut off
+    assert not (out / ".x.md.abc.tmp").exists()
     assert site.hits["/a/1.html"] == hits["/a/1.html"] and site.hits["/missing.html"] == hits["/missing.html"]
     assert report(out)["this_run"]["finished"] == 0
     retried = run([*args, "--retry-failed"])
@@ -104,6 +108,7 @@ def test_result_cache_makes_a_new_out_dir_free(site: Site, tmp_path: Path) -> No
     assert report(tmp_path / "o3")["this_run"]["from_cache"] == 0
     run([*urls, "--out", str(tmp_path / "o4"), "--no-cache", *FAST])
     assert report(tmp_path / "o4")["this_run"]["from_cache"] == 0
+    assert (Path(os.environ["XDG_CACHE_HOME"]) / "takeaways" / "results.db").exists()
     run([*urls, "--out", str(tmp_path / "o5"), "--cache", str(tmp_path / "cache"), *FAST])
     assert report(tmp_path / "o5")["this_run"]["from_cache"] == 0 and (tmp_path / "cache" / "results.db").exists()
 
@@ -145,6 +150,16 @@ def test_dry_run_limit_quiet_and_progress_lines(site: Site, tmp_path: Path) -> N
     assert report(out)["this_run"]["finished"] == 3
     dry = run([*urls, "--out", str(out), "--dry-run", *FAST])
     assert "0 to process, 5 done" in dry.output
+
+
+def test_one_output_dir_one_run_at_a_time(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x")
+    lock = batch_mod._lock(tmp_path / "out" / ".takeaways" / "lock")
+    try:
+        res = CliRunner().invoke(cli, ["batch", str(tmp_path / "a.txt"), "--out", str(tmp_path / "out"), *FAST])
+        assert res.exit_code == 1 and "another batch run is using" in res.output
+    finally:
+        lock.close()
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
