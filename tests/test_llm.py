@@ -376,14 +376,14 @@ LONG = [f"Paragraph {i} says that the regional council reviewed item {i} of the 
 def test_long_article_is_mapped_by_section_and_reduced_once(fake_llm: FakeLLM) -> None:
     fake_llm.default = _merge_aware
     article = make_article(LONG)
-    s = settings_for(fake_llm, max_input_tokens=900, takeaways=5, questions=4)
+    s = settings_for(fake_llm, max_input_tokens=1100, takeaways=5, questions=4)
     plan = llm.plan(article, Spec(takeaways=5, questions=4), s)
-    assert plan.merge and len(plan.users) >= 3
+    assert plan.merge and len(plan.users) >= 2
     digest = api.generate(article, s)
     assert len(fake_llm.requests) == len(plan.users) + 1
     assert "<candidates>" in fake_llm.requests[-1]["messages"][1]["content"]
     for r in fake_llm.requests[:-1]:
-        assert llm.messages_tokens(r["messages"], s.model) <= 900
+        assert llm.messages_tokens(r["messages"], s.model, "json_schema") <= 1100
     questions = [normalise(q.question) for q in digest.faq]
     assert len(questions) == len(set(questions))
     assert any("repeats an earlier question" in w for w in digest.warnings)
@@ -486,3 +486,15 @@ def test_request_parameters_follow_the_provider() -> None:
     assert openai_kw["max_completion_tokens"] == 100 and "temperature" not in openai_kw  # reasoning model
     local_kw = llm._create_kwargs(req, Settings.from_env(base_url="http://127.0.0.1:1/v1", model="llama3"), "text")
     assert local_kw["max_tokens"] == 100 and local_kw["temperature"] == 0.2 and "response_format" not in local_kw
+
+
+def test_very_long_article_merges_in_a_tree_when_candidates_do_not_fit(fake_llm: FakeLLM) -> None:
+    fake_llm.default = _merge_aware
+    article = make_article(LONG * 3)
+    s = settings_for(fake_llm, max_input_tokens=700)
+    n_chunks = len(llm.plan(article, Spec(), s).users)
+    digest = api.generate(article, s)
+    merges = [r for r in fake_llm.requests if "<candidates>" in r["messages"][1]["content"]]
+    assert len(fake_llm.requests) == n_chunks + len(merges) and len(merges) > 1
+    assert all(llm.messages_tokens(r["messages"], s.model, "json_schema") <= 700 for r in fake_llm.requests[:n_chunks])
+    assert len(digest.takeaways) == 5

@@ -363,7 +363,7 @@ class _Conversation:
         s = self.settings
         system = system_prompt(self.article, self.spec, s)
         messages = _messages(system, user_prompt(self.article.text, s))
-        if messages_tokens(messages, s.model) <= s.max_input_tokens:
+        if messages_tokens(messages, s.model, "json_schema") <= s.max_input_tokens:
             try:
                 out = yield from self.ask(messages, "article")
             except _ContextTooLong:
@@ -377,7 +377,7 @@ class _Conversation:
     def map_reduce(self, system: str, budget: int) -> Generator[_Request, _Result, LLMOutput]:
         s = self.settings
         chunks = split_sections(self.article, budget, s.model)
-        candidates = LLMOutput(takeaways=[], faq=[])
+        parts: list[LLMOutput] = []
         for i, chunk in enumerate(chunks, 1):
             user = user_prompt(chunk, s, {"index": i, "total": len(chunks)})
             try:
@@ -385,13 +385,28 @@ class _Conversation:
             except _ContextTooLong:
                 raise LLMError(f"the server rejects even {budget}-token chunks as too long for the model's context; "
                                "lower --max-input-tokens or use a model with a larger context") from None
-            hay = normalise(chunk)
-            candidates.takeaways += [t for t in part.takeaways if find_evidence(t.evidence, hay)]
-            candidates.faq += [q for q in part.faq if find_evidence(q.evidence, hay)]
-        self.warnings.append(f"long article: {len(chunks)} chunks of at most {budget} tokens, then one merge request")
-        if len(chunks) == 1:
-            return candidates
-        merged: LLMOutput = yield from self.ask(_messages(system, merge_prompt(candidates, self.spec, s)), "merge")
+            hay = normalise(chunk)  # candidates that do not quote their chunk never reach the merge
+            parts.append(LLMOutput(takeaways=[t for t in part.takeaways if find_evidence(t.evidence, hay)],
+                                   faq=[q for q in part.faq if find_evidence(q.evidence, hay)]))
+        self.warnings.append(f"long article: {len(chunks)} chunks of at most {budget} tokens, then merged")
+        merged: LLMOutput = yield from self.reduce(system, parts)
+        return merged
+
+    def reduce(self, system: str, parts: list[LLMOutput]) -> Generator[_Request, _Result, LLMOutput]:
+        """One merge request for all candidates; only when they do not fit in --max-input-tokens,
+        merge halves first (a tree of merges)."""
+        if len(parts) == 1:
+            return parts[0]
+        combined = LLMOutput(takeaways=[t for p in parts for t in p.takeaways], faq=[q for p in parts for q in p.faq])
+        messages = _messages(system, merge_prompt(combined, self.spec, self.settings))
+        if len(parts) > 2 and messages_tokens(messages, self.settings.model, "json_schema") > self.settings.max_input_tokens:
+            mid = len(parts) // 2
+            left = yield from self.reduce(system, parts[:mid])
+            right = yield from self.reduce(system, parts[mid:])
+            parts = [left, right]
+            combined = LLMOutput(takeaways=left.takeaways + right.takeaways, faq=left.faq + right.faq)
+            messages = _messages(system, merge_prompt(combined, self.spec, self.settings))
+        merged: LLMOutput = yield from self.ask(messages, "merge")
         return merged
 
     def digest(self, out: LLMOutput) -> Digest:
@@ -666,7 +681,7 @@ def plan(article: Article, spec: Spec, settings: Settings) -> Plan:
     single = user_prompt(article.text, s)
     article_tokens = tokens.count_tokens(article.text, s.model)
     pt = messages_tokens(_messages(system, single), s.model, mode)
-    if messages_tokens(_messages(system, single), s.model) <= s.max_input_tokens:
+    if messages_tokens(_messages(system, single), s.model, "json_schema") <= s.max_input_tokens:
         users, merge = [single], False
     else:
         chunks = split_sections(article, chunk_budget(system, s), s.model)
