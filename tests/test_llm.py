@@ -393,8 +393,12 @@ def test_context_length_exceeded_switches_to_chunks(fake_llm: FakeLLM) -> None:
     fake_llm.default = _merge_aware
     fake_llm.script.append(Reply(status=400, body={"error": {
         "message": "This model's maximum context length is 512 tokens.", "code": "context_length_exceeded"}}))
-    digest = api.generate(make_article(LONG), settings_for(fake_llm))
-    assert len(fake_llm.requests) >= 4  # the rejected one, at least two chunks, the merge
+    article = make_article(LONG)
+    half = tokens.count_tokens(article.text, "gpt-4o-mini") // 2
+    n_chunks = len(llm.split_sections(article, half, "gpt-4o-mini"))
+    digest = api.generate(article, settings_for(fake_llm))
+    assert n_chunks >= 2
+    assert len(fake_llm.requests) == 1 + n_chunks + 1  # the rejected one, the chunks, the merge
     assert "<candidates>" in fake_llm.requests[-1]["messages"][1]["content"]
     assert digest.usage.requests == len(fake_llm.requests)
     assert any("retried in chunks" in w for w in digest.warnings)
@@ -498,3 +502,11 @@ def test_very_long_article_merges_in_a_tree_when_candidates_do_not_fit(fake_llm:
     assert len(fake_llm.requests) == n_chunks + len(merges) and len(merges) > 1
     assert all(llm.messages_tokens(r["messages"], s.model, "json_schema") <= 700 for r in fake_llm.requests[:n_chunks])
     assert len(digest.takeaways) == 5
+
+
+@pytest.mark.parametrize("body", ["<html>login page</html>", {"object": "list"}])
+def test_a_server_that_is_not_openai_compatible_gets_a_clear_error(fake_llm: FakeLLM, body: Any) -> None:
+    fake_llm.script.append(Reply(body=body))
+    with pytest.raises(LLMError, match="--base-url"):
+        api.generate(make_article(), settings_for(fake_llm))
+    assert len(fake_llm.requests) == 1

@@ -525,6 +525,16 @@ def _create_kwargs(request: _Request, settings: Settings, mode: str) -> dict[str
     return kwargs
 
 
+def _parse(raw: Any, settings: Settings) -> Any:
+    """The ChatCompletion of a raw response; a body that is not one is the base URL's fault."""
+    try:
+        return raw.parse()
+    except (openai.OpenAIError, ValueError) as exc:
+        raise LLMError(f"{settings.base_url or OPENAI_BASE} answered with something that is not a chat completion "
+                       f"({exc}); check that --base-url points at an OpenAI-compatible API (it usually ends in /v1)"
+                       ) from None
+
+
 def _send_sync(client: openai.OpenAI, request: _Request, settings: Settings) -> _Result:
     base = base_key(settings)
     mode = _MODES.get(base)
@@ -552,7 +562,7 @@ def _probe_sync(client: openai.OpenAI, request: _Request, settings: Settings, ba
                 return _attempt_sync(client, request, settings, mode, settings.max_retries - 1, rejected + 1)
             raise map_error(exc, settings, rejected + 1) from None
         _MODES[base] = mode
-        return _Result(raw.parse(), rejected + 1)
+        return _Result(_parse(raw, settings), rejected + 1)
     raise AssertionError("unreachable: text mode never counts as rejected")  # pragma: no cover
 
 
@@ -565,7 +575,7 @@ def _attempt_sync(client: openai.OpenAI, request: _Request, settings: Settings, 
         attempts = before + (retries + 1 if is_retryable(exc) else 1)
         raise map_error(exc, settings, attempts) from None
     _MODES.setdefault(base_key(settings), mode)
-    return _Result(raw.parse(), before + raw.retries_taken + 1)
+    return _Result(_parse(raw, settings), before + raw.retries_taken + 1)
 
 
 async def _send_async(client: openai.AsyncOpenAI, request: _Request, settings: Settings) -> _Result:
@@ -595,7 +605,7 @@ async def _probe_async(client: openai.AsyncOpenAI, request: _Request, settings: 
                 return await _attempt_async(client, request, settings, mode, settings.max_retries - 1, rejected + 1)
             raise map_error(exc, settings, rejected + 1) from None
         _MODES[base] = mode
-        return _Result(raw.parse(), rejected + 1)
+        return _Result(_parse(raw, settings), rejected + 1)
     raise AssertionError("unreachable: text mode never counts as rejected")  # pragma: no cover
 
 
@@ -608,7 +618,7 @@ async def _attempt_async(client: openai.AsyncOpenAI, request: _Request, settings
         attempts = before + (retries + 1 if is_retryable(exc) else 1)
         raise map_error(exc, settings, attempts) from None
     _MODES.setdefault(base_key(settings), mode)
-    return _Result(raw.parse(), before + raw.retries_taken + 1)
+    return _Result(_parse(raw, settings), before + raw.retries_taken + 1)
 
 
 class LLMEngine:
