@@ -510,3 +510,11 @@ def test_a_server_that_is_not_openai_compatible_gets_a_clear_error(fake_llm: Fak
     with pytest.raises(LLMError, match="--base-url"):
         api.generate(make_article(), settings_for(fake_llm))
     assert len(fake_llm.requests) == 1
+
+
+def test_errors_carry_what_the_article_spent(fake_llm: FakeLLM) -> None:
+    fake_llm.script += [Reply(content="nope"), Reply(status=500)]
+    with pytest.raises(LLMError) as exc:
+        api.generate(make_article(), settings_for(fake_llm, max_retries=0))
+    assert len(fake_llm.requests) == 2
+    assert exc.value.usage.requests == 2 and exc.value.usage.prompt_tokens == 100  # type: ignore[attr-defined]

@@ -455,7 +455,14 @@ def is_retryable(exc: Exception) -> bool:
 
 
 def map_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -> TakeawaysError:
-    """openai exception (after the client's retries) → our error, with the fix in the message."""
+    """openai exception (after the client's retries) → our error, with the fix in the message;
+    `.attempts` says how many HTTP requests it took."""
+    err = _map_error(exc, settings, attempts)
+    err.attempts = attempts  # type: ignore[attr-defined]
+    return err
+
+
+def _map_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -> TakeawaysError:
     where = settings.base_url or OPENAI_BASE
     tries = f"after {attempts} attempt(s)"
     if isinstance(exc, openai.APITimeoutError):
@@ -622,7 +629,9 @@ async def _attempt_async(client: openai.AsyncOpenAI, request: _Request, settings
 
 
 class LLMEngine:
-    """generate/agenerate: Article → Digest (origin='llm'), usage summed over every attempt."""
+    """generate/agenerate: Article → Digest (origin='llm'), usage summed over every attempt.
+
+    Errors carry `.usage`: what the article spent before failing (for run-wide budgets)."""
 
     name = "openai"
 
@@ -630,39 +639,45 @@ class LLMEngine:
         conv = _Conversation(article, spec, settings)
         gen = conv.run()
         client = shared_client(settings)
-        request = next(gen)
-        while True:
-            try:
+        try:
+            request = next(gen)
+            while True:
                 try:
                     result = _send_sync(client, request, settings)
                 except TakeawaysError as exc:
                     request = _throw(gen, exc, conv)
                 else:
                     request = gen.send(result)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        except TakeawaysError as exc:
+            exc.usage = conv.usage  # type: ignore[attr-defined]
+            raise
 
     async def agenerate(self, article: Article, spec: Spec, settings: Settings) -> Digest:
         conv = _Conversation(article, spec, settings)
         gen = conv.run()
         client = shared_async_client(settings)
-        request = next(gen)
-        while True:
-            try:
+        try:
+            request = next(gen)
+            while True:
                 try:
                     result = await _send_async(client, request, settings)
                 except TakeawaysError as exc:
                     request = _throw(gen, exc, conv)
                 else:
                     request = gen.send(result)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        except TakeawaysError as exc:
+            exc.usage = conv.usage  # type: ignore[attr-defined]
+            raise
 
 
 def _throw(gen: Generator[_Request, _Result, Digest], exc: TakeawaysError, conv: _Conversation) -> _Request:
-    """Let the conversation handle the error (context too long → chunks); else it propagates."""
+    """Count the failed attempts; let the conversation handle the error (context too long → chunks)."""
+    conv.add_usage(Usage(requests=getattr(exc, "attempts", 1)))
     if isinstance(exc, _ContextTooLong):
-        conv.add_usage(Usage(requests=1))
         return gen.throw(exc)
     raise exc
 
