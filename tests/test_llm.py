@@ -299,7 +299,10 @@ def test_a_model_that_obeys_the_injection_publishes_nothing_of_it(fake_llm: Fake
 # ------------------------------------------------------------------ transport errors and retries
 
 
-def test_429_with_retry_after_is_retried_by_the_client(fake_llm: FakeLLM) -> None:
+@pytest.mark.parametrize("mode_known", [True, False], ids=["client-retry", "first-request-probe"])
+def test_429_with_retry_after_is_retried_once(fake_llm: FakeLLM, mode_known: bool) -> None:
+    if mode_known:
+        llm._MODES[llm.base_key(settings_for(fake_llm))] = "json_schema"
     fake_llm.script.append(Reply(status=429, headers={"Retry-After": "1"}))
     digest = api.generate(make_article(), settings_for(fake_llm, max_retries=2))
     assert len(fake_llm.requests) == 2
