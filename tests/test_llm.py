@@ -521,3 +521,19 @@ def test_errors_carry_what_the_article_spent(fake_llm: FakeLLM) -> None:
         api.generate(make_article(), settings_for(fake_llm, max_retries=0))
     assert len(fake_llm.requests) == 2
     assert exc.value.usage.requests == 2 and exc.value.usage.prompt_tokens == 100  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("raw", [
+    '{"takeaways": [{"text": "A", "evidence": "B"}], "faq": []}',
+    'Here you go:\n```json\n{"takeaways": [{"text": "A", "evidence": "B"}], "faq": []}\n```',
+    'Sure. {"takeaways": [{"text": "A", "evidence": "B",}], "faq": [],}',  # trailing commas
+    '{"takeaways": [{"text": "A", "evidence": ["B"]}], "faq": [], "note": "extra keys are ignored"}',
+])
+def test_tolerant_json_extraction(raw: str) -> None:
+    out = llm.parse_output(raw)
+    assert [(t.text, t.evidence) for t in out.takeaways] == [("A", "B")] and out.faq == []
+
+
+def test_list_of_quotes_becomes_an_ordered_ellipsis_quote() -> None:
+    out = llm.parse_output('{"takeaways": [{"text": "A", "evidence": ["x y", "z w"]}], "faq": []}')
+    assert out.takeaways[0].evidence == "x y ... z w"

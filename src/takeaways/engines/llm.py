@@ -39,7 +39,7 @@ from typing import Any
 import jinja2
 import json_repair
 import openai
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .. import pricing, tokens
 from ..client import shared_async_client, shared_client
@@ -60,10 +60,19 @@ MAX_RETRY_AFTER = 120.0  # same bound as the openai client
 # ---------------------------------------------------------------- output schema
 
 
+def _join_quotes(value: Any) -> Any:
+    """Some models answer a list of quotes; joined with an ellipsis they must occur in that order."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return " ... ".join(value)
+    return value
+
+
 class LLMTakeaway(BaseModel):
     model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
     text: str
     evidence: str
+
+    _quotes = field_validator("evidence", mode="before")(_join_quotes)
 
 
 class LLMQA(BaseModel):
@@ -71,6 +80,8 @@ class LLMQA(BaseModel):
     question: str
     answer: str
     evidence: str
+
+    _quotes = field_validator("evidence", mode="before")(_join_quotes)
 
 
 class LLMOutput(BaseModel):
