@@ -299,7 +299,10 @@ def test_a_model_that_obeys_the_injection_publishes_nothing_of_it(fake_llm: Fake
 # ------------------------------------------------------------------ transport errors and retries
 
 
-def test_429_with_retry_after_is_retried_by_the_client(fake_llm: FakeLLM) -> None:
+@pytest.mark.parametrize("mode_known", [True, False], ids=["client-retry", "first-request-probe"])
+def test_429_with_retry_after_is_retried_once(fake_llm: FakeLLM, mode_known: bool) -> None:
+    if mode_known:
+        llm._MODES[llm.base_key(settings_for(fake_llm))] = "json_schema"
     fake_llm.script.append(Reply(status=429, headers={"Retry-After": "1"}))
     digest = api.generate(make_article(), settings_for(fake_llm, max_retries=2))
     assert len(fake_llm.requests) == 2
@@ -376,14 +379,14 @@ LONG = [f"Paragraph {i} says that the regional council reviewed item {i} of the 
 def test_long_article_is_mapped_by_section_and_reduced_once(fake_llm: FakeLLM) -> None:
     fake_llm.default = _merge_aware
     article = make_article(LONG)
-    s = settings_for(fake_llm, max_input_tokens=900, takeaways=5, questions=4)
+    s = settings_for(fake_llm, max_input_tokens=1100, takeaways=5, questions=4)
     plan = llm.plan(article, Spec(takeaways=5, questions=4), s)
-    assert plan.merge and len(plan.users) >= 3
+    assert plan.merge and len(plan.users) >= 2
     digest = api.generate(article, s)
     assert len(fake_llm.requests) == len(plan.users) + 1
     assert "<candidates>" in fake_llm.requests[-1]["messages"][1]["content"]
     for r in fake_llm.requests[:-1]:
-        assert llm.messages_tokens(r["messages"], s.model) <= 900
+        assert llm.messages_tokens(r["messages"], s.model, "json_schema") <= 1100
     questions = [normalise(q.question) for q in digest.faq]
     assert len(questions) == len(set(questions))
     assert any("repeats an earlier question" in w for w in digest.warnings)
@@ -393,8 +396,12 @@ def test_context_length_exceeded_switches_to_chunks(fake_llm: FakeLLM) -> None:
     fake_llm.default = _merge_aware
     fake_llm.script.append(Reply(status=400, body={"error": {
         "message": "This model's maximum context length is 512 tokens.", "code": "context_length_exceeded"}}))
-    digest = api.generate(make_article(LONG), settings_for(fake_llm))
-    assert len(fake_llm.requests) >= 4  # the rejected one, at least two chunks, the merge
+    article = make_article(LONG)
+    half = tokens.count_tokens(article.text, "gpt-4o-mini") // 2
+    n_chunks = len(llm.split_sections(article, half, "gpt-4o-mini"))
+    digest = api.generate(article, settings_for(fake_llm))
+    assert n_chunks >= 2
+    assert len(fake_llm.requests) == 1 + n_chunks + 1  # the rejected one, the chunks, the merge
     assert "<candidates>" in fake_llm.requests[-1]["messages"][1]["content"]
     assert digest.usage.requests == len(fake_llm.requests)
     assert any("retried in chunks" in w for w in digest.warnings)
@@ -486,3 +493,47 @@ def test_request_parameters_follow_the_provider() -> None:
     assert openai_kw["max_completion_tokens"] == 100 and "temperature" not in openai_kw  # reasoning model
     local_kw = llm._create_kwargs(req, Settings.from_env(base_url="http://127.0.0.1:1/v1", model="llama3"), "text")
     assert local_kw["max_tokens"] == 100 and local_kw["temperature"] == 0.2 and "response_format" not in local_kw
+
+
+def test_very_long_article_merges_in_a_tree_when_candidates_do_not_fit(fake_llm: FakeLLM) -> None:
+    fake_llm.default = _merge_aware
+    article = make_article(LONG * 3)
+    s = settings_for(fake_llm, max_input_tokens=700)
+    n_chunks = len(llm.plan(article, Spec(), s).users)
+    digest = api.generate(article, s)
+    merges = [r for r in fake_llm.requests if "<candidates>" in r["messages"][1]["content"]]
+    assert len(fake_llm.requests) == n_chunks + len(merges) and len(merges) > 1
+    assert all(llm.messages_tokens(r["messages"], s.model, "json_schema") <= 700 for r in fake_llm.requests[:n_chunks])
+    assert len(digest.takeaways) == 5
+
+
+@pytest.mark.parametrize("body", ["<html>login page</html>", {"object": "list"}])
+def test_a_server_that_is_not_openai_compatible_gets_a_clear_error(fake_llm: FakeLLM, body: Any) -> None:
+    fake_llm.script.append(Reply(body=body))
+    with pytest.raises(LLMError, match="--base-url"):
+        api.generate(make_article(), settings_for(fake_llm))
+    assert len(fake_llm.requests) == 1
+
+
+def test_errors_carry_what_the_article_spent(fake_llm: FakeLLM) -> None:
+    fake_llm.script += [Reply(content="nope"), Reply(status=500)]
+    with pytest.raises(LLMError) as exc:
+        api.generate(make_article(), settings_for(fake_llm, max_retries=0))
+    assert len(fake_llm.requests) == 2
+    assert exc.value.usage.requests == 2 and exc.value.usage.prompt_tokens == 100  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("raw", [
+    '{"takeaways": [{"text": "A", "evidence": "B"}], "faq": []}',
+    'Here you go:\n```json\n{"takeaways": [{"text": "A", "evidence": "B"}], "faq": []}\n```',
+    'Sure. {"takeaways": [{"text": "A", "evidence": "B",}], "faq": [],}',  # trailing commas
+    '{"takeaways": [{"text": "A", "evidence": ["B"]}], "faq": [], "note": "extra keys are ignored"}',
+])
+def test_tolerant_json_extraction(raw: str) -> None:
+    out = llm.parse_output(raw)
+    assert [(t.text, t.evidence) for t in out.takeaways] == [("A", "B")] and out.faq == []
+
+
+def test_list_of_quotes_becomes_an_ordered_ellipsis_quote() -> None:
+    out = llm.parse_output('{"takeaways": [{"text": "A", "evidence": ["x y", "z w"]}], "faq": []}')
+    assert out.takeaways[0].evidence == "x y ... z w"

@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections import defaultdict
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from .models import Article, Digest
 
@@ -37,23 +39,30 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" .,;:\"'")
 
 
-def _fuzzy(q: str, haystack: str, words: list[str] | None = None) -> bool:
-    hw = words if words is not None else haystack.split(" ")
+@lru_cache(maxsize=8)
+def _index(haystack: str) -> tuple[list[str], dict[str, list[int]]]:
+    """The haystack's words and where each occurs (built once per article, reused per item)."""
+    words = haystack.split(" ")
+    where: dict[str, list[int]] = defaultdict(list)
+    for i, w in enumerate(words):
+        where[w].append(i)
+    return words, dict(where)
+
+
+def _fuzzy(q: str, haystack: str) -> bool:
+    """Compare the quote with article windows of about its length, anchored on its rarest words."""
+    hw, where = _index(haystack)
     qw = q.split(" ")
     k = len(qw)
-    anchors = {w: j for j, w in reversed(list(enumerate(qw[:3])))}
-    tail = {w: k - 1 - j for j, w in enumerate(reversed(qw[-2:]))}
+    present = sorted((len(where[w]), j) for j, w in enumerate(qw) if w in where)
     starts: set[int] = set()
-    for i, w in enumerate(hw):
-        if w in anchors:
-            starts.add(i - anchors[w])
-        if w in tail:
-            starts.add(i - tail[w])
+    for _, j in present[:3]:  # a window ≥ 90 % alike keeps at least one of its three rarest words
+        starts.update(p - j for p in where[qw[j]])
         if len(starts) > MAX_WINDOWS:
             break
-    for start in sorted(s for s in starts if s > -k):
+    for start in sorted(starts):
         for size in (k, k - 1, k + 1):
-            window = " ".join(hw[max(0, start):start + size])
+            window = " ".join(hw[max(0, start):max(0, start) + size])
             m = SequenceMatcher(None, window, q, autojunk=False)
             if m.real_quick_ratio() >= MIN_SIMILARITY and m.quick_ratio() >= MIN_SIMILARITY and m.ratio() >= MIN_SIMILARITY:
                 return True

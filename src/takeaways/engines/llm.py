@@ -39,7 +39,7 @@ from typing import Any
 import jinja2
 import json_repair
 import openai
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .. import pricing, tokens
 from ..client import shared_async_client, shared_client
@@ -60,10 +60,19 @@ MAX_RETRY_AFTER = 120.0  # same bound as the openai client
 # ---------------------------------------------------------------- output schema
 
 
+def _join_quotes(value: Any) -> Any:
+    """Some models answer a list of quotes; joined with an ellipsis they must occur in that order."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return " ... ".join(value)
+    return value
+
+
 class LLMTakeaway(BaseModel):
     model_config = ConfigDict(json_schema_extra={"additionalProperties": False})
     text: str
     evidence: str
+
+    _quotes = field_validator("evidence", mode="before")(_join_quotes)
 
 
 class LLMQA(BaseModel):
@@ -71,6 +80,8 @@ class LLMQA(BaseModel):
     question: str
     answer: str
     evidence: str
+
+    _quotes = field_validator("evidence", mode="before")(_join_quotes)
 
 
 class LLMOutput(BaseModel):
@@ -363,7 +374,7 @@ class _Conversation:
         s = self.settings
         system = system_prompt(self.article, self.spec, s)
         messages = _messages(system, user_prompt(self.article.text, s))
-        if messages_tokens(messages, s.model) <= s.max_input_tokens:
+        if messages_tokens(messages, s.model, "json_schema") <= s.max_input_tokens:
             try:
                 out = yield from self.ask(messages, "article")
             except _ContextTooLong:
@@ -377,7 +388,7 @@ class _Conversation:
     def map_reduce(self, system: str, budget: int) -> Generator[_Request, _Result, LLMOutput]:
         s = self.settings
         chunks = split_sections(self.article, budget, s.model)
-        candidates = LLMOutput(takeaways=[], faq=[])
+        parts: list[LLMOutput] = []
         for i, chunk in enumerate(chunks, 1):
             user = user_prompt(chunk, s, {"index": i, "total": len(chunks)})
             try:
@@ -385,13 +396,28 @@ class _Conversation:
             except _ContextTooLong:
                 raise LLMError(f"the server rejects even {budget}-token chunks as too long for the model's context; "
                                "lower --max-input-tokens or use a model with a larger context") from None
-            hay = normalise(chunk)
-            candidates.takeaways += [t for t in part.takeaways if find_evidence(t.evidence, hay)]
-            candidates.faq += [q for q in part.faq if find_evidence(q.evidence, hay)]
-        self.warnings.append(f"long article: {len(chunks)} chunks of at most {budget} tokens, then one merge request")
-        if len(chunks) == 1:
-            return candidates
-        merged: LLMOutput = yield from self.ask(_messages(system, merge_prompt(candidates, self.spec, s)), "merge")
+            hay = normalise(chunk)  # candidates that do not quote their chunk never reach the merge
+            parts.append(LLMOutput(takeaways=[t for t in part.takeaways if find_evidence(t.evidence, hay)],
+                                   faq=[q for q in part.faq if find_evidence(q.evidence, hay)]))
+        self.warnings.append(f"long article: {len(chunks)} chunks of at most {budget} tokens, then merged")
+        merged: LLMOutput = yield from self.reduce(system, parts)
+        return merged
+
+    def reduce(self, system: str, parts: list[LLMOutput]) -> Generator[_Request, _Result, LLMOutput]:
+        """One merge request for all candidates; only when they do not fit in --max-input-tokens,
+        merge halves first (a tree of merges)."""
+        if len(parts) == 1:
+            return parts[0]
+        combined = LLMOutput(takeaways=[t for p in parts for t in p.takeaways], faq=[q for p in parts for q in p.faq])
+        messages = _messages(system, merge_prompt(combined, self.spec, self.settings))
+        if len(parts) > 2 and messages_tokens(messages, self.settings.model, "json_schema") > self.settings.max_input_tokens:
+            mid = len(parts) // 2
+            left = yield from self.reduce(system, parts[:mid])
+            right = yield from self.reduce(system, parts[mid:])
+            parts = [left, right]
+            combined = LLMOutput(takeaways=left.takeaways + right.takeaways, faq=left.faq + right.faq)
+            messages = _messages(system, merge_prompt(combined, self.spec, self.settings))
+        merged: LLMOutput = yield from self.ask(messages, "merge")
         return merged
 
     def digest(self, out: LLMOutput) -> Digest:
@@ -440,7 +466,14 @@ def is_retryable(exc: Exception) -> bool:
 
 
 def map_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -> TakeawaysError:
-    """openai exception (after the client's retries) → our error, with the fix in the message."""
+    """openai exception (after the client's retries) → our error, with the fix in the message;
+    `.attempts` says how many HTTP requests it took."""
+    err = _map_error(exc, settings, attempts)
+    err.attempts = attempts  # type: ignore[attr-defined]
+    return err
+
+
+def _map_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -> TakeawaysError:
     where = settings.base_url or OPENAI_BASE
     tries = f"after {attempts} attempt(s)"
     if isinstance(exc, openai.APITimeoutError):
@@ -510,6 +543,16 @@ def _create_kwargs(request: _Request, settings: Settings, mode: str) -> dict[str
     return kwargs
 
 
+def _parse(raw: Any, settings: Settings) -> Any:
+    """The ChatCompletion of a raw response; a body that is not one is the base URL's fault."""
+    try:
+        return raw.parse()
+    except (openai.OpenAIError, ValueError) as exc:
+        raise LLMError(f"{settings.base_url or OPENAI_BASE} answered with something that is not a chat completion "
+                       f"({exc}); check that --base-url points at an OpenAI-compatible API (it usually ends in /v1)"
+                       ) from None
+
+
 def _send_sync(client: openai.OpenAI, request: _Request, settings: Settings) -> _Result:
     base = base_key(settings)
     mode = _MODES.get(base)
@@ -537,7 +580,7 @@ def _probe_sync(client: openai.OpenAI, request: _Request, settings: Settings, ba
                 return _attempt_sync(client, request, settings, mode, settings.max_retries - 1, rejected + 1)
             raise map_error(exc, settings, rejected + 1) from None
         _MODES[base] = mode
-        return _Result(raw.parse(), rejected + 1)
+        return _Result(_parse(raw, settings), rejected + 1)
     raise AssertionError("unreachable: text mode never counts as rejected")  # pragma: no cover
 
 
@@ -550,7 +593,7 @@ def _attempt_sync(client: openai.OpenAI, request: _Request, settings: Settings, 
         attempts = before + (retries + 1 if is_retryable(exc) else 1)
         raise map_error(exc, settings, attempts) from None
     _MODES.setdefault(base_key(settings), mode)
-    return _Result(raw.parse(), before + raw.retries_taken + 1)
+    return _Result(_parse(raw, settings), before + raw.retries_taken + 1)
 
 
 async def _send_async(client: openai.AsyncOpenAI, request: _Request, settings: Settings) -> _Result:
@@ -580,7 +623,7 @@ async def _probe_async(client: openai.AsyncOpenAI, request: _Request, settings: 
                 return await _attempt_async(client, request, settings, mode, settings.max_retries - 1, rejected + 1)
             raise map_error(exc, settings, rejected + 1) from None
         _MODES[base] = mode
-        return _Result(raw.parse(), rejected + 1)
+        return _Result(_parse(raw, settings), rejected + 1)
     raise AssertionError("unreachable: text mode never counts as rejected")  # pragma: no cover
 
 
@@ -593,11 +636,13 @@ async def _attempt_async(client: openai.AsyncOpenAI, request: _Request, settings
         attempts = before + (retries + 1 if is_retryable(exc) else 1)
         raise map_error(exc, settings, attempts) from None
     _MODES.setdefault(base_key(settings), mode)
-    return _Result(raw.parse(), before + raw.retries_taken + 1)
+    return _Result(_parse(raw, settings), before + raw.retries_taken + 1)
 
 
 class LLMEngine:
-    """generate/agenerate: Article → Digest (origin='llm'), usage summed over every attempt."""
+    """generate/agenerate: Article → Digest (origin='llm'), usage summed over every attempt.
+
+    Errors carry `.usage`: what the article spent before failing (for run-wide budgets)."""
 
     name = "openai"
 
@@ -605,39 +650,45 @@ class LLMEngine:
         conv = _Conversation(article, spec, settings)
         gen = conv.run()
         client = shared_client(settings)
-        request = next(gen)
-        while True:
-            try:
+        try:
+            request = next(gen)
+            while True:
                 try:
                     result = _send_sync(client, request, settings)
                 except TakeawaysError as exc:
                     request = _throw(gen, exc, conv)
                 else:
                     request = gen.send(result)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        except TakeawaysError as exc:
+            exc.usage = conv.usage  # type: ignore[attr-defined]
+            raise
 
     async def agenerate(self, article: Article, spec: Spec, settings: Settings) -> Digest:
         conv = _Conversation(article, spec, settings)
         gen = conv.run()
         client = shared_async_client(settings)
-        request = next(gen)
-        while True:
-            try:
+        try:
+            request = next(gen)
+            while True:
                 try:
                     result = await _send_async(client, request, settings)
                 except TakeawaysError as exc:
                     request = _throw(gen, exc, conv)
                 else:
                     request = gen.send(result)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        except TakeawaysError as exc:
+            exc.usage = conv.usage  # type: ignore[attr-defined]
+            raise
 
 
 def _throw(gen: Generator[_Request, _Result, Digest], exc: TakeawaysError, conv: _Conversation) -> _Request:
-    """Let the conversation handle the error (context too long → chunks); else it propagates."""
+    """Count the failed attempts; let the conversation handle the error (context too long → chunks)."""
+    conv.add_usage(Usage(requests=getattr(exc, "attempts", 1)))
     if isinstance(exc, _ContextTooLong):
-        conv.add_usage(Usage(requests=1))
         return gen.throw(exc)
     raise exc
 
@@ -666,7 +717,7 @@ def plan(article: Article, spec: Spec, settings: Settings) -> Plan:
     single = user_prompt(article.text, s)
     article_tokens = tokens.count_tokens(article.text, s.model)
     pt = messages_tokens(_messages(system, single), s.model, mode)
-    if messages_tokens(_messages(system, single), s.model) <= s.max_input_tokens:
+    if messages_tokens(_messages(system, single), s.model, "json_schema") <= s.max_input_tokens:
         users, merge = [single], False
     else:
         chunks = split_sections(article, chunk_budget(system, s), s.model)
