@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/takeaways summarize examples/chip-export-rules.html
+	$(BIN)/takeaways summarize examples/harbor-battery.html
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
