@@ -14,7 +14,7 @@ from .grounding import verify
 from .models import Article, Digest, Spec
 from .render import render as _render
 
-__all__ = ["extract", "summarize", "render", "load_article", "generate", "agenerate"]
+__all__ = ["extract", "summarize", "render", "load_article", "generate", "agenerate", "dry_run"]
 
 
 def extract(html_or_text: str | bytes, url: str | None = None) -> Article:
@@ -46,6 +46,16 @@ async def agenerate(article: Article, settings: Settings) -> Digest:
     else:
         raw = await asyncio.to_thread(engine.generate, article, _spec(settings), settings)
     return _checked(raw, engine.name, article, settings)
+
+
+def dry_run(article: Article, settings: Settings) -> str:
+    """What the LLM engine would send for `article`: rendered prompt(s), token estimate, cost. Sends nothing."""
+    from .engines.llm import dry_run as _dry_run
+
+    text = _dry_run(article, _spec(settings), settings)
+    if settings.resolved_engine() != "openai":
+        text = "# note: the engine is extractive, which sends no request; this is what --engine openai would send\n" + text
+    return text
 
 
 def _checked(raw: Digest, engine_name: str, article: Article, settings: Settings) -> Digest:

@@ -64,6 +64,7 @@ llm_options = _stack(
     click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds per LLM request."),
     click.option("--max-retries", type=click.IntRange(0, 10), default=2, show_default=True, help="Retries for 429/5xx/timeouts."),
     click.option("--max-input-tokens", type=click.IntRange(500), default=12_000, show_default=True, help="Longer articles are chunked."),
+    click.option("--max-output-tokens", type=click.IntRange(16), default=1_500, show_default=True, help="Output tokens per LLM request."),
     click.option("--max-cost", type=click.FloatRange(0), help="Stop before a call that would exceed this many USD."),
     click.option("--price-file", type=click.Path(dir_okay=False, path_type=Path), help="JSON price table overriding the built-in one."),
 )

@@ -1,0 +1,75 @@
+"""Per-model prices and cost arithmetic.
+
+Prices are USD per 1 million tokens, `{"model": {"input": 0.15, "output": 0.60}}`. The built-in
+table holds list prices of common models (as published in 2025; they change, so pass
+`--price-file prices.json` in that format to override or extend it). A model matches its exact
+name, else the longest table key it starts with (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`).
+Unknown models (most local ones) cost 0.0, so `--max-cost` never blocks them.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ConfigError
+
+BUILTIN_PRICES: dict[str, dict[str, float]] = {
+    "gpt-4o-mini": {"input": 0.15, "output": 0.60},
+    "gpt-4o": {"input": 2.50, "output": 10.00},
+    "gpt-4.1": {"input": 2.00, "output": 8.00},
+    "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
+    "gpt-4.1-nano": {"input": 0.10, "output": 0.40},
+    "gpt-5": {"input": 1.25, "output": 10.00},
+    "gpt-5-mini": {"input": 0.25, "output": 2.00},
+    "gpt-5-nano": {"input": 0.05, "output": 0.40},
+    "o3-mini": {"input": 1.10, "output": 4.40},
+    "o4-mini": {"input": 1.10, "output": 4.40},
+    "gpt-3.5-turbo": {"input": 0.50, "output": 1.50},
+    "deepseek-chat": {"input": 0.27, "output": 1.10},
+    "deepseek-reasoner": {"input": 0.55, "output": 2.19},
+}
+
+
+@lru_cache(maxsize=16)
+def _load_file(path: str) -> dict[str, dict[str, float]]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--price-file {path}: {exc}; expected JSON like "
+                          '{"my-model": {"input": 0.15, "output": 0.6}} (USD per 1M tokens)') from exc
+    ok = isinstance(data, dict) and all(
+        isinstance(v, dict) and all(isinstance(v.get(k), int | float) for k in ("input", "output"))
+        for v in data.values())
+    if not ok:
+        raise ConfigError(f"--price-file {path}: every entry needs numeric input and output prices, e.g. "
+                          '{"my-model": {"input": 0.15, "output": 0.6}} (USD per 1M tokens)')
+    return {str(k): {"input": float(v["input"]), "output": float(v["output"])} for k, v in data.items()}
+
+
+def price_table(price_file: Path | str | None = None) -> dict[str, dict[str, float]]:
+    table = dict(BUILTIN_PRICES)
+    if price_file is not None:
+        table.update(_load_file(str(price_file)))
+    return table
+
+
+def price_for(model: str, price_file: Path | str | None = None) -> dict[str, float] | None:
+    """The model's prices (USD per 1M tokens), or None when unknown."""
+    table = price_table(price_file)
+    if model in table:
+        return table[model]
+    keys = [k for k in table if model.startswith(k)]
+    return table[max(keys, key=len)] if keys else None
+
+
+def cost(model: str, prompt_tokens: int, completion_tokens: int, price_file: Path | str | None = None) -> float:
+    """USD for the given token counts; 0.0 for an unknown model."""
+    price = price_for(model, price_file)
+    if price is None:
+        return 0.0
+    return round((prompt_tokens * price["input"] + completion_tokens * price["output"]) / 1_000_000, 8)
+
+
+__all__ = ["BUILTIN_PRICES", "price_table", "price_for", "cost"]
