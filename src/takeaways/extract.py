@@ -242,7 +242,11 @@ def extract_text(text: str, url: str | None = None) -> Article:
         if m := _MD_HEADING.match(s):
             blocks.append(Block(kind="heading", text=_clean(m.group(2)), level=len(m.group(1))))
         elif s.startswith("|") and s.endswith("|"):
-            blocks.append(Block(kind="table", text=_clean(s.strip("|"))))
+            # a Markdown table row; drop |---| separator cells (some sites flatten a table onto one line)
+            cells = [_clean(c) for c in s.strip("|").split("|")]
+            cells = [c for c in cells if c and not re.fullmatch(r":?-{2,}:?", c)]
+            if cells:
+                blocks.append(Block(kind="table", text=" | ".join(cells)))
         elif m := _BULLET.match(s):
             blocks.append(Block(kind="list_item", text=_clean(m.group(1))))
         elif s.startswith(">"):

@@ -12,7 +12,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import TemplateError
-from .models import Digest
+from .models import Article, Digest
 
 FORMATS: dict[str, str] = {
     "md": "md.j2",
@@ -93,6 +93,26 @@ def render(digest: Digest, format: str = "md", template_dir: Path | str | None =
         return get_template(name, tdir).render(context)
     except jinja2.TemplateError as exc:
         raise TemplateError(f"template {name} failed: {exc}; fix the template or remove it from --template-dir") from exc
+
+
+ARTICLE_FORMATS = ("text", "json")
+
+
+def render_article(article: Article, format: str = "text") -> str:
+    """What `takeaways extract` shows: the article as the engines see it (text), or everything (json)."""
+    if format == "json":
+        return article.model_dump_json(indent=2) + "\n"
+    if format != "text":
+        raise TemplateError(f"unknown format {format!r}; choose one of {', '.join(ARTICLE_FORMATS)}")
+    parts = [f"# {article.title}"] if article.title else []
+    for b in article.blocks:
+        if b.kind == "heading":
+            parts.append("#" * min(max(b.level, 2), 6) + " " + b.text)
+        elif b.kind == "list_item" and parts and parts[-1].startswith("- "):
+            parts[-1] += "\n- " + b.text  # consecutive items form one list
+        else:
+            parts.append(f"- {b.text}" if b.kind == "list_item" else f"> {b.text}" if b.kind == "quote" else b.text)
+    return "\n\n".join(parts) + "\n"
 
 
 def faq_page(digest: Digest) -> dict[str, Any]:

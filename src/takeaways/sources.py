@@ -67,7 +67,8 @@ def _check_binary(what: str, data: bytes) -> None:
 
 
 def sniff_kind(data: bytes) -> str:
-    head = data[:4096].lstrip()
+    """'html' or 'text' for content that came without a file suffix or content type."""
+    head = data[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()
     return "html" if head.startswith(b"<") or _HTML_SNIFF.search(head) else "text"
 
 
@@ -122,6 +123,8 @@ def fetch(url: str, settings: Settings, client: httpx2.Client | None = None) -> 
     try:
         with client.stream("GET", url) as resp:
             return _read_response(url, resp, settings)
+    except httpx2.InvalidURL as exc:
+        raise FetchError(f"{url}: not a valid URL ({exc}); check it") from exc
     except httpx2.TooManyRedirects as exc:
         raise FetchError(f"{url}: more than {settings.max_redirects} redirects (a redirect loop?); check the URL") from exc
     except httpx2.ConnectTimeout as exc:
@@ -194,9 +197,19 @@ def decode(page: Page) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        best = from_bytes(data[:200_000]).best()
-        enc = best.encoding if best else "cp1252"
-        return data.decode(enc, errors="replace")
+        return data.decode(detect_encoding(data), errors="replace")
+
+
+def detect_encoding(data: bytes) -> str:
+    """Guess an undeclared encoding. Where windows-1252 fits as well as the best guess, take it:
+    it is what browsers assume for undeclared Western pages, and short Latin-1 texts fit several
+    single-byte code pages equally well (charset-normalizer alone picks cp1250 for French)."""
+    results = from_bytes(data[:200_000])
+    best = results.best()
+    if best is None:
+        return "cp1252"
+    ties = [m.encoding for m in results if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.01]
+    return "cp1252" if "cp1252" in ties else best.encoding
 
 
 def _normalise_encoding(enc: str) -> str:
