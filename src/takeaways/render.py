@@ -41,10 +41,12 @@ def _search_path(template_dir: Path | None) -> list[Path]:
     return path
 
 
-def _to_json(value: Any, indent: int | None = 2) -> Markup:
-    """JSON that is safe inside <script> and HTML: <, >, & and ' are \\u-escaped."""
+def _to_json(value: Any, indent: int | None = 2, html_safe: bool = True) -> Markup:
+    """JSON for templates. `html_safe` (for <script> and HTML) \\u-escapes <, >, & and ', so text such
+    as "</script>" inside an answer cannot end the script element; plain -f json does not need it."""
     text = json.dumps(value, indent=indent, ensure_ascii=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+    if html_safe:
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
     return Markup(text)
 
 
@@ -128,7 +130,7 @@ def faq_page(digest: Digest) -> dict[str, Any]:
     }
     if digest.article.language:
         page["inLanguage"] = digest.article.language
-    if digest.article.url:
+    if digest.article.url and digest.article.url.startswith(("http://", "https://")):
         page["url"] = digest.article.url
     return page
 
