@@ -110,8 +110,8 @@ def cli() -> None:
 def summarize(source: str, fmt: str, output: Path | None, standalone: bool, **kwargs: Any) -> None:
     """Summarize SOURCE (a URL, a file, or - for stdin) into Key Takeaways and an FAQ."""
     settings = make_settings(kwargs)
-    notice_engine(settings)
     article = api.load_article(source, settings)
+    notice_engine(settings)  # after loading: a bad source gets one clear error line, nothing else
     if settings.dry_run:
         emit(api.dry_run(article, settings), output)
         return
