@@ -147,10 +147,14 @@ def test_cookie_wall_is_refused_with_the_reason() -> None:
         load_fixture("consent.html", min_words=0)
 
 
-def test_paywall_is_refused_with_the_reason() -> None:
-    wall = ["Subscribe now to continue reading.", "Already a subscriber? Sign in to continue.",
-            "This article is for paid subscribers only. Start your free trial today."]
-    with pytest.raises(ExtractionError, match="mostly a paywall or subscription prompt"):
+@pytest.mark.parametrize("reason,wall", [
+    ("a paywall or subscription prompt", ["Subscribe now to continue reading.", "Already a subscriber? Sign in to continue.",
+                                          "This article is for paid subscribers only. Start your free trial today."]),
+    ("a captcha or bot check", ["Checking your browser before accessing the site.",
+                                "Please verify you are a human by completing the captcha below.", "Ray ID: 8c1f2a"]),
+])
+def test_walls_are_refused_with_the_reason(reason: str, wall: list[str]) -> None:
+    with pytest.raises(ExtractionError, match=f"p.html: the page is mostly {reason}, not an article"):
         X.check_quality(takeaways.extract(article_html(paragraphs=wall)), "p.html", 0)
 
 
