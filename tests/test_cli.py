@@ -249,3 +249,18 @@ def test_python_m_takeaways(tmp_path: Path) -> None:
     bad = _python("summarize", "missing.html", cwd=tmp_path)
     assert bad.returncode == 1 and bad.stdout == ""
     assert bad.stderr == "Error: missing.html: no such file; check the path (URLs must start with http:// or https://)\n"
+
+
+def test_max_bytes_option(tmp_path: Path) -> None:
+    r = run("summarize", ARTICLE, "--max-bytes", "1000")
+    assert r.code == 1
+    assert r.err == f"Error: {ARTICLE} is 3.2 kB, over the 1 kB limit; pass --max-bytes to raise it\n"
+
+
+def test_url_errors_on_the_command_line() -> None:
+    from tests.pageserver import PageServer
+
+    with PageServer() as srv:
+        r = run("summarize", srv.url("/gone"))
+    assert (r.code, r.out) == (1, "")
+    assert r.err == f"Error: {srv.url('/gone')}: HTTP 404 Not Found; check the URL\n"

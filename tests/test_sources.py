@@ -81,14 +81,14 @@ def test_50_mb_file_is_refused_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "huge.html"
     with path.open("wb") as fh:  # sparse: 50 MB on paper, nothing on disk
         fh.truncate(50_000_000)
-    with pytest.raises(SourceError, match=r"huge\.html is 50\.0 MB, over the 10 MB limit; pass --max-bytes to raise it"):
+    with pytest.raises(SourceError, match=r"huge\.html is 50 MB, over the 10 MB limit; pass --max-bytes to raise it"):
         load(str(path))
 
 
 def test_max_bytes_is_configurable(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text(article_html())
-    with pytest.raises(SourceError, match=r"over the 0\.0001 MB limit"):
+    with pytest.raises(SourceError, match=r"page\.html is 984 bytes, over the 100 bytes limit; pass --max-bytes to raise it$"):
         load(str(path), Settings(max_bytes=100))
 
 
@@ -101,7 +101,7 @@ def test_stdin_sniffs_html_and_text() -> None:
 def test_stdin_empty_and_too_big() -> None:
     with pytest.raises(SourceError, match="standard input is empty"):
         load("-", stdin=io.BytesIO(b""))
-    with pytest.raises(SourceError, match="standard input is over the 1e-05 MB limit"):
+    with pytest.raises(SourceError, match="standard input is over the 10 bytes limit"):
         load("-", Settings(max_bytes=10), stdin=io.BytesIO(b"x" * 11))
 
 
@@ -221,11 +221,11 @@ def test_pdf_content_type(server: PageServer) -> None:
 
 def test_size_cap_on_urls(server: PageServer) -> None:
     server.routes["/big"] = Route(body=b"<html><body>" + b"<p>word</p>" * 2000 + b"</body></html>")
-    with pytest.raises(SourceError, match=r"over the 0\.001 MB limit; pass --max-bytes"):
+    with pytest.raises(SourceError, match=r"/big is 22 kB, over the 1 kB limit; pass --max-bytes to raise it$"):
         load(server.url("/big"), Settings(max_bytes=1000))
     # a server that sends no Content-Length (gzip here) is cut off while streaming
     server.routes["/bigz"] = Route(body=b"<html><body>" + b"<p>word</p>" * 2000 + b"</body></html>", gzip=True)
-    with pytest.raises(SourceError, match=r"over the 0\.001 MB limit"):
+    with pytest.raises(SourceError, match=r"/bigz is over the 1 kB limit; pass --max-bytes to raise it$"):
         load(server.url("/bigz"), Settings(max_bytes=1000))
 
 
@@ -240,3 +240,13 @@ def test_url_page_with_no_article(server: PageServer) -> None:
     server.routes["/index"] = Route(body=f"<html><body><ul>{nav}</ul></body></html>".encode())
     with pytest.raises(ExtractionError, match=r"/index: (no article text found|only \d+ words)"):
         extract_page(load(server.url("/index")))
+
+
+def test_loading_defaults() -> None:
+    from takeaways.sources import http_client
+
+    s = Settings()
+    assert (s.connect_timeout, s.read_timeout, s.max_bytes, s.max_redirects) == (10.0, 30.0, 10_000_000, 10)
+    with http_client(s) as client:
+        assert (client.timeout.connect, client.timeout.read) == (10.0, 30.0)
+        assert client.max_redirects == 10 and client.follow_redirects

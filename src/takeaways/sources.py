@@ -51,9 +51,17 @@ def load(source: str, settings: Settings | None = None, *, stdin: BinaryIO | Non
     return _load_file(Path(source), settings)
 
 
+def human_size(n: int) -> str:
+    """10_000_000 -> '10 MB', 52_428_800 -> '52.4 MB', 1500 -> '1.5 kB', 10 -> '10 bytes'."""
+    for unit, size in (("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{round(n / size, 1):g} {unit}"
+    return f"{n} bytes"
+
+
 def _too_big(what: str, size: int, settings: Settings) -> SourceError:
     return SourceError(
-        f"{what} is {size / 1e6:.1f} MB, over the {settings.max_bytes / 1e6:g} MB limit; "
+        f"{what} is {human_size(size)}, over the {human_size(settings.max_bytes)} limit; "
         "pass --max-bytes to raise it"
     )
 
@@ -95,7 +103,7 @@ def _load_file(path: Path, settings: Settings) -> Page:
 def _load_stdin(stream: BinaryIO, settings: Settings) -> Page:
     data = stream.read(settings.max_bytes + 1)
     if len(data) > settings.max_bytes:
-        raise SourceError(f"standard input is over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
+        raise SourceError(f"standard input is over the {human_size(settings.max_bytes)} limit; pass --max-bytes to raise it")
     if not data.strip():
         raise SourceError("standard input is empty; pipe an article in, e.g. `curl -s URL | takeaways summarize -`")
     _check_binary("standard input", data)
@@ -164,7 +172,7 @@ def _read_response(url: str, resp: httpx2.Response, settings: Settings) -> Page:
     for chunk in resp.iter_bytes():
         total += len(chunk)
         if total > settings.max_bytes:
-            raise SourceError(f"{url} is over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
+            raise SourceError(f"{url} is over the {human_size(settings.max_bytes)} limit; pass --max-bytes to raise it")
         chunks.append(chunk)
     data = b"".join(chunks)
     if not data.strip():
