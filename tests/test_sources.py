@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -250,3 +251,27 @@ def test_loading_defaults() -> None:
     with http_client(s) as client:
         assert (client.timeout.connect, client.timeout.read) == (10.0, 30.0)
         assert client.max_redirects == 10 and client.follow_redirects
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="relies on Linux dropping SYNs when the backlog is full")
+def test_connect_timeout() -> None:
+    """A listening socket whose accept backlog is full drops new SYNs: the connect hangs."""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(0)
+        port = srv.getsockname()[1]
+        fillers = []
+        for _ in range(4):
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(c)
+        try:
+            with pytest.raises(FetchError, match=r"no connection within 0\.3 s; check the URL or raise --connect-timeout$"):
+                load(f"http://127.0.0.1:{port}/", Settings(connect_timeout=0.3, read_timeout=5))
+        finally:
+            for c in fillers:
+                c.close()
