@@ -275,3 +275,11 @@ def test_connect_timeout() -> None:
         finally:
             for c in fillers:
                 c.close()
+
+
+def test_utf8_with_a_stray_bad_byte_stays_utf8(tmp_path: Path) -> None:
+    html = article_html("Café de la gare", FRENCH, lang="fr").encode("utf-8").replace(b"</article>", b"\xff</article>")
+    path = tmp_path / "page.html"
+    path.write_bytes(html)
+    article = extract_page(load(str(path)))
+    assert article.title == "Café de la gare" and "après des travaux d'été" in article.text

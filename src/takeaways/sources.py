@@ -205,7 +205,13 @@ def decode(page: Page) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode(detect_encoding(data), errors="replace")
+        pass
+    # A page that is UTF-8 but for a few broken bytes (a pasted ad, a truncated character) keeps
+    # UTF-8; guessing another encoding would garble every other non-ASCII character instead.
+    text = data.decode("utf-8", errors="replace")
+    if text.count("\ufffd") <= max(3, len(text) // 1000):
+        return text
+    return data.decode(detect_encoding(data), errors="replace")
 
 
 def detect_encoding(data: bytes) -> str:
