@@ -90,6 +90,7 @@ def test_summarize_with_the_real_default_engine() -> None:
     assert (r.code, r.err) == (0, NOTE)
     data = json.loads(r.out)
     assert data["engine"] == "extractive" and data["takeaways"]
+    assert [b["heading"] for b in data["existing_blocks"]] == ["FAQ", "Key Takeaways"]  # whatever the engine
     for item in data["takeaways"] + data["faq"]:
         assert item["evidence"]
 
