@@ -45,7 +45,7 @@ $(LLM_VENV)/.built:
 
 test-llm: $(VENV)/.installed $(LLM_VENV)/.built
 	LLAMA_PYTHON=$(abspath $(LLM_VENV))/bin/python LLAMA_MODEL=$(abspath $(LLM_MODEL)) \
-		$(BIN)/python -m pytest -m llm -v -p no:cacheprovider tests/test_local_llm.py
+		$(BIN)/python -m pytest -m llm -v -s --timeout 3600 -p no:cacheprovider tests/test_local_llm.py
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache
