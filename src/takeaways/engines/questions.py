@@ -1,0 +1,427 @@
+"""FAQ for the extractive engine: questions the article answers, each answered by 1-2 of its sentences.
+
+Three sources, in this order of trust:
+
+1. the article's own questions: headings and sentences ending in "?" that open with a wh-word,
+   answered by what follows them;
+2. headings turned into questions (`heading_question`, a small rule table: "Why This Matters" →
+   "Why does this matter?"), answered by the section's lead;
+3. template questions about who and what the article names (`template_questions`), formed from a
+   sentence whose shape makes the question certain: "<Name> said …" → "What did <Name> say?",
+   "<Name>, 54, was charged with …" → "What was <Name> charged with?", "<Name> (was) born in 1950"
+   → "When was <Name> born?", "<Name> paid $5m" → "How much did <Name> pay?", and so on.
+
+A question is emitted only when `question_problems()` finds nothing wrong with it (ends with one
+"?", opens with a wh-word, is not yes/no, is neither too short nor too long, has balanced quotes);
+a skipped question is better than a bad one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..models import QA, Article, Spec
+from .extractive import Unit, cosine, terms
+
+WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
+_YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
+                     r"|isn't|aren't|wasn't|don't|doesn't|didn't|can't|won't)\b", re.I)
+_PRONOUN_SUBJECT = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|will) (?:he|she|it|they|him|her|them|this one)\b", re.I)
+MAX_Q_WORDS = 22
+
+
+def question_problems(q: str, english: bool = True) -> list[str]:
+    """What is wrong with a question; [] when it is well formed."""
+    problems = []
+    if not q.endswith("?"):
+        problems.append("does not end with '?'")
+    if q.count("?") != 1:
+        problems.append("more than one '?'")
+    words = q.split()
+    if english:
+        if not words or words[0].rstrip(",") not in WH and not re.match(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b", q):
+            problems.append("does not open with a wh-word")
+        if _YES_NO.match(q):
+            problems.append("yes/no question")
+        if _PRONOUN_SUBJECT.search(q):
+            problems.append("a bare pronoun as subject")
+        if not 3 <= len(words) <= MAX_Q_WORDS:
+            problems.append("too short or too long")
+    elif not 1 <= len(q) <= 200:
+        problems.append("too short or too long")
+    for a, b in ("()", "[]", "“”"):
+        if q.count(a) != q.count(b):
+            problems.append("unbalanced brackets or quotes")
+    if q.count('"') % 2:
+        problems.append("unbalanced brackets or quotes")
+    if re.search(r"\s[,;:]|[,;:]\?|\s\?|\s{2}", q):
+        problems.append("stray punctuation or spaces")
+    return problems
+
+
+# --- headings → questions -------------------------------------------------------------------------
+
+_SKIP_HEADINGS = re.compile(
+    r"^(conclusions?|summary|introduction|intro|overview|final thoughts|in conclusion|(the )?bottom line|comments?"
+    r"|references|sources|notes?|about( the author| us)?|share( this)?|related.*|tl;?dr|updates?|editor'?s note"
+    r"|disclaimer|faqs?|key takeaways|takeaways|contents|table of contents|methodology|acknowledg(e)?ments"
+    r"|subscribe.*|sign up.*|follow us.*|advertisement|photos?|video|gallery|read more|more)$", re.I)
+_COLLECTION = {"portfolio", "lineup", "line-up", "range", "list", "package", "bill", "deal", "agreement", "proposal",
+               "budget", "roadmap", "toolkit", "menu", "agenda", "catalogue", "catalog", "collection", "bundle",
+               "kit", "box", "pipeline", "line", "stack", "suite", "library"}
+_IRREGULAR_PLURAL = {"people", "children", "men", "women", "data", "media", "criteria", "police", "pros", "cons"}
+_NOT_PLURAL = ("ss", "us", "is", "news", "'s", "’s")
+_FUNCTION = {"a", "an", "the", "of", "and", "or", "for", "in", "on", "to", "with", "at", "by", "from", "vs", "versus",
+             "about", "its", "their", "our", "your", "new", "key", "main", "big", "first", "next", "latest"}
+_VERBISH = re.compile(r"\b(is|are|was|were|will|can|could|would|should|has|have|had|does|do|did|gets?|makes?|"
+                      r"takes?|goes|comes?|says?|said|wins?|won|beats?|hits?|launch(es)?|sets?|becomes?|shows?)\b", re.I)
+_GERUND_NOUNS = {"pricing", "funding", "training", "marketing", "housing", "spending", "testing", "licensing",
+                 "shipping", "timing", "earnings", "findings", "savings", "warnings", "ratings", "rankings",
+                 "meeting", "building", "financing", "staffing", "lending", "polling", "trading", "hiring",
+                 "sentencing", "casting", "filming", "recycling", "parking", "reporting", "offering", "offerings"}
+
+# (pattern on the heading, question template); groups are inserted as they are (case kept).
+_HEADING_RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), t) for p, t in [
+    (r"why (this|it|that) matters?", "Why does {0} matter?"),
+    (r"why (.{2,60}?) matters", "Why does {0} matter?"),
+    (r"why (.{2,60}?) matter", "Why do {0} matter?"),
+    (r"what (?:we|you) (?:know|have learned|learned)(?: so far)?(?: about (.{2,60}))?", "What do we know{0: about }?"),
+    (r"what (?:we|you) (?:don'?t|do not) know(?: (?:yet|so far))?(?: about (.{2,60}))?", "What don't we know{0: about }?"),
+    (r"what (?:it|this|that) means(?: for (.{2,60}))?", "What does it mean{0: for }?"),
+    (r"what (.{2,60}?) means for (.{2,60})", "What does {0} mean for {1}?"),
+    (r"what happens next|what'?s next|what comes next|next steps", "What happens next?"),
+    (r"what (?:happened|went wrong)", "{H}?"),
+    (r"how (it|this|that) works?", "How does {0} work?"),
+    (r"how (.{2,60}?) works", "How does {0} work?"),
+    (r"how (.{2,60}?) work", "How do {0} work?"),
+    (r"how to (.{2,60})", "How do you {0}?"),
+    (r"where to (.{2,60})", "Where can you {0}?"),
+    (r"when to (.{2,60})", "When should you {0}?"),
+    (r"what to expect(?: from (.{2,60}))?", "What can you expect{0: from }?"),
+    (r"what to (.{2,60})", "What should you {0}?"),
+    (r"(?:looking ahead|the road ahead|(?:the )?outlook|what lies ahead)", "What lies ahead?"),
+    (r"(?:the )?background", "What is the background?"),
+    (r"(?:the )?(?:big|bigger) picture", "What is the bigger picture?"),
+    (r"(?:the )?(?:pros and cons|advantages and disadvantages)", "What are the {H}?"),
+    (r"who (?:is|are|was|were) (.{2,60})", "{H}?"),
+    (r"(?:what|how|why|where|when|which) .{2,80}", "{H}?"),
+]]
+
+
+def _case(word: str, body_lower: set[str]) -> str:
+    """Lower-case a title-cased word when the article uses it in lower case (so not a proper noun)."""
+    low = word.casefold()
+    if word[:1].isupper() and word[1:].islower() and (low in body_lower or low in _FUNCTION):
+        return low
+    return word
+
+
+def _phrase(text: str, body_lower: set[str]) -> str:
+    return " ".join(_case(w, body_lower) for w in text.split())
+
+
+def heading_question(heading: str, body_lower: set[str] | None = None) -> str | None:
+    """A heading as a natural question, or None when no rule gives a good one."""
+    body_lower = body_lower or set()
+    h = re.sub(r"^\s*(?:\d{1,2}[.):]|[IVX]{1,4}\.|Step \d+:?|Part \d+:?|Chapter \d+:?)\s*", "", heading)
+    h = re.sub(r"\s+", " ", h).strip(" :.-–—")
+    if not h or _SKIP_HEADINGS.match(h) or len(h.split()) > 12:
+        return None
+    if h.endswith("?"):
+        return h
+    for rx, template in _HEADING_RULES:
+        m = rx.fullmatch(h)
+        if not m:
+            continue
+        out = template
+        if "{H}" in out:
+            out = out.replace("{H}", _phrase(h, body_lower))
+        for i, g in enumerate(m.groups()):
+            slot = re.search(r"\{%d(?::([^}]*))?\}" % i, out)
+            if not slot:
+                continue
+            prefix = slot.group(1)
+            value = "" if g is None else ((prefix or "") + _phrase(g, body_lower))
+            out = out[: slot.start()] + value + out[slot.end():]
+        q = out[0].upper() + out[1:]
+        return q if not question_problems(q) else None
+    return _noun_phrase_question(h, body_lower)
+
+
+def _noun_phrase_question(h: str, body_lower: set[str]) -> str | None:
+    words = h.split()
+    if len(words) > 7 or _VERBISH.search(h) or re.search(r"[!\"“”:;,]|\d", h):
+        return None
+    first = words[0].casefold()
+    if first.endswith("ing") and first not in _GERUND_NOUNS:
+        return None  # "Looking Beyond Chips" is a verb phrase
+    if first in {"in", "on", "at", "for", "from", "with", "to", "by", "about", "after", "before", "beyond",
+                 "inside", "behind", "under", "over", "into", "against", "between", "during", "as", "and", "or",
+                 "not", "no", "more", "less", "why", "what", "how"}:
+        return None
+    had_article = first in {"the", "a", "an"}
+    if had_article:
+        words = words[1:]
+        if not words:
+            return None
+    cased = [_case(w, body_lower) for w in words]
+    head = words[-1].casefold()
+    possessive = cased[0].endswith(("'s", "’s"))
+    proper = all(w[:1].isupper() for w in cased)
+    np = " ".join(cased)
+    det = "" if possessive or (proper and not had_article) else "the "
+    if head in _COLLECTION:
+        q = f"What is in {det}{np}?"
+    elif head in _IRREGULAR_PLURAL or (head.endswith("s") and not head.endswith(_NOT_PLURAL) and len(head) > 3):
+        q = f"What are {det}{np}?"
+    else:
+        q = f"What is {det}{np}?"
+    return q if not question_problems(q) else None
+
+
+# --- template questions about what the article names ----------------------------------------------
+
+_NAME = r"(?:[A-Z][\w'’.-]*(?:-[A-Z][\w'’-]*)?)(?: (?:[A-Z][\w'’.-]+|of|de|van|von|al|bin|da|la|le|the))*?(?: [A-Z][\w'’.-]+)?"
+_NOT_NAME_START = {
+    "The", "A", "An", "In", "On", "At", "But", "And", "So", "Yet", "If", "When", "While", "After", "Before", "As", "It",
+    "He", "She", "They", "We", "I", "You", "This", "That", "These", "Those", "There", "Here", "Then", "Now", "His",
+    "Her", "Their", "Its", "Our", "My", "Your", "Some", "Many", "Most", "All", "One", "Two", "Three", "According",
+    "However", "Meanwhile", "Also", "Still", "For", "From", "With", "By", "To", "Of", "Last", "Earlier", "Later",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March",
+    "April", "May", "June", "July", "August", "September", "October", "November", "December", "Yesterday",
+    "Today", "Tomorrow", "Speaking", "Despite", "Although", "Though", "Since", "Because", "Under", "During", "Why",
+    "What", "How", "Who", "Where", "Which", "Mr", "Mrs", "Ms", "Dr", "Scroll", "Pictured", "Daily", "Mail",
+    "PUBLISHED", "UPDATED", "Photo", "Video", "Image", "Click", "Read", "Follow", "Share", "Sign",
+}
+_TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord|Lady|President|Prime Minister|Senator|Sen\.|Rep\.|Gov\.|Judge|Chancellor|Minister|Secretary|Chief|Coach|Captain|Officer|Detective|Sergeant|Pope|King|Queen|Prince|Princess)\.? )?"
+_SUBJECT = re.compile(
+    rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<subj>{_TITLE}{_NAME}|(?:[Tt]he|[Pp]olice|[Oo]fficials) ?(?:[a-z][\w'’-]* ){{0,3}}?[a-z][\w'’-]*)"
+    r"(?P<appos>,(?: (?:aged )?\d{1,3},| (?:who|which|whose) [^,]{3,60},| [a-z][^,]{2,50},))? ")
+
+# verb (as it follows the subject) → question template; {S} is the subject; the rest of the sentence is the answer.
+_VERB_TEMPLATES: list[tuple[re.Pattern[str], str, str]] = [(re.compile(p), t, kind) for p, t, kind in [
+    (r"(?:has |had )?said|says|told (?:[\w ]{2,30}?)(?= that|[,:] ['\"‘“])|added|explained|insisted", "What did {S} say?", "say"),
+    (r"(?:has |had )?claimed|claims|alleged|alleges", "What does {S} claim?", "claim"),
+    (r"(?:has |had )?announced|announces", "What did {S} announce?", "announce"),
+    (r"(?:has |had )?revealed|reveals", "What did {S} reveal?", "reveal"),
+    (r"(?:has |had )?warned|warns", "What did {S} warn about?", "warn"),
+    (r"(?:has |had )?admitted|admits", "What did {S} admit?", "admit"),
+    (r"(?:has |had )?denied|denies", "What did {S} deny?", "deny"),
+    (r"(?:has |had )?found|finds", "What did {S} find?", "find"),
+    (r"(?:has |had )?confirmed|confirms", "What did {S} confirm?", "confirm"),
+    (r"(?:has |had )?urged|urges", "What did {S} urge?", "urge"),
+    (r"(?:has |had )?promised|promises|vowed|vows|pledged", "What did {S} promise?", "promise"),
+    (r"(?:has |had )?launched|launches|unveiled|unveils", "What did {S} launch?", "launch"),
+    (r"(?:has |had )?agreed to", "What did {S} agree to?", "agree"),
+    (r"(?:is|was|are|were|has been|have been|had been) (?:charged with|accused of|arrested for|convicted of|jailed for|found guilty of|sentenced to|suing|sued for|banned from)",
+     "{Q}", "legal"),
+    (r"(?:was|were) (?:born|founded|established|launched|released|opened|built|created|elected|appointed|married|diagnosed|killed|arrested|discovered) (?=in \d{4}|on [A-Z]|in [A-Z][a-z]+ \d{4}|last |this |\d)",
+     "When was {S} {P}?", "when"),
+    (r"(?:paid|raised|spent|earned|lost|won|made|sold|bought|invested|owes|cost|costs|received|donated) (?=[^.]{0,40}?[$£€¥]\s?\d)",
+     "How much did {S} {B}?", "much"),
+    (r"(?:is|are|was|were) worth (?=[$£€¥]\s?\d)", "How much {BE} {S} worth?", "much"),
+    (r"will (?!be\b)", "What will {S} do?", "will"),
+    (r"(?:plans|plan|planned|is planning|are planning|intends|wants) to ", "What does {S} plan to do?", "plan"),
+]]
+_BASE = {"paid": "pay", "raised": "raise", "spent": "spend", "earned": "earn", "lost": "lose", "won": "win",
+         "made": "make", "sold": "sell", "bought": "buy", "invested": "invest", "owes": "owe", "cost": "cost",
+         "costs": "cost", "received": "receive", "donated": "donate"}
+_LEGAL = {"charged with": "What was {S} charged with?", "accused of": "What is {S} accused of?",
+          "arrested for": "Why was {S} arrested?", "convicted of": "What was {S} convicted of?",
+          "jailed for": "Why was {S} jailed?", "found guilty of": "What was {S} found guilty of?",
+          "sentenced to": "What was {S} sentenced to?", "suing": "Why is {S} suing?", "sued for": "Why was {S} sued?",
+          "banned from": "What was {S} banned from?"}
+_GENERIC_SUBJECT = re.compile(r"^(?:the|police|officials) (?:[a-z'’-]+ ){0,3}?(?:he|she|it|they|this|that|one|two|other|same|first|last|"
+                              r"new|former|latest|\w+ly|\w+est)$", re.I)
+
+
+def _subject_ok(subj: str) -> bool:
+    words = subj.split()
+    if not words or words[0] in _NOT_NAME_START and not re.match(r"^(?:The|Police|Officials)\b", words[0]):
+        return False
+    if words[0] in {"The", "the"} and (len(words) < 2 or words[1][:1].isupper() is False and len(words) > 4):
+        return False
+    if any(w in {"Scroll", "Pictured", "Mail", "PUBLISHED", "UPDATED", "Daily"} for w in words):
+        return False
+    if _GENERIC_SUBJECT.match(subj) or len(words) > 6 or len(subj) < 3:
+        return False
+    if words[-1].casefold() in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}:
+        return False
+    return True
+
+
+def _subject_text(subj: str) -> str:
+    """Subject as it reads inside a question: sentence-initial "The" becomes "the"."""
+    words = subj.split()
+    if words[0] in {"The", "Police", "Officials"}:
+        words[0] = words[0].lower()
+    return " ".join(words)
+
+
+def template_questions(sentence: str) -> list[tuple[str, str]]:
+    """(question, kind) pairs this sentence answers with certainty of form; may be empty."""
+    out: list[tuple[str, str]] = []
+    if sentence.endswith("?") or len(sentence.split()) < 6:
+        return out
+    for m in _SUBJECT.finditer(sentence):
+        subj = m.group("subj").strip()
+        if not _subject_ok(subj):
+            continue
+        rest = sentence[m.end():]
+        for rx, template, kind in _VERB_TEMPLATES:
+            vm = rx.match(rest)
+            if not vm:
+                continue
+            if len(rest[vm.end():].split()) < 3:
+                continue  # nothing left to answer with
+            s = _subject_text(subj)
+            if kind == "legal":
+                phrase = next(k for k in _LEGAL if k in vm.group(0))
+                q = _LEGAL[phrase]
+                if vm.group(0).split()[0] in {"was", "were", "had", "has", "have"} and q.startswith("What is"):
+                    q = q.replace("What is", "What was")
+                if vm.group(0).startswith(("are", "were", "have")):
+                    q = q.replace(" was ", " were ").replace(" is ", " are ")
+            elif kind == "when":
+                verb = vm.group(0).split()
+                q = template.replace("{P}", verb[1])
+                if verb[0] == "were":
+                    q = q.replace("When was", "When were")
+            elif kind == "much":
+                verb = vm.group(0).split()[-1] if vm.group(0).split() else ""
+                if "worth" in vm.group(0):
+                    q = template.replace("{BE}", vm.group(0).split()[0])
+                else:
+                    q = template.replace("{B}", _BASE.get(vm.group(0).split()[0], ""))
+                del verb
+            else:
+                q = template
+            q = q.replace("{S}", s)
+            if s.casefold() in {"police", "officials"} and "did" not in q and "does" in q:
+                q = q.replace("does", "do")
+            if "What does" in q and kind in {"claim", "plan"} and (s.casefold().startswith(("police", "officials"))
+                                                                   or s.endswith("s") and " and " in s):
+                q = q.replace("What does", "What do")
+            if not question_problems(q):
+                out.append((q, kind))
+            break
+    return out
+
+
+# --- the FAQ --------------------------------------------------------------------------------------
+
+def _answer(items: list[Unit], i: int, text: str, limit: int = 2) -> tuple[str, str] | None:
+    """(answer, evidence) from items[i] and, when it is short or introduces a list, the next sentence."""
+    if i >= len(items):
+        return None
+    first = items[i]
+    if first.words < 4:
+        return None
+    end = first.end
+    parts = [first.text]
+    nxt = items[i + 1] if i + 1 < len(items) else None
+    if (limit > 1 and nxt is not None and nxt.section == first.section
+            and (first.words < 15 or first.text.rstrip().endswith(":")) and not nxt.text.endswith("?")):
+        parts.append(nxt.text)
+        end = nxt.end
+    evidence = text[first.start:end]
+    return " ".join(parts), evidence
+
+
+def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]], takeaways: list[Unit],
+        english: bool) -> list[QA]:
+    """Up to spec.questions QA items; see the module docstring for where questions come from."""
+    if not items:
+        return []
+    text = article.text
+    body_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)}
+    taken_evidence = {u.index for u in takeaways}
+    candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
+
+    # 1 and 2: headings (as they are when they ask, else through the rule table).
+    first_in_section: dict[int, int] = {}
+    for u in items:
+        if u.section is not None and u.section not in first_in_section:
+            first_in_section[u.section] = u.index
+    for bi, block in enumerate(article.blocks):
+        if block.kind != "heading" or bi not in first_in_section:
+            continue
+        if block.text.rstrip().endswith("?"):
+            q = block.text.strip()
+            if english and question_problems(q):
+                continue
+        elif english:
+            q = heading_question(block.text, body_lower) or ""
+            if not q:
+                continue
+        else:
+            continue
+        ans = _answer(items, first_in_section[bi], text)
+        if ans:
+            candidates.append((3.0, first_in_section[bi], q, ans, "heading"))
+
+    # 1: sentences that ask, answered by what follows in the same section.
+    for u in items:
+        if not u.text.endswith("?") or u.index + 1 >= len(items):
+            continue
+        q = re.sub(r"^[\"'“‘]+|[\"'”’]+$", "", u.text).strip()
+        q = re.sub(r"^(?:So|And|But|Now|Then),? ", "", q)
+        q = q[:1].upper() + q[1:]
+        nxt = items[u.index + 1]
+        if nxt.section != u.section or nxt.text.endswith("?") or u.kind == "quote":
+            continue
+        if re.search(r"[\"“”]", q) or (english and question_problems(q)) or len(q.split()) < 4:
+            continue
+        ans = _answer(items, u.index + 1, text)
+        if ans:
+            candidates.append((2.5, u.index + 1, q, ans, "asked"))
+
+    # 3: template questions from the most salient sentences.
+    if english:
+        for u in sorted(items, key=lambda x: (-x.score, x.index)):
+            for q, kind in template_questions(u.text):
+                ans = (u.text, u.text)
+                priority = 1.0 + u.score - (0.3 if u.index in taken_evidence else 0.0) - (0.2 if kind == "say" else 0.0)
+                candidates.append((priority, u.index, q, ans, kind))
+
+    chosen: list[tuple[int, QA]] = []
+    seen_q: set[str] = set()
+    used_units: set[int] = set()
+    kinds: dict[str, int] = {}
+    subjects: dict[str, int] = {}
+    for priority, ui, q, (answer, evidence), kind in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+        if len(chosen) >= spec.questions:
+            break
+        key = re.sub(r"\W+", " ", q.casefold()).strip()
+        if key in seen_q or ui in used_units:
+            continue
+        if kind in {"say", "will", "plan", "legal", "claim"} and kinds.get(kind, 0) >= 2:
+            continue
+        subj = _question_subject(q)
+        if subj and subjects.get(subj, 0) >= 2:
+            continue
+        if any(cosine(terms(q, english), terms(other.question, english), _ONES) > 0.8 for _, other in chosen):
+            continue
+        seen_q.add(key)
+        used_units.add(ui)
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if subj:
+            subjects[subj] = subjects.get(subj, 0) + 1
+        chosen.append((ui, QA(question=q, answer=answer, evidence=evidence)))
+    chosen.sort(key=lambda c: c[0])
+    return [qa for _, qa in chosen]
+
+
+class _Ones(dict[str, float]):
+    def __missing__(self, key: str) -> float:
+        return 1.0
+
+
+_ONES = _Ones()
+
+
+def _question_subject(q: str) -> str | None:
+    m = re.match(r"^\w+ (?:did|does|do|is|was|were|are|will) (.+?) (?:say|claim|announce|reveal|warn|admit|deny|find|"
+                 r"confirm|urge|promise|launch|agree|charged|accused|convicted|found|sentenced|suing|sued|banned|born|do|"
+                 r"plan|pay|worth)\b", q)
+    return m.group(1).casefold() if m else None
