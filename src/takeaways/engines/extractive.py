@@ -27,7 +27,7 @@ from ..sentences import sentence_spans
 # first (position), the point is what the rest of the text keeps talking about (centrality), and the
 # title/headings name it (overlap). See bench/rouge.py for their effect.
 W_POSITION = 1.0
-W_CENTRALITY = 0.6
+W_CENTRALITY = 0.4
 W_TITLE = 0.3
 MMR_LAMBDA = 0.75
 MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments, rarely a takeaway

@@ -26,7 +26,8 @@ from .extractive import Unit, cosine, terms
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
                      r"|isn't|aren't|wasn't|don't|doesn't|didn't|can't|won't)\b", re.I)
-_PRONOUN_SUBJECT = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|will) (?:he|she|it|they|him|her|them|this one)\b", re.I)
+_PRONOUN_SUBJECT = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|will) (?:he|she|it|they|him|her|them|this one)\b"
+                              r"|\b(?:he|she|him|her|they|them|his|their)\b", re.I)
 MAX_Q_WORDS = 22
 
 
@@ -45,7 +46,7 @@ def question_problems(q: str, english: bool = True) -> list[str]:
             problems.append("yes/no question")
         if _PRONOUN_SUBJECT.search(q):
             problems.append("a bare pronoun as subject")
-        if not 3 <= len(words) <= MAX_Q_WORDS:
+        if not 2 <= len(words) <= MAX_Q_WORDS:
             problems.append("too short or too long")
     elif not 1 <= len(q) <= 200:
         problems.append("too short or too long")
@@ -195,12 +196,12 @@ _NOT_NAME_START = {
 }
 _TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord|Lady|President|Prime Minister|Senator|Sen\.|Rep\.|Gov\.|Judge|Chancellor|Minister|Secretary|Chief|Coach|Captain|Officer|Detective|Sergeant|Pope|King|Queen|Prince|Princess)\.? )?"
 _SUBJECT = re.compile(
-    rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<subj>{_TITLE}{_NAME}|(?:[Tt]he|[Pp]olice|[Oo]fficials) ?(?:[a-z][\w'’-]* ){{0,3}}?[a-z][\w'’-]*)"
+    rf"(?:^|(?<=[.;:] )|(?<=, )|(?<=[,.!?]['’\"”] ))(?P<subj>{_TITLE}{_NAME}|(?:[Tt]he|A|An|[Pp]olice|[Oo]fficials) ?(?:[a-z][\w'’-]* ){{0,3}}?[a-z][\w'’-]*)"
     r"(?P<appos>,(?: (?:aged )?\d{1,3},| (?:who|which|whose) [^,]{3,60},| [a-z][^,]{2,50},))? ")
 
 # verb (as it follows the subject) → question template; {S} is the subject; the rest of the sentence is the answer.
 _VERB_TEMPLATES: list[tuple[re.Pattern[str], str, str]] = [(re.compile(p), t, kind) for p, t, kind in [
-    (r"(?:has |had )?said|says|told (?:[\w ]{2,30}?)(?= that|[,:] ['\"‘“])|added|explained|insisted", "What did {S} say?", "say"),
+    (r"(?:has |had )?said|says|concluded|noted|stated|wrote|tweeted|recalled|joked|replied|told (?:[\w ]{2,30}?)(?= that|[,:] ['\"‘“])|added|explained|insisted", "What did {S} say?", "say"),
     (r"(?:has |had )?claimed|claims|alleged|alleges", "What does {S} claim?", "claim"),
     (r"(?:has |had )?announced|announces", "What did {S} announce?", "announce"),
     (r"(?:has |had )?revealed|reveals", "What did {S} reveal?", "reveal"),
@@ -222,7 +223,29 @@ _VERB_TEMPLATES: list[tuple[re.Pattern[str], str, str]] = [(re.compile(p), t, ki
     (r"(?:is|are|was|were) worth (?=[$£€¥]\s?\d)", "How much {BE} {S} worth?", "much"),
     (r"will (?!be\b)", "What will {S} do?", "will"),
     (r"(?:plans|plan|planned|is planning|are planning|intends|wants) to ", "What does {S} plan to do?", "plan"),
+    # Generic shapes last: they ask less precisely, so they rank lower (see faq()).
+    (r"(?:has |have |had )?(?:died|passed away)\b", "What happened to {S}?", "happened"),
+    (r"(?:is|are) being [a-z]+(?:ed|en|wn)\b", "What is happening to {S}?", "happened"),
+    (r"(?:has|have) been [a-z]+(?:ed|en|wn)\b", "What has happened to {S}?", "happened"),
+    (r"(?:was|were) (?:[a-z]+ly )?[a-z]+(?:ed|en|wn)\b(?! to\b| that\b)", "What happened to {S}?", "happened"),
+    (r"(?:has|have) (?:[a-z]+ly )?(?:[a-z]{3,}ed|made|taken|given|won|lost|paid|met|held|kept|brought|bought|sold|"
+     r"sent|spent|built|written|set|led|chosen|become|begun|left|put)\b", "What {AUX} {S} done?", "do"),
+    (r"(?:[a-z]+ly )?(?:[a-z]{3,}(?<!need)ed|made|took|gave|won|lost|paid|met|held|kept|brought|bought|sold|sent|spent|"
+     r"built|wrote|led|chose|became|began|left|went|ran|fought|threw|caught|drove|flew|broke|hit|set|put)\b(?! to be\b)",
+     "What did {S} do?", "do"),
+    (r"(?:is|are) (?!being\b|going to\b)[a-z]{3,}ing\b", "What {AUX} {S} doing?", "doing"),
 ]]
+_ROLES = ("actress|actor|singer|star|model|leader|minister|president|chief|director|manager|coach|player|striker|"
+          "midfielder|defender|goalkeeper|boss|officer|spokesman|spokeswoman|spokesperson|professor|researcher|"
+          "author|founder|chairman|chairwoman|judge|lawyer|attorney|mother|father|son|daughter|wife|husband|"
+          "girlfriend|boyfriend|victim|suspect|teacher|doctor|nurse|student|pilot|soldier|champion|golfer|"
+          "footballer|owner|designer|chef|presenter|host|comedian|rapper|businessman|businesswoman|billionaire|"
+          "analyst|economist|scientist|secretary|senator|governor|mayor|executive|CEO|winger|captain|rider|driver|"
+          "campaigner|activist|councillor|MP|candidate|commissioner|inspector|detective|sergeant|constable")
+_PERSON_NAME = r"[A-Z][a-z][\w'’-]*(?: [A-Z][a-z][\w'’-]*){1,2}"
+_WHO = [re.compile(rf"\b(?:{_ROLES}) (?P<name>{_PERSON_NAME})(?= |,|\.|$)"),
+        re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>{_PERSON_NAME}), (?:aged )?\d{{1,3}},"),
+        re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>{_PERSON_NAME}), (?:the |a |an )?(?:[a-z-]+ ){{0,3}}(?:{_ROLES})\b")]
 _BASE = {"paid": "pay", "raised": "raise", "spent": "spend", "earned": "earn", "lost": "lose", "won": "win",
          "made": "make", "sold": "sell", "bought": "buy", "invested": "invest", "owes": "owe", "cost": "cost",
          "costs": "cost", "received": "receive", "donated": "donate"}
@@ -231,15 +254,21 @@ _LEGAL = {"charged with": "What was {S} charged with?", "accused of": "What is {
           "jailed for": "Why was {S} jailed?", "found guilty of": "What was {S} found guilty of?",
           "sentenced to": "What was {S} sentenced to?", "suing": "Why is {S} suing?", "sued for": "Why was {S} sued?",
           "banned from": "What was {S} banned from?"}
-_GENERIC_SUBJECT = re.compile(r"^(?:the|police|officials) (?:[a-z'’-]+ ){0,3}?(?:he|she|it|they|this|that|one|two|other|same|first|last|"
+_GENERIC_SUBJECT = re.compile(r"^(?:the|an?|police|officials) (?:[a-z'’-]+ ){0,3}?(?:he|she|it|they|this|that|one|two|other|same|first|last|"
                               r"new|former|latest|\w+ly|\w+est)$", re.I)
+
+
+_COMMON_SUBJECTS = {"researchers", "scientists", "police", "officials", "authorities", "experts", "doctors",
+                    "investigators", "witnesses", "residents", "prosecutors", "critics", "fans", "analysts", "studies",
+                    "officers", "detectives", "campaigners", "parents", "locals", "teachers", "users", "customers"}
+_SAID_NAME = re.compile(rf"(?:,|[,.!?]['’\"”]) (?:said|says|explained|added|insisted) (?P<subj>{_TITLE}{_PERSON_NAME})[.,]")
 
 
 def _subject_ok(subj: str) -> bool:
     words = subj.split()
-    if not words or words[0] in _NOT_NAME_START and not re.match(r"^(?:The|Police|Officials)\b", words[0]):
+    if not words or words[0] in _NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials)\b", words[0]):
         return False
-    if words[0] in {"The", "the"} and (len(words) < 2 or words[1][:1].isupper() is False and len(words) > 4):
+    if words[0] in {"The", "the", "A", "An"} and (len(words) < 2 or words[1][:1].isupper() is False and len(words) > 4):
         return False
     if any(w in {"Scroll", "Pictured", "Mail", "PUBLISHED", "UPDATED", "Daily"} for w in words):
         return False
@@ -253,20 +282,39 @@ def _subject_ok(subj: str) -> bool:
 def _subject_text(subj: str) -> str:
     """Subject as it reads inside a question: sentence-initial "The" becomes "the"."""
     words = subj.split()
+    if words[0] in {"A", "An"}:
+        words[0] = "the"  # "A Chinese team took …" → "What did the Chinese team do?"
     if words[0] in {"The", "Police", "Officials"}:
         words[0] = words[0].lower()
     return " ".join(words)
 
 
-def template_questions(sentence: str) -> list[tuple[str, str]]:
-    """(question, kind) pairs this sentence answers with certainty of form; may be empty."""
+def template_questions(sentence: str, body_lower: set[str] | None = None) -> list[tuple[str, str]]:
+    """(question, kind) pairs this sentence answers with certainty of form; may be empty.
+
+    `body_lower` (the article's lower-case words) tells a sentence-initial common noun
+    ("Researchers found …") from a name, so the question reads "What did researchers find?".
+    """
     out: list[tuple[str, str]] = []
     if sentence.endswith("?") or len(sentence.split()) < 6:
         return out
+    for rx in _WHO:
+        for m in rx.finditer(sentence):
+            name = m.group("name")
+            if name.split()[0] in _NOT_NAME_START or name.split()[-1] in _NOT_NAME_START:
+                continue
+            q = f"Who is {name}?"
+            if not question_problems(q):
+                out.append((q, "who"))
+    for m in _SAID_NAME.finditer(sentence):
+        if m.group("subj").split()[0] not in _NOT_NAME_START:
+            out.append((f"What did {m.group('subj')} say?", "say"))
     for m in _SUBJECT.finditer(sentence):
         subj = m.group("subj").strip()
         if not _subject_ok(subj):
             continue
+        if m.start() == 0 and " " not in subj and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS):
+            subj = subj.casefold()
         rest = sentence[m.end():]
         for rx, template, kind in _VERB_TEMPLATES:
             vm = rx.match(rest)
@@ -296,7 +344,7 @@ def template_questions(sentence: str) -> list[tuple[str, str]]:
                 del verb
             else:
                 q = template
-            q = q.replace("{S}", s)
+            q = q.replace("{S}", s).replace("{AUX}", vm.group(0).split()[0])  # the verb agrees as in the sentence
             if s.casefold() in {"police", "officials"} and "did" not in q and "does" in q:
                 q = q.replace("does", "do")
             if "What does" in q and kind in {"claim", "plan"} and (s.casefold().startswith(("police", "officials"))
@@ -328,13 +376,25 @@ def _answer(items: list[Unit], i: int, text: str, limit: int = 2) -> tuple[str, 
     return " ".join(parts), evidence
 
 
+_EVENT_QUESTIONS: list[tuple[str, re.Pattern[str] | None]] = [
+    ("What happened?", None),
+    ("What happens next?", re.compile(r"\b(?:will|(?:is|are) (?:expected|set|due|scheduled) to|plans? to|next (?:week|month|year))\b")),
+    ("How much money is involved?", re.compile(r"[$£€¥]\s?\d|\b\d[\d,.]* ?(?:million|billion|bn|m)? ?(?:dollars|pounds|euros)\b")),
+]
+
+# Generic question shapes ask less precisely than specific ones; rank them lower.
+_KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
+
+
 def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]], takeaways: list[Unit],
         english: bool) -> list[QA]:
     """Up to spec.questions QA items; see the module docstring for where questions come from."""
     if not items:
         return []
     text = article.text
-    body_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)}
+    # Words the article writes in lower case and never capitalises inside a sentence: common nouns.
+    capitalised = {w.casefold() for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][a-z'’-]+\b", u.text)}
+    body_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)} - capitalised
     taken_evidence = {u.index for u in takeaways}
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
 
@@ -379,10 +439,32 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # 3: template questions from the most salient sentences.
     if english:
         for u in sorted(items, key=lambda x: (-x.score, x.index)):
-            for q, kind in template_questions(u.text):
+            for q, kind in template_questions(u.text, body_lower):
                 ans = (u.text, u.text)
-                priority = 1.0 + u.score - (0.3 if u.index in taken_evidence else 0.0) - (0.2 if kind == "say" else 0.0)
+                priority = 1.0 + u.score - (0.3 if u.index in taken_evidence else 0.0) - _KIND_PENALTY.get(kind, 0.0)
                 candidates.append((priority, u.index, q, ans, kind))
+
+    # 3 (fallback): the names the article keeps coming back to.
+    if english:
+        for name in key_entities(items, body_lower)[:4]:
+            last = name.split()[-1]
+            holders = [u for u in items if last in u.text and u.words >= 8 and not u.text.endswith("?")]
+            if not holders:
+                continue
+            holders.sort(key=lambda x: (-(x.score - (0.3 if x.index in taken_evidence else 0.0)), x.index))
+            for rank_, u in enumerate(holders[:2]):  # the second is there when the first answers another question
+                candidates.append((0.5 + 0.5 * u.score - 0.1 * rank_, u.index, f"What do we know about {name}?",
+                                   (u.text, u.text), "about"))
+
+    # Last resort, for articles that name few people and ask nothing: the questions any news report
+    # answers. Ranked below everything else, so they only fill what the specific questions leave.
+    if english:
+        for q, rx in _EVENT_QUESTIONS:
+            for u in items if rx else items[:2]:  # "What happened?" is answered by the lead
+                if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)):
+                    candidates.append((0.2 - 0.001 * u.index, u.index, q, (u.text, u.text), "event"))
+                    if len([c for c in candidates if c[2] == q]) >= 3:
+                        break
 
     chosen: list[tuple[int, QA]] = []
     seen_q: set[str] = set()
@@ -395,10 +477,11 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         key = re.sub(r"\W+", " ", q.casefold()).strip()
         if key in seen_q or ui in used_units:
             continue
-        if kind in {"say", "will", "plan", "legal", "claim"} and kinds.get(kind, 0) >= 2:
+        if kinds.get(kind, 0) >= (3 if kind == "event" else 2):
             continue
         subj = _question_subject(q)
-        if subj and subjects.get(subj, 0) >= 2:
+        generic = kind in {"do", "doing", "happened", "about"}
+        if subj and (subjects.get(subj, 0) >= 2 or generic and subjects.get(subj + " generic", 0)):
             continue
         if any(cosine(terms(q, english), terms(other.question, english), _ONES) > 0.8 for _, other in chosen):
             continue
@@ -407,9 +490,68 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         kinds[kind] = kinds.get(kind, 0) + 1
         if subj:
             subjects[subj] = subjects.get(subj, 0) + 1
+            if generic:
+                subjects[subj + " generic"] = 1
         chosen.append((ui, QA(question=q, answer=answer, evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]
+
+
+_ENTITY = re.compile(r"(?<![\w'’-])[A-Z][\w'’.-]*[a-z0-9][\w'’-]*(?: (?:of |de |the )?[A-Z][\w'’-]*[\w])*")
+_DEMONYM = ("ish", "ese", "ian", "ean", "ern", "ic")
+
+
+def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[str]:
+    """Proper names the article mentions at least twice (a surname counts for the full name), most frequent first.
+
+    A name usually written after "the" comes back with it ("the Grand National"); a capitalised word
+    at the start of a sentence that the article also writes in lower case is not a name ("Footage").
+    """
+    body_lower = body_lower or set()
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    the: dict[str, int] = {}
+    for u in items:
+        for m in _ENTITY.finditer(u.text):
+            if m.start() == 0 and " " not in m.group(0):
+                continue  # "Footage shows …": a capital at a sentence start says nothing; other mentions count
+            name = m.group(0).rstrip(".")
+            if name.endswith(("'s", "’s")):
+                name = name[:-2]
+            words = name.split()
+            while words and (words[0] in _NOT_NAME_START or words[0] in _TITLE_WORDS):
+                words = words[1:]
+            if not words or words[-1] in _NOT_NAME_START or words[-1] in {"of", "de", "the", "and"}:
+                continue
+            if len(words) == 1 and (words[0].endswith(_DEMONYM) or len(words[0]) < 3):
+                continue
+            name = " ".join(words)
+            counts[name] = counts.get(name, 0) + 1
+            if u.text[max(0, m.start() - 4):m.start()] in {"the ", "The "} and words == m.group(0).split():
+                the[name] = the.get(name, 0) + 1
+            first.setdefault(name, u.index)
+    merged: dict[str, int] = {}
+    for name, c in counts.items():
+        if " " in name:
+            merged[name] = merged.get(name, 0) + c
+    for name, c in counts.items():
+        if " " not in name:
+            full = [n for n in merged if n.split()[-1] == name or n.split()[0] == name]
+            if full:
+                best = max(full, key=lambda n: (merged[n], -first[n]))
+                merged[best] += c
+            else:
+                merged[name] = merged.get(name, 0) + c
+    ranked = sorted((n for n, c in merged.items() if c >= 2), key=lambda n: (-merged[n], first[n], n))
+    out: list[str] = []
+    for n in ranked:
+        if not any(n in o or o in n for o in out):
+            out.append(n)
+    return [f"the {n}" if 2 * the.get(n, 0) >= counts.get(n, 1) else n for n in out]
+
+
+_TITLE_WORDS = {"Mr", "Mrs", "Ms", "Dr", "Prof", "Sir", "Dame", "Lord", "Lady", "President", "Senator", "Judge",
+                "Actress", "Actor", "Singer", "Star", "Model", "Former", "Chancellor", "Minister", "Secretary"}
 
 
 class _Ones(dict[str, float]):
@@ -421,7 +563,9 @@ _ONES = _Ones()
 
 
 def _question_subject(q: str) -> str | None:
-    m = re.match(r"^\w+ (?:did|does|do|is|was|were|are|will) (.+?) (?:say|claim|announce|reveal|warn|admit|deny|find|"
+    m = re.match(r"^\w+ (?:did|does|do|is|was|were|are|will|has|have) (.+?) (?:say|claim|announce|reveal|warn|admit|deny|find|"
                  r"confirm|urge|promise|launch|agree|charged|accused|convicted|found|sentenced|suing|sued|banned|born|do|"
-                 r"plan|pay|worth)\b", q)
-    return m.group(1).casefold() if m else None
+                 r"plan|pay|worth|done|doing|happen)\b", q)
+    if not m:
+        m = re.match(r"^(?:Who is|What (?:is|has) happen(?:ed|ing) to|What happened to|What do we know about) (?:the )?(.+?)\?$", q)
+    return m.group(1).split()[-1].casefold() if m else None  # "Rickie Fowler" and "Fowler" are one person
