@@ -26,7 +26,7 @@ from .extractive import Unit, cosine, terms
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
                      r"|isn't|aren't|wasn't|don't|doesn't|didn't|can't|won't)\b", re.I)
-_PRONOUN_SUBJECT = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|will) (?:he|she|it|they|him|her|them|this one)\b"
+_PRONOUN_SUBJECT = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|will) (?:he|she|they|him|her|them|this one)\b"
                               r"|\b(?:he|she|him|her|they|them|his|their)\b", re.I)
 MAX_Q_WORDS = 22
 
@@ -193,6 +193,8 @@ _NOT_NAME_START = {
     "Today", "Tomorrow", "Speaking", "Despite", "Although", "Though", "Since", "Because", "Under", "During", "Why",
     "What", "How", "Who", "Where", "Which", "Mr", "Mrs", "Ms", "Dr", "Scroll", "Pictured", "Daily", "Mail",
     "PUBLISHED", "UPDATED", "Photo", "Video", "Image", "Click", "Read", "Follow", "Share", "Sign",
+    "Not", "No", "Nor", "Neither", "Even", "Just", "Only", "Every", "Each", "Such", "Other", "Another", "Both",
+    "Either", "Few", "More", "Less", "Much", "Several", "Like", "Unlike", "Until", "Unless", "Whether", "Once",
 }
 _TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord|Lady|President|Prime Minister|Senator|Sen\.|Rep\.|Gov\.|Judge|Chancellor|Minister|Secretary|Chief|Coach|Captain|Officer|Detective|Sergeant|Pope|King|Queen|Prince|Princess)\.? )?"
 _SUBJECT = re.compile(
@@ -268,7 +270,7 @@ def _subject_ok(subj: str) -> bool:
     words = subj.split()
     if not words or words[0] in _NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials)\b", words[0]):
         return False
-    if words[0] in {"The", "the", "A", "An"} and (len(words) < 2 or words[1][:1].isupper() is False and len(words) > 4):
+    if words[0] in {"The", "the", "A", "An"} and (len(words) < 2 or words[1][:1].isupper() is False and len(words) > 6):
         return False
     if any(w in {"Scroll", "Pictured", "Mail", "PUBLISHED", "UPDATED", "Daily"} for w in words):
         return False
@@ -289,16 +291,18 @@ def _subject_text(subj: str) -> str:
     return " ".join(words)
 
 
-def template_questions(sentence: str, body_lower: set[str] | None = None) -> list[tuple[str, str]]:
+def template_questions(sentence: str, body_lower: set[str] | None = None, names: bool = True) -> list[tuple[str, str]]:
     """(question, kind) pairs this sentence answers with certainty of form; may be empty.
 
     `body_lower` (the article's lower-case words) tells a sentence-initial common noun
     ("Researchers found …") from a name, so the question reads "What did researchers find?".
+    `names=False` (an all-lower-case text) keeps only subjects that open with a determiner
+    ("the couple", "a 12-year-old girl") or are common nouns ("police").
     """
     out: list[tuple[str, str]] = []
     if sentence.endswith("?") or len(sentence.split()) < 6:
         return out
-    for rx in _WHO:
+    for rx in _WHO if names else []:
         for m in rx.finditer(sentence):
             name = m.group("name")
             if name.split()[0] in _NOT_NAME_START or name.split()[-1] in _NOT_NAME_START:
@@ -306,12 +310,14 @@ def template_questions(sentence: str, body_lower: set[str] | None = None) -> lis
             q = f"Who is {name}?"
             if not question_problems(q):
                 out.append((q, "who"))
-    for m in _SAID_NAME.finditer(sentence):
+    for m in _SAID_NAME.finditer(sentence) if names else []:
         if m.group("subj").split()[0] not in _NOT_NAME_START:
             out.append((f"What did {m.group('subj')} say?", "say"))
     for m in _SUBJECT.finditer(sentence):
         subj = m.group("subj").strip()
         if not _subject_ok(subj):
+            continue
+        if not names and not re.match(r"(?i)(?:the|an?|police|officials)\b", subj) and subj.casefold() not in _COMMON_SUBJECTS:
             continue
         if m.start() == 0 and " " not in subj and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS):
             subj = subj.casefold()
@@ -379,6 +385,14 @@ def _answer(items: list[Unit], i: int, text: str, limit: int = 2) -> tuple[str, 
 _EVENT_QUESTIONS: list[tuple[str, re.Pattern[str] | None]] = [
     ("What happened?", None),
     ("What happens next?", re.compile(r"\b(?:will|(?:is|are) (?:expected|set|due|scheduled) to|plans? to|next (?:week|month|year))\b")),
+    ("Who is involved?", re.compile(r"\w, (?:aged )?\d{1,3}, |\b\d{1,3}-year-old\b")),
+    ("When did it happen?", re.compile(r"\b(?:(?:on|last|this|next|early|late) (?:Monday|Tuesday|Wednesday|Thursday|Friday|"
+                                       r"Saturday|Sunday)|\w+ (?:days|weeks|months|years) ago|earlier this (?:week|month|year)|"
+                                       r"(?:last|this) (?:week|weekend|month|year|night)|yesterday|(?:in|on|since) "
+                                       r"(?:January|February|March|April|May|June|July|August|September|October|November"
+                                       r"|December)\b|in (?:19|20)\d\d\b)", re.I)),
+    ("What do the figures show?", re.compile(r"(?:\d[\d,.]*\s?(?:%|per ?cent|percent)\b.*){1}\d[\d,.]*\s?(?:%|per ?cent|percent)\b"
+                                             r"|\b\d[\d,.]*\s?(?:million|billion)\b.*\b\d[\d,.]*\s?(?:million|billion|%|per ?cent)", re.I)),
     ("How much money is involved?", re.compile(r"[$£€¥]\s?\d|\b\d[\d,.]* ?(?:million|billion|bn|m)? ?(?:dollars|pounds|euros)\b")),
 ]
 
@@ -395,6 +409,10 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # Words the article writes in lower case and never capitalises inside a sentence: common nouns.
     capitalised = {w.casefold() for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][a-z'’-]+\b", u.text)}
     body_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)} - capitalised
+    # Some pages (and some datasets) are all lower case; then names cannot be told from words, and
+    # questions about names would be wrong ("What did oscar do?"): only the event questions remain.
+    mid_capitals = sum(len(re.findall(r"(?<=[\w,;] )[A-Z][a-z]", u.text)) for u in items)
+    names_ok = mid_capitals >= 0.3 * len(items)
     taken_evidence = {u.index for u in takeaways}
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
 
@@ -439,13 +457,13 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # 3: template questions from the most salient sentences.
     if english:
         for u in sorted(items, key=lambda x: (-x.score, x.index)):
-            for q, kind in template_questions(u.text, body_lower):
+            for q, kind in template_questions(u.text, body_lower, names_ok):
                 ans = (u.text, u.text)
                 priority = 1.0 + u.score - (0.3 if u.index in taken_evidence else 0.0) - _KIND_PENALTY.get(kind, 0.0)
                 candidates.append((priority, u.index, q, ans, kind))
 
     # 3 (fallback): the names the article keeps coming back to.
-    if english:
+    if english and names_ok:
         for name in key_entities(items, body_lower)[:4]:
             last = name.split()[-1]
             holders = [u for u in items if last in u.text and u.words >= 8 and not u.text.endswith("?")]
@@ -460,7 +478,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # answers. Ranked below everything else, so they only fill what the specific questions leave.
     if english:
         for q, rx in _EVENT_QUESTIONS:
-            for u in items if rx else items[:2]:  # "What happened?" is answered by the lead
+            pool = items[:2] if rx is None else items[:5] if q.startswith("When") else items
+            for u in pool:  # "What happened?" is answered by the lead, "When …?" by an early sentence
                 if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)):
                     candidates.append((0.2 - 0.001 * u.index, u.index, q, (u.text, u.text), "event"))
                     if len([c for c in candidates if c[2] == q]) >= 3:
