@@ -197,9 +197,40 @@ _NOT_NAME_START = {
     "Either", "Few", "More", "Less", "Much", "Several", "Like", "Unlike", "Until", "Unless", "Whether", "Once",
 }
 _TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord|Lady|President|Prime Minister|Senator|Sen\.|Rep\.|Gov\.|Judge|Chancellor|Minister|Secretary|Chief|Coach|Captain|Officer|Detective|Sergeant|Pope|King|Queen|Prince|Princess)\.? )?"
-_SUBJECT = re.compile(
-    rf"(?:^|(?<=[.;:] )|(?<=, )|(?<=[,.!?]['’\"”] ))(?P<subj>{_TITLE}{_NAME}|(?:[Tt]he|A|An|[Pp]olice|[Oo]fficials) ?(?:[a-z][\w'’-]* ){{0,3}}?[a-z][\w'’-]*)"
-    r"(?P<appos>,(?: (?:aged )?\d{1,3},| (?:who|which|whose) [^,]{3,60},| [a-z][^,]{2,50},))? ")
+_CLAUSE_START = re.compile(r"(?:^|(?<=[.;:] )|(?<=, )|(?<=[,.!?]['’\"”] ))(?=[A-Za-z])")
+_NAME_AT = re.compile(rf"{_TITLE}{_NAME}")
+_DET_NP = re.compile(r"(?:[Tt]he|A|An|[Pp]olice|[Oo]fficials)((?: [a-z0-9][\w'’-]*){0,5})")
+_APPOS = re.compile(r",(?: (?:aged )?\d{1,3},| (?:who|which|whose) [^,]{3,60},| [a-z][^,]{2,50},)")
+
+
+def _subjects(sentence: str) -> list[tuple[int, str, int]]:
+    """(start, subject, where the verb should begin) at each clause start.
+
+    A name is taken whole; a determiner phrase ("the sports brand") in every length, shortest
+    first, since which word is the verb is only known when a verb template matches after it.
+    An appositive after the subject (", 54," / ", who …,") is skipped.
+    """
+    out: list[tuple[int, str, int]] = []
+    for cs in _CLAUSE_START.finditer(sentence):
+        pos = cs.start()
+        spans: list[int] = []
+        dm = _DET_NP.match(sentence, pos)
+        if dm:
+            det_end = dm.start(1)
+            if dm.group(0).split()[0].casefold() in {"police", "officials"}:
+                spans.append(det_end)
+            spans += [det_end + m.end() for m in re.finditer(r" [a-z0-9][\w'’-]*", dm.group(1))]
+        nm = _NAME_AT.match(sentence, pos)
+        if nm and nm.group(0) not in {"The", "A", "An"}:
+            spans.append(nm.end())
+        for end in spans:
+            after = end
+            am = _APPOS.match(sentence, after)
+            if am:
+                after = am.end()
+            if sentence[after:after + 1] == " ":
+                out.append((pos, sentence[pos:end], after + 1))
+    return out
 
 # verb (as it follows the subject) → question template; {S} is the subject; the rest of the sentence is the answer.
 _VERB_TEMPLATES: list[tuple[re.Pattern[str], str, str]] = [(re.compile(p), t, kind) for p, t, kind in [
@@ -266,6 +297,10 @@ _COMMON_SUBJECTS = {"researchers", "scientists", "police", "officials", "authori
 _SAID_NAME = re.compile(rf"(?:,|[,.!?]['’\"”]) (?:said|says|explained|added|insisted) (?P<subj>{_TITLE}{_PERSON_NAME})[.,]")
 
 
+_AUXILIARIES = {"is", "are", "was", "were", "be", "been", "has", "have", "had", "will", "would", "can", "could",
+                "do", "does", "did", "should", "may", "might", "must", "said", "says", "that", "who", "which"}
+
+
 def _subject_ok(subj: str) -> bool:
     words = subj.split()
     if not words or words[0] in _NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials)\b", words[0]):
@@ -274,6 +309,8 @@ def _subject_ok(subj: str) -> bool:
         return False
     if any(w in {"Scroll", "Pictured", "Mail", "PUBLISHED", "UPDATED", "Daily"} for w in words):
         return False
+    if any(w.casefold() in _AUXILIARIES for w in words[1:]):
+        return False  # "the pair were": the verb is inside, the subject ended earlier
     if _GENERIC_SUBJECT.match(subj) or len(words) > 6 or len(subj) < 3:
         return False
     if words[-1].casefold() in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}:
@@ -313,15 +350,15 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     for m in _SAID_NAME.finditer(sentence) if names else []:
         if m.group("subj").split()[0] not in _NOT_NAME_START:
             out.append((f"What did {m.group('subj')} say?", "say"))
-    for m in _SUBJECT.finditer(sentence):
-        subj = m.group("subj").strip()
-        if not _subject_ok(subj):
+    answered: set[int] = set()  # clause starts whose (shortest) subject already met its verb
+    for start, subj, end in _subjects(sentence):
+        if start in answered or not _subject_ok(subj):
             continue
         if not names and not re.match(r"(?i)(?:the|an?|police|officials)\b", subj) and subj.casefold() not in _COMMON_SUBJECTS:
             continue
-        if m.start() == 0 and " " not in subj and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS):
+        if start == 0 and " " not in subj and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS):
             subj = subj.casefold()
-        rest = sentence[m.end():]
+        rest = sentence[end:]
         for rx, template, kind in _VERB_TEMPLATES:
             vm = rx.match(rest)
             if not vm:
@@ -358,6 +395,7 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 q = q.replace("What does", "What do")
             if not question_problems(q):
                 out.append((q, kind))
+            answered.add(start)
             break
     return out
 
@@ -499,7 +537,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         if kinds.get(kind, 0) >= (3 if kind == "event" else 2):
             continue
         subj = _question_subject(q)
-        generic = kind in {"do", "doing", "happened", "about"}
+        generic = kind in {"do", "doing", "happened", "about", "who"}
         if subj and (subjects.get(subj, 0) >= 2 or generic and subjects.get(subj + " generic", 0)):
             continue
         if any(cosine(terms(q, english), terms(other.question, english), _ONES) > 0.8 for _, other in chosen):
