@@ -121,14 +121,15 @@ def units(article: Article, english: bool = True) -> list[Unit]:
     return out
 
 
-def cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
+def cosine(a: Counter[str], b: Counter[str], idf: dict[str, float], default: float = 1.0) -> float:
+    """TF-IDF cosine; a term missing from `idf` (e.g. only in the title) weighs `default`."""
     if len(a) > len(b):
         a, b = b, a
-    dot = sum(v * b[k] * idf[k] ** 2 for k, v in a.items() if k in b)
+    dot = sum(v * b[k] * idf.get(k, default) ** 2 for k, v in a.items() if k in b)
     if not dot:
         return 0.0
-    na = math.sqrt(sum((v * idf[k]) ** 2 for k, v in a.items()))
-    nb = math.sqrt(sum((v * idf[k]) ** 2 for k, v in b.items()))
+    na = math.sqrt(sum((v * idf.get(k, default)) ** 2 for k, v in a.items()))
+    nb = math.sqrt(sum((v * idf.get(k, default)) ** 2 for k, v in b.items()))
     return dot / (na * nb) if na and nb else 0.0
 
 
@@ -174,7 +175,9 @@ def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict
         elif u.words > LONG_WORDS:
             length = max(0.4, LONG_WORDS / u.words)
         penalty = 1.0
-        if u.text.endswith("?") or u.kind == "quote":
+        if _PROMO.search(u.text):
+            penalty = 0.2  # "Follow @site for daily insights", "Subscribe to our newsletter"
+        elif u.text.endswith("?") or u.kind == "quote":
             penalty = 0.6
         elif _QUOTED.match(u.text):
             penalty = 0.8  # a bare quotation rarely states the point on its own
@@ -182,6 +185,8 @@ def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict
 
 
 _QUOTED = re.compile(r"^[\"'“‘].*[\"'”’]\W*$")
+_PROMO = re.compile(r"(?:^|\W)@\w{3,}|https?://|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
+                    r"read more|share this|all rights reserved)\b", re.I)
 
 
 def mmr(items: list[Unit], sim: list[list[float]], k: int, lam: float = MMR_LAMBDA) -> list[Unit]:
@@ -196,10 +201,19 @@ def mmr(items: list[Unit], sim: list[list[float]], k: int, lam: float = MMR_LAMB
 
         best = max(candidates, key=value)
         candidates.remove(best)
-        if chosen and max(sim[best][j] for j in chosen) > 0.7:
+        if chosen and (max(sim[best][j] for j in chosen) > 0.7
+                       or any(_contained(items[best], items[j]) for j in chosen)):
             continue  # a near-duplicate adds nothing
         chosen.append(best)
     return [items[i] for i in sorted(chosen)]
+
+
+def _contained(a: Unit, b: Unit) -> bool:
+    """Most of the shorter sentence's terms are in the other: it repeats it (a standfirst and the lead)."""
+    small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
+    if not small.terms:
+        return True
+    return sum(1 for t in small.terms if t in big.terms) / len(small.terms) >= 0.8
 
 
 _DATELINE = re.compile(

@@ -73,7 +73,8 @@ _COLLECTION = {"portfolio", "lineup", "line-up", "range", "list", "package", "bi
 _IRREGULAR_PLURAL = {"people", "children", "men", "women", "data", "media", "criteria", "police", "pros", "cons"}
 _NOT_PLURAL = ("ss", "us", "is", "news", "'s", "’s")
 _FUNCTION = {"a", "an", "the", "of", "and", "or", "for", "in", "on", "to", "with", "at", "by", "from", "vs", "versus",
-             "about", "its", "their", "our", "your", "new", "key", "main", "big", "first", "next", "latest"}
+             "about", "its", "their", "our", "your", "new", "key", "main", "big", "first", "next", "latest",
+             "it", "this", "that", "these", "those", "we", "you", "they", "is", "are", "was", "were", "be"}
 _VERBISH = re.compile(r"\b(is|are|was|were|will|can|could|would|should|has|have|had|does|do|did|gets?|makes?|"
                       r"takes?|goes|comes?|says?|said|wins?|won|beats?|hits?|launch(es)?|sets?|becomes?|shows?)\b", re.I)
 _GERUND_NOUNS = {"pricing", "funding", "training", "marketing", "housing", "spending", "testing", "licensing",
@@ -103,27 +104,37 @@ _HEADING_RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), t) fo
     (r"(?:looking ahead|the road ahead|(?:the )?outlook|what lies ahead)", "What lies ahead?"),
     (r"(?:the )?background", "What is the background?"),
     (r"(?:the )?(?:big|bigger) picture", "What is the bigger picture?"),
-    (r"(?:the )?(?:pros and cons|advantages and disadvantages)", "What are the {H}?"),
+    (r"(?:the )?pros and cons", "What are the pros and cons?"),
+    (r"(?:the )?advantages and disadvantages", "What are the advantages and disadvantages?"),
     (r"who (?:is|are|was|were) (.{2,60})", "{H}?"),
     (r"(?:what|how|why|where|when|which) .{2,80}", "{H}?"),
 ]]
 
 
-def _case(word: str, body_lower: set[str]) -> str:
-    """Lower-case a title-cased word when the article uses it in lower case (so not a proper noun)."""
+def _case(word: str, names: set[str] | None) -> str:
+    """Lower-case a title-cased heading word unless it is a name.
+
+    `names`: the words the article capitalises inside sentences (casefolded), i.e. its names;
+    None when unknown, and then only function words are lowered ("This", "Of").
+    """
     low = word.casefold()
-    if word[:1].isupper() and word[1:].islower() and (low in body_lower or low in _FUNCTION):
+    if word[:1].isupper() and word[1:].islower() and (low in _FUNCTION or names is not None and low not in names):
         return low
     return word
 
 
-def _phrase(text: str, body_lower: set[str]) -> str:
-    return " ".join(_case(w, body_lower) for w in text.split())
+def _phrase(text: str, names: set[str] | None) -> str:
+    return " ".join(_case(w, names) for w in text.split())
 
 
-def heading_question(heading: str, body_lower: set[str] | None = None) -> str | None:
-    """A heading as a natural question, or None when no rule gives a good one."""
-    body_lower = body_lower or set()
+def heading_question(heading: str, names: set[str] | None = None) -> str | None:
+    """A heading as a natural question, or None when no rule gives a good one.
+
+    `names` (casefolded words the article capitalises mid-sentence) keeps names capitalised and
+    lowers the rest of a title-cased heading: "The Huawei AI Chip Portfolio" → "What is in the
+    Huawei AI chip portfolio?".
+    """
+    body_lower = names
     h = re.sub(r"^\s*(?:\d{1,2}[.):]|[IVX]{1,4}\.|Step \d+:?|Part \d+:?|Chapter \d+:?)\s*", "", heading)
     h = re.sub(r"\s+", " ", h).strip(" :.-–—")
     if not h or _SKIP_HEADINGS.match(h) or len(h.split()) > 12:
@@ -149,7 +160,7 @@ def heading_question(heading: str, body_lower: set[str] | None = None) -> str | 
     return _noun_phrase_question(h, body_lower)
 
 
-def _noun_phrase_question(h: str, body_lower: set[str]) -> str | None:
+def _noun_phrase_question(h: str, body_lower: set[str] | None) -> str | None:
     words = h.split()
     if len(words) > 7 or _VERBISH.search(h) or re.search(r"[!\"“”:;,]|\d", h):
         return None
@@ -451,6 +462,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # questions about names would be wrong ("What did oscar do?"): only the event questions remain.
     mid_capitals = sum(len(re.findall(r"(?<=[\w,;] )[A-Z][a-z]", u.text)) for u in items)
     names_ok = mid_capitals >= 0.3 * len(items)
+    names = {w.casefold() for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
     taken_evidence = {u.index for u in takeaways}
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
 
@@ -467,7 +479,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             if english and question_problems(q):
                 continue
         elif english:
-            q = heading_question(block.text, body_lower) or ""
+            q = heading_question(block.text, names) or ""
             if not q:
                 continue
         else:
@@ -534,7 +546,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         key = re.sub(r"\W+", " ", q.casefold()).strip()
         if key in seen_q or ui in used_units:
             continue
-        if kinds.get(kind, 0) >= (3 if kind == "event" else 2):
+        if kind not in {"heading", "asked"} and kinds.get(kind, 0) >= (3 if kind == "event" else 2):
             continue
         subj = _question_subject(q)
         generic = kind in {"do", "doing", "happened", "about", "who"}
