@@ -179,8 +179,8 @@ def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict
             penalty = 0.2  # "Follow @site for daily insights", "Subscribe to our newsletter"
         elif u.text.endswith("?") or u.kind == "quote":
             penalty = 0.6
-        elif _QUOTED.match(u.text):
-            penalty = 0.8  # a bare quotation rarely states the point on its own
+        elif _QUOTED.match(u.text) or u.text[:1] in "\"“‘'":
+            penalty = 0.8  # a quotation (with or without "she said") rarely states the point on its own
         u.score = (W_POSITION * position + W_CENTRALITY * centrality[pos] / top + W_TITLE * title) * length * penalty
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..models import QA, Article, Spec
-from .extractive import Unit, cosine, terms
+from .extractive import STOPWORDS, Unit, cosine, terms
 
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
@@ -226,6 +226,8 @@ def _subjects(sentence: str) -> list[tuple[int, str, int]]:
         pos = cs.start()
         spans: list[int] = []
         dm = _DET_NP.match(sentence, pos)
+        if dm and sentence[max(0, pos - 2):pos] == ", " and dm.group(0).split()[0] in {"the", "a", "an"}:
+            dm = None  # ", the largest project the city has approved": an appositive, not a clause
         if dm:
             det_end = dm.start(1)
             if dm.group(0).split()[0].casefold() in {"police", "officials"}:
@@ -271,11 +273,13 @@ _VERB_TEMPLATES: list[tuple[re.Pattern[str], str, str]] = [(re.compile(p), t, ki
     (r"(?:has |have |had )?(?:died|passed away)\b", "What happened to {S}?", "happened"),
     (r"(?:is|are) being [a-z]+(?:ed|en|wn)\b", "What is happening to {S}?", "happened"),
     (r"(?:has|have) been [a-z]+(?:ed|en|wn)\b", "What has happened to {S}?", "happened"),
-    (r"(?:was|were) (?:[a-z]+ly )?[a-z]+(?:ed|en|wn)\b(?! to\b| that\b)", "What happened to {S}?", "happened"),
+    (r"(?:was|were) (?:[a-z]+ly )?(?:[a-z]+(?:ed|en|wn)|caught|found|hit|hurt|shot|struck|left|held|kept|sent|told|"
+     r"sold|bought|brought|built|put|set|cut|stuck|led|paid|made|won|lost)\b(?! to\b| that\b)", "What happened to {S}?", "happened"),
     (r"(?:has|have) (?:[a-z]+ly )?(?:[a-z]{3,}ed|made|taken|given|won|lost|paid|met|held|kept|brought|bought|sold|"
      r"sent|spent|built|written|set|led|chosen|become|begun|left|put)\b", "What {AUX} {S} done?", "do"),
     (r"(?:[a-z]+ly )?(?:[a-z]{3,}(?<!need)ed|made|took|gave|won|lost|paid|met|held|kept|brought|bought|sold|sent|spent|"
-     r"built|wrote|led|chose|became|began|left|went|ran|fought|threw|caught|drove|flew|broke|hit|set|put)\b(?! to be\b)",
+     r"built|wrote|led|chose|became|began|left|went|ran|fought|threw|caught|drove|flew|broke|hit|set|put|came|got|gave|"
+     r"took|saw|beat|shot|sent|rode|swam|sang|wore|struck|won|spent|stole|sold|bought)\b(?! to be\b)",
      "What did {S} do?", "do"),
     (r"(?:is|are) (?!being\b|going to\b)[a-z]{3,}ing\b", "What {AUX} {S} doing?", "doing"),
 ]]
@@ -286,10 +290,17 @@ _ROLES = ("actress|actor|singer|star|model|leader|minister|president|chief|direc
           "footballer|owner|designer|chef|presenter|host|comedian|rapper|businessman|businesswoman|billionaire|"
           "analyst|economist|scientist|secretary|senator|governor|mayor|executive|CEO|winger|captain|rider|driver|"
           "campaigner|activist|councillor|MP|candidate|commissioner|inspector|detective|sergeant|constable")
+_ROLE_SET = set(_ROLES.casefold().split("|"))
+# In an all-lower-case text a name still shows by its role before it or an age after it.
+_WHO_LOWER = [re.compile(rf"\b(?:{_ROLES}) (?P<name>[a-z]{{2,}} [a-z]{{2,}})(?=,| said| who| has| was| is|\.)"),
+              re.compile(r"(?:^|(?<=[.;] )|(?<=, ))(?P<name>[A-Za-z][a-z]+ [a-z]{2,}), (?:aged )?\d{1,2},")]
 _PERSON_NAME = r"[A-Z][a-z][\w'’-]*(?: [A-Z][a-z][\w'’-]*){1,2}"
 _WHO = [re.compile(rf"\b(?:{_ROLES}) (?P<name>{_PERSON_NAME})(?= |,|\.|$)"),
         re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>{_PERSON_NAME}), (?:aged )?\d{{1,3}},"),
         re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>{_PERSON_NAME}), (?:the |a |an )?(?:[a-z-]+ ){{0,3}}(?:{_ROLES})\b")]
+_OBJECT = re.compile(r" (?:the|a|an|his|her|their|its|our|my|your|this|that|these|those|some|all|every|no|two|three|"
+                     r"four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands|millions|\d|up|out|down|off|back|on|"
+                     r"in|to|for|with|at|over|into|more|than|him|them|it|himself|herself|themselves)\b")
 _BASE = {"paid": "pay", "raised": "raise", "spent": "spend", "earned": "earn", "lost": "lose", "won": "win",
          "made": "make", "sold": "sell", "bought": "buy", "invested": "invest", "owes": "owe", "cost": "cost",
          "costs": "cost", "received": "receive", "donated": "donate"}
@@ -322,6 +333,9 @@ def _subject_ok(subj: str) -> bool:
         return False
     if any(w.casefold() in _AUXILIARIES for w in words[1:]):
         return False  # "the pair were": the verb is inside, the subject ended earlier
+    if any(w in {"the", "a", "an"} and words[i] not in {"of", "for", "in", "at", "on", "from", "to", "with"}
+           for i, w in enumerate(words[1:])):
+        return False  # "the project the city": a relative clause begins inside
     if _GENERIC_SUBJECT.match(subj) or len(words) > 6 or len(subj) < 3:
         return False
     if words[-1].casefold() in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}:
@@ -339,17 +353,27 @@ def _subject_text(subj: str) -> str:
     return " ".join(words)
 
 
-def template_questions(sentence: str, body_lower: set[str] | None = None, names: bool = True) -> list[tuple[str, str]]:
+def template_questions(sentence: str, body_lower: set[str] | None = None, names: bool = True,
+                       known: frozenset[str] | set[str] = frozenset()) -> list[tuple[str, str]]:
     """(question, kind) pairs this sentence answers with certainty of form; may be empty.
 
     `body_lower` (the article's lower-case words) tells a sentence-initial common noun
     ("Researchers found …") from a name, so the question reads "What did researchers find?".
     `names=False` (an all-lower-case text) keeps only subjects that open with a determiner
-    ("the couple", "a 12-year-old girl") or are common nouns ("police").
+    ("the couple", "a 12-year-old girl"), are common nouns ("police") or end in a `known` name.
     """
     out: list[tuple[str, str]] = []
     if sentence.endswith("?") or len(sentence.split()) < 6:
         return out
+    for rx in [] if names else _WHO_LOWER:
+        for m in rx.finditer(sentence):
+            words = m.group("name").split()
+            if any(w.casefold() in STOPWORDS or w.endswith(("ing", "ed", "ly")) or w.casefold() in _ROLE_SET
+                   for w in words):
+                continue
+            q = f"Who is {' '.join(w[:1].upper() + w[1:] for w in words)}?"  # a role or an age marks a person's name
+            if not question_problems(q):
+                out.append((q, "who"))
     for rx in _WHO if names else []:
         for m in rx.finditer(sentence):
             name = m.group("name")
@@ -365,7 +389,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     for start, subj, end in _subjects(sentence):
         if start in answered or not _subject_ok(subj):
             continue
-        if not names and not re.match(r"(?i)(?:the|an?|police|officials)\b", subj) and subj.casefold() not in _COMMON_SUBJECTS:
+        if (not names and not re.match(r"(?i)(?:the|an?|police|officials)\b", subj) and subj.casefold() not in _COMMON_SUBJECTS
+                and subj.split()[-1].casefold() not in known):
             continue
         if start == 0 and " " not in subj and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS):
             subj = subj.casefold()
@@ -376,6 +401,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 continue
             if len(rest[vm.end():].split()) < 3:
                 continue  # nothing left to answer with
+            if kind == "do" and subj.split()[0] in {"the", "The", "A", "An"} and not _OBJECT.match(rest, vm.end()):
+                continue  # "The oscar nominated actress": after a determiner phrase, an -ed word is a verb only before its object
             s = _subject_text(subj)
             if kind == "legal":
                 phrase = next(k for k in _LEGAL if k in vm.group(0))
@@ -506,8 +533,12 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
 
     # 3: template questions from the most salient sentences.
     if english:
+        lower_names = set() if names_ok else names_in_lower_case(items)
         for u in sorted(items, key=lambda x: (-x.score, x.index)):
-            for q, kind in template_questions(u.text, body_lower, names_ok):
+            sentence = u.text
+            if lower_names:
+                sentence = recase(sentence, lower_names)
+            for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names):
                 ans = (u.text, u.text)
                 priority = 1.0 + u.score - (0.3 if u.index in taken_evidence else 0.0) - _KIND_PENALTY.get(kind, 0.0)
                 candidates.append((priority, u.index, q, ans, kind))
@@ -528,7 +559,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # answers. Ranked below everything else, so they only fill what the specific questions leave.
     if english:
         for q, rx in _EVENT_QUESTIONS:
-            pool = items[:2] if rx is None else items[:5] if q.startswith("When") else items
+            pool = items[:3] if rx is None else items[:6] if q.startswith("When") else items
             for u in pool:  # "What happened?" is answered by the lead, "When …?" by an early sentence
                 if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)):
                     candidates.append((0.2 - 0.001 * u.index, u.index, q, (u.text, u.text), "event"))
@@ -564,6 +595,24 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         chosen.append((ui, QA(question=q, answer=answer, evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]
+
+
+_SPEAKER = re.compile(r"\b(?:said|says|added|insisted) (?:mr |mrs |ms |dr )?([a-z][a-z'’-]{2,})(?=[,.])"
+                      r"|\b(?:[Mm]r|[Mm]rs|[Mm]s|[Dd]r)\.? ([a-z][a-z'’-]{2,})")
+
+
+def names_in_lower_case(items: list[Unit]) -> set[str]:
+    """Names in an all-lower-case text: a word after "said" or "Mr" that also opens a sentence ("Rose believes …")."""
+    found = {m.group(1) or m.group(2) for u in items for m in _SPEAKER.finditer(u.text)}
+    openers = {u.text.split(" ", 1)[0] for u in items if u.text[:1].isupper()}
+    openers |= {u.text.split(" ", 2)[1] for u in items if u.text[:1].isupper() and u.text.count(" ") >= 2}
+    return {w for w in found if w not in STOPWORDS and (w.capitalize() in openers or w in openers)}
+
+
+def recase(sentence: str, lower_names: set[str]) -> str:
+    """Capitalise the known names of a lower-case sentence (the question shows them as names)."""
+    return re.sub(r"\b[a-z][a-z'’-]{2,}\b", lambda m: m.group(0).capitalize() if m.group(0) in lower_names else m.group(0),
+                  sentence)
 
 
 _ENTITY = re.compile(r"(?<![\w'’-])[A-Z][\w'’.-]*[a-z0-9][\w'’-]*(?: (?:of |de |the )?[A-Z][\w'’-]*[\w])*")
