@@ -118,7 +118,8 @@ def _case(word: str, names: set[str] | None) -> str:
     None when unknown, and then only function words are lowered ("This", "Of").
     """
     low = word.casefold()
-    if word[:1].isupper() and word[1:].islower() and (low in _FUNCTION or names is not None and low not in names):
+    bare = re.sub(r"['’]s$", "", low)
+    if word[:1].isupper() and word[1:].islower() and (low in _FUNCTION or names is not None and bare not in names):
         return low
     return word
 
@@ -354,11 +355,14 @@ def _subject_text(subj: str) -> str:
 
 
 def template_questions(sentence: str, body_lower: set[str] | None = None, names: bool = True,
-                       known: frozenset[str] | set[str] = frozenset()) -> list[tuple[str, str]]:
+                       known: frozenset[str] | set[str] = frozenset(),
+                       proper: set[str] | None = None) -> list[tuple[str, str]]:
     """(question, kind) pairs this sentence answers with certainty of form; may be empty.
 
     `body_lower` (the article's lower-case words) tells a sentence-initial common noun
     ("Researchers found …") from a name, so the question reads "What did researchers find?".
+    `proper` (words the article capitalises mid-sentence) does the same more surely: a sentence's
+    first word that is not among them is a common noun ("Counters will record …").
     `names=False` (an all-lower-case text) keeps only subjects that open with a determiner
     ("the couple", "a 12-year-old girl"), are common nouns ("police") or end in a `known` name.
     """
@@ -392,7 +396,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
         if (not names and not re.match(r"(?i)(?:the|an?|police|officials)\b", subj) and subj.casefold() not in _COMMON_SUBJECTS
                 and subj.split()[-1].casefold() not in known):
             continue
-        if start == 0 and " " not in subj and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS):
+        if start == 0 and " " not in subj and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
+                                               or proper is not None and subj.casefold() not in proper):
             subj = subj.casefold()
         rest = sentence[end:]
         for rx, template, kind in _VERB_TEMPLATES:
@@ -489,7 +494,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # questions about names would be wrong ("What did oscar do?"): only the event questions remain.
     mid_capitals = sum(len(re.findall(r"(?<=[\w,;] )[A-Z][a-z]", u.text)) for u in items)
     names_ok = mid_capitals >= 0.3 * len(items)
-    names = {w.casefold() for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
+    names = {re.sub(r"['’]s$", "", w.casefold()) for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
     taken_evidence = {u.index for u in takeaways}
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
 
@@ -538,9 +543,12 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             sentence = u.text
             if lower_names:
                 sentence = recase(sentence, lower_names)
-            for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names):
+            for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names,
+                                              names | lower_names if names_ok else None):
                 ans = (u.text, u.text)
                 priority = 1.0 + u.score - (0.3 if u.index in taken_evidence else 0.0) - _KIND_PENALTY.get(kind, 0.0)
+                if re.match(r"^\w+ \w+ [a-z]", q):
+                    priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
                 candidates.append((priority, u.index, q, ans, kind))
 
     # 3 (fallback): the names the article keeps coming back to.
