@@ -326,7 +326,7 @@ _AUXILIARIES = {"is", "are", "was", "were", "be", "been", "has", "have", "had", 
 
 def _subject_ok(subj: str) -> bool:
     words = subj.split()
-    if not words or words[0] in _NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials)\b", words[0]):
+    if not words or words[0] in _NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials|Mr|Mrs|Ms|Dr)\b", words[0]):
         return False
     if words[0] in {"The", "the", "A", "An"} and (len(words) < 2 or words[1][:1].isupper() is False and len(words) > 6):
         return False
@@ -589,7 +589,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             continue
         subj = _question_subject(q)
         generic = kind in {"do", "doing", "happened", "about", "who"}
-        if subj and (subjects.get(subj, 0) >= 2 or generic and subjects.get(subj + " generic", 0)):
+        if subj and (subjects.get(subj, 0) >= 2 or generic and subjects.get(f"{subj} {kind}", 0)):
             continue
         if any(cosine(terms(q, english), terms(other.question, english), _ONES) > 0.8 for _, other in chosen):
             continue
@@ -599,7 +599,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         if subj:
             subjects[subj] = subjects.get(subj, 0) + 1
             if generic:
-                subjects[subj + " generic"] = 1
+                subjects[f"{subj} {kind}"] = 1  # "What did Fowler do?" after "What has Rickie Fowler done?" adds nothing
         chosen.append((ui, QA(question=q, answer=answer, evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]
