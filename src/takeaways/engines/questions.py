@@ -291,6 +291,7 @@ _ROLES = ("actress|actor|singer|star|model|leader|minister|president|chief|direc
           "footballer|owner|designer|chef|presenter|host|comedian|rapper|businessman|businesswoman|billionaire|"
           "analyst|economist|scientist|secretary|senator|governor|mayor|executive|CEO|winger|captain|rider|driver|"
           "campaigner|activist|councillor|MP|candidate|commissioner|inspector|detective|sergeant|constable")
+_ANY_VERB = re.compile("|".join(f"(?:{rx.pattern})" for rx, _, _ in _VERB_TEMPLATES))
 _ROLE_SET = set(_ROLES.casefold().split("|"))
 # In an all-lower-case text a name still shows by its role before it or an age after it.
 _WHO_LOWER = [re.compile(rf"\b(?:{_ROLES}) (?P<name>[a-z]{{2,}} [a-z]{{2,}})(?=,| said| who| has| was| is|\.)"),
@@ -400,6 +401,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                                                or proper is not None and subj.casefold() not in proper):
             subj = subj.casefold()
         rest = sentence[end:]
+        if not _ANY_VERB.match(rest):
+            continue  # one combined match first: most clause starts meet no template (keeps bulk runs fast)
         for rx, template, kind in _VERB_TEMPLATES:
             vm = rx.match(rest)
             if not vm:
@@ -539,7 +542,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # 3: template questions from the most salient sentences.
     if english:
         lower_names = set() if names_ok else names_in_lower_case(items)
-        for u in sorted(items, key=lambda x: (-x.score, x.index)):
+        # The 40 most salient sentences are plenty to find a handful of questions (and keep bulk runs fast).
+        for u in sorted(items, key=lambda x: (-x.score, x.index))[:40]:
             sentence = u.text
             if lower_names:
                 sentence = recase(sentence, lower_names)
@@ -568,10 +572,12 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     if english:
         for q, rx in _EVENT_QUESTIONS:
             pool = items[:3] if rx is None else items[:6] if q.startswith("When") else items
+            found = 0
             for u in pool:  # "What happened?" is answered by the lead, "When …?" by an early sentence
                 if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)):
                     candidates.append((0.2 - 0.001 * u.index, u.index, q, (u.text, u.text), "event"))
-                    if len([c for c in candidates if c[2] == q]) >= 3:
+                    found += 1
+                    if found >= 3:
                         break
 
     chosen: list[tuple[int, QA]] = []
