@@ -295,3 +295,23 @@ def test_golden_article() -> None:
     assert [(q.question, q.answer) for q in digest.faq] == GOLDEN_FAQ
     assert digest.takeaways[0].evidence.startswith("LINDENFIELD (Courier) - The Lindenfield city council")
     assert digest.warnings == []
+
+
+def test_a_requested_language_other_than_the_articles_is_reported_not_translated() -> None:
+    article = extract_text(GOLDEN.read_text(encoding="utf-8"))
+    digest = run(article, 2, 2, language="fr")
+    assert any("cannot translate" in w for w in digest.warnings)
+    assert [t.text for t in digest.takeaways] == [t.text for t in run(article, 2, 2).takeaways]
+
+
+def test_random_text_never_raises() -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = list("abc XYZ.,;:!?\"'()-–—…\n0123456789$%’“”") + ["Mr. ", "U.S. ", "said ", "The ", "## ", "- "]
+    for _ in range(200):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+        article = extract_text(text)
+        digest = run(article, 5, 5)
+        for item in [*digest.takeaways, *digest.faq]:
+            assert item.evidence in article.text

@@ -99,7 +99,8 @@ def terms(text: str, english: bool) -> Counter[str]:
 
 
 def is_english(article: Article, spec: Spec) -> bool:
-    lang = (spec.language or article.language or "en").casefold()
+    """The article's language decides the analysis (the engine quotes, it cannot translate)."""
+    lang = (article.language or spec.language or "en").casefold()
     return lang.split("-")[0] == "en"
 
 
@@ -273,8 +274,11 @@ class ExtractiveEngine:
 
         english = is_english(article, spec)
         warnings: list[str] = []
+        if spec.language and article.language and spec.language.split("-")[0].casefold() != article.language.casefold():
+            warnings.append(f"extractive engine: it quotes the article and cannot translate; the output is in "
+                            f"{article.language!r}, not {spec.language!r}")
         if not english:
-            lang = spec.language or article.language
+            lang = article.language or spec.language
             warnings.append(f"extractive engine: language {lang!r} is not English; ranking uses position, "
                             "centrality and headings only, and the FAQ only the article's own questions and headings")
         chosen, items, sim, idf = select_takeaways(article, spec, english)
