@@ -61,7 +61,8 @@ def test_heading_question_table(heading: str, question: str) -> None:
 
 
 @pytest.mark.parametrize("heading", ["Conclusion", "Summary", "Key Takeaways", "FAQ", "Related Articles",
-                                     "Looking Beyond Chips", "In Other News", "Huawei Wins Big", "Share this", ""])
+                                     "Looking Beyond Chips", "In Other News", "Huawei Wins Big", "Share this", "",
+                                     "There's Still a Chance", "Testing the Silicon", "GIRLS BASKETBALL"])
 def test_headings_without_a_good_question_are_skipped(heading: str) -> None:
     assert heading_question(heading, set()) is None
 
@@ -101,6 +102,7 @@ def test_question_problems(question: str, ok: bool) -> None:
     ("Researchers found that the drug cut deaths by a third.", [("What did researchers find?", "find")]),
     ("Scientists are working towards building a robot that thinks.", [("What are scientists doing?", "doing")]),
     ("He said it would be fine in the end.", []),                       # pronoun subject: no question
+    ("We’ve asked him to share some insights into the business.", []),  # contraction: a pronoun subject
     ("The largest project the city has approved in years was built.", []),  # relative clause in the subject
     ("What will happen to the plan now that it failed?", []),          # already a question
 ])

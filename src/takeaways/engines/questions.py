@@ -75,7 +75,8 @@ _NOT_PLURAL = ("ss", "us", "is", "news", "'s", "’s")
 _FUNCTION = {"a", "an", "the", "of", "and", "or", "for", "in", "on", "to", "with", "at", "by", "from", "vs", "versus",
              "about", "its", "their", "our", "your", "new", "key", "main", "big", "first", "next", "latest",
              "it", "this", "that", "these", "those", "we", "you", "they", "is", "are", "was", "were", "be"}
-_VERBISH = re.compile(r"\b(is|are|was|were|will|can|could|would|should|has|have|had|does|do|did|gets?|makes?|"
+_VERBISH = re.compile(r"['’](?:s|re|ve|ll|d|m)\b(?<!\w['’]s)|n['’]t\b|\b(?:there|it|here|that|what|who)['’]s\b|"
+                      r"\b(is|are|was|were|will|can|could|would|should|has|have|had|does|do|did|gets?|makes?|"
                       r"takes?|goes|comes?|says?|said|wins?|won|beats?|hits?|launch(es)?|sets?|becomes?|shows?)\b", re.I)
 _GERUND_NOUNS = {"pricing", "funding", "training", "marketing", "housing", "spending", "testing", "licensing",
                  "shipping", "timing", "earnings", "findings", "savings", "warnings", "ratings", "rankings",
@@ -166,8 +167,11 @@ def _noun_phrase_question(h: str, body_lower: set[str] | None) -> str | None:
     if len(words) > 7 or _VERBISH.search(h) or re.search(r"[!\"“”:;,]|\d", h):
         return None
     first = words[0].casefold()
-    if first.endswith("ing") and first not in _GERUND_NOUNS:
-        return None  # "Looking Beyond Chips" is a verb phrase
+    if first.endswith("ing") and (first not in _GERUND_NOUNS or len(words) > 1 and words[1].casefold() in
+                                  {"the", "a", "an", "our", "your", "its", "their", "his", "her", "this", "that"}):
+        return None  # "Looking Beyond Chips", "Testing the Silicon": verb phrases
+    if h.isupper() and len(words) > 1:
+        return None  # "GIRLS BASKETBALL": the case of its words cannot be known
     if first in {"in", "on", "at", "for", "from", "with", "to", "by", "about", "after", "before", "beyond",
                  "inside", "behind", "under", "over", "into", "against", "between", "during", "as", "and", "or",
                  "not", "no", "more", "less", "why", "what", "how"}:
@@ -333,6 +337,8 @@ def _subject_ok(subj: str) -> bool:
         return False
     if any(w in {"Scroll", "Pictured", "Mail", "PUBLISHED", "UPDATED", "Daily"} for w in words):
         return False
+    if re.match(r"(?i)(?:i|we|you|they|he|she|it|there|that|who|what|here|let)['’]", words[0]):
+        return False  # "We’ve asked …", "I’m honored …": a pronoun with a contraction
     if any(w.casefold() in _AUXILIARIES for w in words[1:]):
         return False  # "the pair were": the verb is inside, the subject ended earlier
     if any(w in {"the", "a", "an"} and words[i] not in {"of", "for", "in", "at", "on", "from", "to", "with"}
@@ -498,6 +504,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     mid_capitals = sum(len(re.findall(r"(?<=[\w,;] )[A-Z][a-z]", u.text)) for u in items)
     names_ok = mid_capitals >= 0.3 * len(items)
     names = {re.sub(r"['’]s$", "", w.casefold()) for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
+    seen_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)}  # "keyboard" is no name
     taken_evidence = {u.index for u in takeaways}
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
 
@@ -514,7 +521,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             if english and question_problems(q):
                 continue
         elif english:
-            q = heading_question(block.text, names) or ""
+            q = heading_question(block.text, names - seen_lower) or ""
             if not q:
                 continue
         else:
@@ -658,6 +665,8 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[
             if len(words) == 1 and (words[0].endswith(_DEMONYM) or len(words[0]) < 3):
                 continue
             name = " ".join(words)
+            if name in _SOURCES:
+                continue
             counts[name] = counts.get(name, 0) + 1
             if u.text[max(0, m.start() - 4):m.start()] in {"the ", "The "} and words == m.group(0).split():
                 the[name] = the.get(name, 0) + 1
@@ -682,6 +691,9 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[
     return [f"the {n}" if 2 * the.get(n, 0) >= counts.get(n, 1) else n for n in out]
 
 
+# Bylines and wire services are named on every story but are not what it is about.
+_SOURCES = {"Reuters", "AP", "AFP", "CNN", "BBC", "Associated Press", "Press Association", "PA", "Getty Images",
+            "Getty", "Daily Mail", "MailOnline", "Sportsmail", "Bloomberg", "UPI", "dpa", "EFE", "Xinhua"}
 _TITLE_WORDS = {"Mr", "Mrs", "Ms", "Dr", "Prof", "Sir", "Dame", "Lord", "Lady", "President", "Senator", "Judge",
                 "Actress", "Actor", "Singer", "Star", "Model", "Former", "Chancellor", "Minister", "Secretary"}
 
