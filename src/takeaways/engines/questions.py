@@ -325,7 +325,11 @@ _COMMON_SUBJECTS = {"researchers", "scientists", "police", "officials", "authori
 _SAID_NAME = re.compile(rf"(?:,|[,.!?]['’\"”]) (?:said|says|explained|added|insisted) (?P<subj>{_TITLE}{_PERSON_NAME})[.,]")
 
 
-_AUXILIARIES = {"is", "are", "was", "were", "be", "been", "has", "have", "had", "will", "would", "can", "could",
+_TIME_WORDS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+               "March", "April", "June", "July", "August", "September", "October", "November", "December",
+               "Summer", "Winter", "Spring", "Autumn", "Year", "Week", "Month", "Season", "Night", "Day", "Weekend",
+               "summer", "winter", "spring", "autumn", "year", "week", "month", "season", "night", "day", "weekend"}
+_AUXILIARIES = {"then", "there", "also", "now", "still", "later", "finally", "again", "already", "is", "are", "was", "were", "be", "been", "has", "have", "had", "will", "would", "can", "could",
                 "do", "does", "did", "should", "may", "might", "must", "said", "says", "that", "who", "which"}
 
 
@@ -337,6 +341,10 @@ def _subject_ok(subj: str) -> bool:
         return False
     if any(w in {"Scroll", "Pictured", "Mail", "PUBLISHED", "UPDATED", "Daily"} for w in words):
         return False
+    if re.search(r"['’]s?$", words[-1]) or (len(words) == 1 and words[0].casefold().endswith("ing")):
+        return False  # "Manuel Pellegrini's (side)", "Using …": not the subject itself
+    if any(w in _TIME_WORDS for w in words):
+        return False  # "Masters Wednesday", "Last Summer"
     if re.match(r"(?i)(?:i|we|you|they|he|she|it|there|that|who|what|here|let)['’]", words[0]):
         return False  # "We’ve asked …", "I’m honored …": a pronoun with a contraction
     if any(w.casefold() in _AUXILIARIES for w in words[1:]):
@@ -380,7 +388,7 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
         for m in rx.finditer(sentence):
             words = m.group("name").split()
             if any(w.casefold() in STOPWORDS or w.endswith(("ing", "ed", "ly")) or w.casefold() in _ROLE_SET
-                   for w in words):
+                   or w in _NOT_NAME_START or w in _TIME_WORDS for w in words):
                 continue
             q = f"Who is {' '.join(w[:1].upper() + w[1:] for w in words)}?"  # a role or an age marks a person's name
             if not question_problems(q):
@@ -388,8 +396,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     for rx in _WHO if names else []:
         for m in rx.finditer(sentence):
             name = m.group("name")
-            if name.split()[0] in _NOT_NAME_START or name.split()[-1] in _NOT_NAME_START:
-                continue
+            if name.split()[0] in _NOT_NAME_START or name.split()[-1] in _NOT_NAME_START or re.search(r"['’]s?$", name):
+                continue  # "Nicola Sturgeon's answers": a possessor, not the person asked about
             q = f"Who is {name}?"
             if not question_problems(q):
                 out.append((q, "who"))
@@ -403,7 +411,7 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
         if (not names and not re.match(r"(?i)(?:the|an?|police|officials)\b", subj) and subj.casefold() not in _COMMON_SUBJECTS
                 and subj.split()[-1].casefold() not in known):
             continue
-        if start == 0 and " " not in subj and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
+        if start == 0 and " " not in subj and not subj.isupper() and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
                                                or proper is not None and subj.casefold() not in proper):
             subj = subj.casefold()
         rest = sentence[end:]
@@ -654,16 +662,19 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[
         for m in _ENTITY.finditer(u.text):
             if m.start() == 0 and " " not in m.group(0):
                 continue  # "Footage shows …": a capital at a sentence start says nothing; other mentions count
+            if u.text[m.end():m.end() + 1] == ":" or re.search(r"['’](?:m|re|ve|ll|d)\b", m.group(0)):
+                continue  # "Daughter: …" is a caption label; "I'm" no name
             name = m.group(0).rstrip(".")
             if name.endswith(("'s", "’s")):
                 name = name[:-2]
             words = name.split()
-            while words and (words[0] in _NOT_NAME_START or words[0] in _TITLE_WORDS):
-                words = words[1:]
+            while words and (words[0] in _NOT_NAME_START or words[0] in _TITLE_WORDS
+                             or len(words) > 1 and words[0].casefold() in body_lower | _ROLE_SET):
+                words = words[1:]  # "Substitute Rodrigo De Paul", "Dad Phil": a common word before the name
             if not words or words[-1] in _NOT_NAME_START or words[-1] in {"of", "de", "the", "and"}:
                 continue
-            if len(words) == 1 and (words[0].endswith(_DEMONYM) or len(words[0]) < 3):
-                continue
+            if words[-1].endswith(_DEMONYM) or len(words) == 1 and len(words[0]) < 3 or any(w in _TIME_WORDS for w in words):
+                continue  # "the Saudi Arabian", "Easter Monday"
             name = " ".join(words)
             if name in _SOURCES:
                 continue
