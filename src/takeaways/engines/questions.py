@@ -668,6 +668,8 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[
             if name.endswith(("'s", "’s")):
                 name = name[:-2]
             words = name.split()
+            cut = next((i for i, w in enumerate(words) if i and w in _NOT_NAME_START), len(words))
+            words = words[:cut]  # "the Masters. The Scot …" ran two names together
             while words and (words[0] in _NOT_NAME_START or words[0] in _TITLE_WORDS
                              or len(words) > 1 and words[0].casefold() in body_lower | _ROLE_SET):
                 words = words[1:]  # "Substitute Rodrigo De Paul", "Dad Phil": a common word before the name
