@@ -438,13 +438,9 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 q = template.replace("{P}", verb[1])
                 if verb[0] == "were":
                     q = q.replace("When was", "When were")
-            elif kind == "much":
-                verb = vm.group(0).split()[-1] if vm.group(0).split() else ""
-                if "worth" in vm.group(0):
-                    q = template.replace("{BE}", vm.group(0).split()[0])
-                else:
-                    q = template.replace("{B}", _BASE.get(vm.group(0).split()[0], ""))
-                del verb
+            elif kind == "much":  # "is worth $5m" → "How much is X worth?"; "paid $5m" → "How much did X pay?"
+                first_word = vm.group(0).split()[0]
+                q = template.replace("{BE}", first_word).replace("{B}", _BASE.get(first_word, ""))
             else:
                 q = template
             q = q.replace("{S}", s).replace("{AUX}", vm.group(0).split()[0])  # the verb agrees as in the sentence
