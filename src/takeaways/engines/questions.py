@@ -595,7 +595,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     seen_q: set[str] = set()
     used_units: set[int] = set()
     kinds: dict[str, int] = {}
-    subjects: dict[str, int] = {}
+    people: list[tuple[frozenset[str], list[str]]] = []  # (name words, kinds asked about them)
     for priority, ui, q, (answer, evidence), kind in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
         if len(chosen) >= spec.questions:
             break
@@ -605,18 +605,20 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         if kind not in {"heading", "asked"} and kinds.get(kind, 0) >= (3 if kind == "event" else 2):
             continue
         subj = _question_subject(q)
-        generic = kind in {"do", "doing", "happened", "about", "who"}
-        if subj and (subjects.get(subj, 0) >= 2 or generic and subjects.get(f"{subj} {kind}", 0)):
+        # One person is one person under any of their names ("Wang Dongming", "Mr Wang", "Wang"): at most
+        # two questions about them, and never two of one kind ("What did Fowler do?" after "What has Rickie Fowler done?").
+        asked = next((k for words, k in people if subj and words & subj), None)
+        if asked is not None and (len(asked) >= 2 or kind in asked):
             continue
         if any(cosine(terms(q, english), terms(other.question, english), _ONES) > 0.8 for _, other in chosen):
             continue
         seen_q.add(key)
         used_units.add(ui)
         kinds[kind] = kinds.get(kind, 0) + 1
-        if subj:
-            subjects[subj] = subjects.get(subj, 0) + 1
-            if generic:
-                subjects[f"{subj} {kind}"] = 1  # "What did Fowler do?" after "What has Rickie Fowler done?" adds nothing
+        if asked is not None:
+            asked.append(kind)
+        elif subj:
+            people.append((subj, [kind]))
         chosen.append((ui, QA(question=q, answer=answer, evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]
@@ -715,10 +717,15 @@ class _Ones(dict[str, float]):
 _ONES = _Ones()
 
 
-def _question_subject(q: str) -> str | None:
+def _question_subject(q: str) -> frozenset[str] | None:
+    """The words of the name a question is about (titles and "the" left out), or None."""
     m = re.match(r"^\w+ (?:did|does|do|is|was|were|are|will|has|have) (.+?) (?:say|claim|announce|reveal|warn|admit|deny|find|"
                  r"confirm|urge|promise|launch|agree|charged|accused|convicted|found|sentenced|suing|sued|banned|born|do|"
                  r"plan|pay|worth|done|doing|happen)\b", q)
     if not m:
         m = re.match(r"^(?:Who is|What (?:is|has) happen(?:ed|ing) to|What happened to|What do we know about) (?:the )?(.+?)\?$", q)
-    return m.group(1).split()[-1].casefold() if m else None  # "Rickie Fowler" and "Fowler" are one person
+    if not m:
+        return None
+    words = frozenset(w.casefold() for w in m.group(1).split()
+                      if w not in _TITLE_WORDS and w.rstrip(".") not in {"Mr", "Mrs", "Ms", "Dr", "the"})
+    return words or None
