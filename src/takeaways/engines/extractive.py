@@ -274,7 +274,8 @@ class ExtractiveEngine:
 
         english = is_english(article, spec)
         warnings: list[str] = []
-        if spec.language and article.language and spec.language.split("-")[0].casefold() != article.language.casefold():
+        asked, own = (spec.language or "").split("-")[0].casefold(), (article.language or "").split("-")[0].casefold()
+        if asked and own and asked != own:
             warnings.append(f"extractive engine: it quotes the article and cannot translate; the output is in "
                             f"{article.language!r}, not {spec.language!r}")
         if not english:
