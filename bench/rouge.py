@@ -32,6 +32,8 @@ from takeaways.models import Article, Spec
 from takeaways.sentences import split_sentences
 
 GOALS = {"faq_share": 0.95, "speed": 100.0}
+GENERIC = {"What happened?", "What happens next?", "Who is involved?", "When did it happen?", "What do the figures show?",
+           "How much money is involved?"}
 
 
 def load(data: Path, limit: int | None) -> list[dict]:
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[str, list[list[float]]] = {s: [] for s in systems}
     articles: list[Article] = []
     faq_counts: list[tuple[int, int]] = []  # (words, questions)
-    q_total = q_good = 0
+    q_total = q_good = q_generic = q_about = 0
     answer_words: list[int] = []
     examples: list[str] = []
     for row in rows:
@@ -100,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         for qa in digest.faq:
             q_total += 1
             q_good += not question_problems(qa.question, english=is_english(article, spec3))
+            q_generic += qa.question in GENERIC
+            q_about += qa.question.startswith("What do we know about ")
             answer_words.append(count_words(qa.answer))
             if len(examples) < 12:
                 examples.append(f"  Q: {qa.question}\n     A: {qa.answer[:110]}")
@@ -119,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nFAQ (4 asked per article): articles >= 300 words with >= 3 questions: {share:.1%} "
           f"of {len(long_)} (goal {GOALS['faq_share']:.0%}: {'met' if share >= GOALS['faq_share'] else 'MISSED'})")
     print(f"questions passing the well-formedness rules: {q_good}/{q_total} = {q_good / max(q_total, 1):.1%}")
+    print("  (the engine applies these rules itself, so this is a consistency check, not a judgement of quality)")
+    print(f"question mix: {q_generic / max(q_total, 1):.1%} generic news questions ('What happened?', ...), "
+          f"{q_about / max(q_total, 1):.1%} 'What do we know about X?', the rest specific")
     print(f"mean answer length: {statistics.mean(answer_words) if answer_words else 0:.1f} words; "
           f"mean questions per article: {q_total / max(len(rows), 1):.2f}")
     print("examples:\n" + "\n".join(examples))
