@@ -317,3 +317,14 @@ def test_random_text_never_raises() -> None:
         digest = run(article, 5, 5)
         for item in [*digest.takeaways, *digest.faq]:
             assert item.evidence in article.text
+
+
+def test_a_very_long_page_is_ranked_on_its_first_sentences() -> None:
+    topics = ["bridges", "schools", "parks", "taxes", "housing", "buses", "libraries", "water", "police", "hospitals",
+              "roads", "museums", "markets", "harbours", "trams", "bins", "lights", "pools", "trees", "bikes"]
+    paragraphs = [f"The council discussed {topics[i % 20]} and {topics[(i * 7 + 3) % 20]} with {topics[(i * 3 + 1) % 20]} "
+                  f"experts during session {i}." for i in range(900)]
+    article = news(*paragraphs)
+    digest = run(article, 3, 2)
+    assert len(digest.takeaways) == 3
+    assert all(t.evidence in article.text for t in digest.takeaways)

@@ -32,6 +32,7 @@ W_TITLE = 0.3
 MMR_LAMBDA = 0.75
 MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments, rarely a takeaway
 LONG_WORDS = 45  # longer "sentences" are usually run-together captions or lists
+MAX_RANKED = 400  # sentences that compete for takeaways (~10,000 words); keeps book-length pages fast
 
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 _WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
@@ -254,15 +255,18 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
                      ) -> tuple[list[Unit], list[Unit], list[list[float]], dict[str, float]]:
     """(chosen, all ranked units, similarity matrix, idf)."""
     items = units(article, english) if items is None else items
-    sim, idf = similarity_matrix(items)
-    rank(items, sim, cue_terms(article, english), idf)
-    eligible = [u for u in items if u.words >= 4]
-    if eligible and len(eligible) < len(items):
+    # The similarity graph is quadratic: on a book-length page only the first MAX_RANKED sentences
+    # compete (the rest keep score 0 and still serve the FAQ's headings).
+    ranked = items[:MAX_RANKED]
+    sim, idf = similarity_matrix(ranked)
+    rank(ranked, sim, cue_terms(article, english), idf)
+    eligible = [u for u in ranked if u.words >= 4]
+    if eligible and len(eligible) < len(ranked):
         idx = [u.index for u in eligible]
         sub = [[sim[i][j] for j in idx] for i in idx]
         chosen = mmr(eligible, sub, spec.takeaways)
     else:
-        chosen = mmr(items, sim, spec.takeaways)
+        chosen = mmr(ranked, sim, spec.takeaways)
     return chosen, items, sim, idf
 
 
