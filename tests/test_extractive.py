@@ -53,6 +53,8 @@ def news(*paragraphs: str, title: str | None = None) -> Article:
     ("Who Is Liang Wenfeng", "Who is Liang Wenfeng?"),
     ("How will the city measure success?", "How will the city measure success?"),
     ("2. Pricing", "What is the pricing?"),
+    ("What Is DeepSeek", "What is DeepSeek?"),
+    ("How Does the Chip Compare", "How does the chip compare?"),
 ])
 def test_heading_question_table(heading: str, question: str) -> None:
     names = {"huawei", "deepseek", "liang", "wenfeng"}  # what the article capitalises mid-sentence
@@ -62,7 +64,8 @@ def test_heading_question_table(heading: str, question: str) -> None:
 
 @pytest.mark.parametrize("heading", ["Conclusion", "Summary", "Key Takeaways", "FAQ", "Related Articles",
                                      "Looking Beyond Chips", "In Other News", "Huawei Wins Big", "Share this", "",
-                                     "There's Still a Chance", "Testing the Silicon", "GIRLS BASKETBALL"])
+                                     "There's Still a Chance", "Testing the Silicon", "GIRLS BASKETBALL",
+                                     "How Huawei Caught Up", "Why Investors Sold"])
 def test_headings_without_a_good_question_are_skipped(heading: str) -> None:
     assert heading_question(heading, set()) is None
 

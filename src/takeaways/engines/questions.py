@@ -108,7 +108,9 @@ _HEADING_RULES: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), t) fo
     (r"(?:the )?pros and cons", "What are the pros and cons?"),
     (r"(?:the )?advantages and disadvantages", "What are the advantages and disadvantages?"),
     (r"who (?:is|are|was|were) (.{2,60})", "{H}?"),
-    (r"(?:what|how|why|where|when|which) .{2,80}", "{H}?"),
+    # A direct question without its "?" ("What Is DeepSeek"); "How Huawei Caught Up" is not one.
+    (r"(?:what|how|why|where|when|which|who) (?:is|are|was|were|do|does|did|can|could|will|would|should|has|have)"
+     r" .{2,80}", "{H}?"),
 ]]
 
 
