@@ -331,3 +331,11 @@ def test_a_very_long_page_is_ranked_on_its_first_sentences() -> None:
     digest = run(article, 3, 2)
     assert len(digest.takeaways) == 3
     assert all(t.evidence in article.text for t in digest.takeaways)
+
+
+@pytest.mark.parametrize(("heading", "question"), [
+    ("How Will The City Measure Success?", "How will the city measure success?"),
+    ("Is DeepSeek Safe?", None),  # the author's question, but yes/no
+])
+def test_heading_questions_of_the_author(heading: str, question: str | None) -> None:
+    assert heading_question(heading, {"deepseek"}) == question

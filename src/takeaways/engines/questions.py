@@ -138,33 +138,34 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
     lowers the rest of a title-cased heading: "The Huawei AI Chip Portfolio" → "What is in the
     Huawei AI chip portfolio?".
     """
-    body_lower = names
     h = re.sub(r"^\s*(?:\d{1,2}[.):]|[IVX]{1,4}\.|Step \d+:?|Part \d+:?|Chapter \d+:?)\s*", "", heading)
     h = re.sub(r"\s+", " ", h).strip(" :.-–—")
     if not h or _SKIP_HEADINGS.match(h) or len(h.split()) > 12:
         return None
-    if h.endswith("?"):
-        return h
+    if h.endswith("?"):  # the author's own question, in sentence case ("How Will the City …?")
+        q = _phrase(h, names)
+        q = q[0].upper() + q[1:]
+        return q if not question_problems(q) else None
     for rx, template in _HEADING_RULES:
         m = rx.fullmatch(h)
         if not m:
             continue
         out = template
         if "{H}" in out:
-            out = out.replace("{H}", _phrase(h, body_lower))
+            out = out.replace("{H}", _phrase(h, names))
         for i, g in enumerate(m.groups()):
             slot = re.search(r"\{%d(?::([^}]*))?\}" % i, out)
             if not slot:
                 continue
             prefix = slot.group(1)
-            value = "" if g is None else ((prefix or "") + _phrase(g, body_lower))
+            value = "" if g is None else ((prefix or "") + _phrase(g, names))
             out = out[: slot.start()] + value + out[slot.end():]
         q = out[0].upper() + out[1:]
         return q if not question_problems(q) else None
-    return _noun_phrase_question(h, body_lower)
+    return _noun_phrase_question(h, names)
 
 
-def _noun_phrase_question(h: str, body_lower: set[str] | None) -> str | None:
+def _noun_phrase_question(h: str, names: set[str] | None) -> str | None:
     words = h.split()
     if len(words) > 7 or _VERBISH.search(h) or re.search(r"[!\"“”:;,]|\d", h):
         return None
@@ -183,7 +184,7 @@ def _noun_phrase_question(h: str, body_lower: set[str] | None) -> str | None:
         words = words[1:]
         if not words:
             return None
-    cased = [_case(w, body_lower) for w in words]
+    cased = [_case(w, names) for w in words]
     head = words[-1].casefold()
     possessive = cased[0].endswith(("'s", "’s"))
     proper = all(w[:1].isupper() for w in cased)
@@ -522,10 +523,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     for bi, block in enumerate(article.blocks):
         if block.kind != "heading" or bi not in first_in_section:
             continue
-        if block.text.rstrip().endswith("?"):
+        if block.text.rstrip().endswith("?") and not english:
             q = block.text.strip()
-            if english and question_problems(q):
-                continue
         elif english:
             q = heading_question(block.text, names - seen_lower) or ""
             if not q:
