@@ -54,6 +54,7 @@ def news(*paragraphs: str, title: str | None = None) -> Article:
     ("How will the city measure success?", "How will the city measure success?"),
     ("2. Pricing", "What is the pricing?"),
     ("What Is DeepSeek", "What is DeepSeek?"),
+    ("Power and Performance", "What do we know about the power and performance?"),
     ("How Does the Chip Compare", "How does the chip compare?"),
 ])
 def test_heading_question_table(heading: str, question: str) -> None:
@@ -65,7 +66,7 @@ def test_heading_question_table(heading: str, question: str) -> None:
 @pytest.mark.parametrize("heading", ["Conclusion", "Summary", "Key Takeaways", "FAQ", "Related Articles",
                                      "Looking Beyond Chips", "In Other News", "Huawei Wins Big", "Share this", "",
                                      "There's Still a Chance", "Testing the Silicon", "GIRLS BASKETBALL",
-                                     "How Huawei Caught Up", "Why Investors Sold"])
+                                     "How Huawei Caught Up", "Why Investors Sold", "Time for Dr. Sherlock"])
 def test_headings_without_a_good_question_are_skipped(heading: str) -> None:
     assert heading_question(heading, set()) is None
 
@@ -107,6 +108,7 @@ def test_question_problems(question: str, ok: bool) -> None:
     ("He said it would be fine in the end.", []),                       # pronoun subject: no question
     ("We’ve asked him to share some insights into the business.", []),  # contraction: a pronoun subject
     ("The largest project the city has approved in years was built.", []),  # relative clause in the subject
+    ("The plan appears consistent with another announced last year.", []),  # a verb inside the subject
     ("What will happen to the plan now that it failed?", []),          # already a question
 ])
 def test_template_questions(sentence: str, expected: list[tuple[str, str]]) -> None:

@@ -122,7 +122,8 @@ def _case(word: str, names: set[str] | None) -> str:
     """
     low = word.casefold()
     bare = re.sub(r"['’]s$", "", low)
-    if word[:1].isupper() and word[1:].islower() and (low in _FUNCTION or names is not None and bare not in names):
+    if (word[:1].isupper() and word[1:].islower() and not word.endswith(".")  # "Dr." stays
+            and (low in _FUNCTION or names is not None and bare not in names)):
         return low
     return word
 
@@ -177,7 +178,7 @@ def _noun_phrase_question(h: str, names: set[str] | None) -> str | None:
         return None  # "GIRLS BASKETBALL": the case of its words cannot be known
     if first in {"in", "on", "at", "for", "from", "with", "to", "by", "about", "after", "before", "beyond",
                  "inside", "behind", "under", "over", "into", "against", "between", "during", "as", "and", "or",
-                 "not", "no", "more", "less", "why", "what", "how"}:
+                 "not", "no", "more", "less", "why", "what", "how", "time", "ready", "enough"}:
         return None
     had_article = first in {"the", "a", "an"}
     if had_article:
@@ -190,7 +191,9 @@ def _noun_phrase_question(h: str, names: set[str] | None) -> str | None:
     proper = all(w[:1].isupper() for w in cased)
     np = " ".join(cased)
     det = "" if possessive or (proper and not had_article) else "the "
-    if head in _COLLECTION:
+    if any(w.casefold() in {"and", "&"} for w in words):
+        q = f"What do we know about {det}{np}?"  # "Power and Performance": neither "is" nor "are" reads well
+    elif head in _COLLECTION:
         q = f"What is in {det}{np}?"
     elif head in _IRREGULAR_PLURAL or (head.endswith("s") and not head.endswith(_NOT_PLURAL) and len(head) > 3):
         q = f"What are {det}{np}?"
@@ -328,6 +331,7 @@ _COMMON_SUBJECTS = {"researchers", "scientists", "police", "officials", "authori
 _SAID_NAME = re.compile(rf"(?:,|[,.!?]['’\"”]) (?:said|says|explained|added|insisted) (?P<subj>{_TITLE}{_PERSON_NAME})[.,]")
 
 
+_PREPOSITIONS = {"with", "for", "in", "on", "at", "from", "to", "by", "about", "after", "before", "into", "than", "as"}
 _TIME_WORDS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
                "March", "April", "June", "July", "August", "September", "October", "November", "December",
                "Summer", "Winter", "Spring", "Autumn", "Year", "Week", "Month", "Season", "Night", "Day", "Weekend",
@@ -355,6 +359,8 @@ def _subject_ok(subj: str) -> bool:
     if any(w in {"the", "a", "an"} and words[i] not in {"of", "for", "in", "at", "on", "from", "to", "with"}
            for i, w in enumerate(words[1:])):
         return False  # "the project the city": a relative clause begins inside
+    if words[0] in {"The", "the", "A", "An"} and any(w in _PREPOSITIONS for w in words[1:]):
+        return False  # "the plan appears consistent with another": a verb hides inside; "of" is fine
     if _GENERIC_SUBJECT.match(subj) or len(words) > 6 or len(subj) < 3:
         return False
     if words[-1].casefold() in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}:
