@@ -4,9 +4,9 @@
 whitespace and list bullets are left out), so a sentence can serve as evidence as it is.
 
 Why not pysbd or NLTK: punkt's data cannot be fetched at run time, and pysbd is far slower than
-this module on news text (measured: ~45 vs ~3,000 articles/s of ~560 words), and the offline engine
-must do 100+ articles a second on one core. The hard
-cases it handles are tested in tests/test_sentences.py: titles and initials (Mr., Dr. J. Smith),
+this module on news text (measured: ~45 vs ~3,000 articles/s of ~560 words) while the offline
+engine must do 100+ articles a second on one core. The hard cases it handles are tested in
+tests/test_sentences.py: titles and initials (Mr., Dr. J. Smith),
 initialisms (U.S., a.m.), "No. 5", "Jan. 5", decimals, quotes and brackets after the stop, "?" and
 "!" inside quotes followed by "he said", bullet lists, and CJK full stops.
 """
