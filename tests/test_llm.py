@@ -106,7 +106,11 @@ def test_json_schema_rejected_falls_back_to_json_object_once_per_base_url(fake_l
     d1 = api.generate(make_article(), s)
     assert len(fake_llm.requests) == 2
     assert fake_llm.requests[1]["response_format"]["type"] == "json_object"
-    assert fake_llm.requests[1]["response_format"]["schema"] == llm.OUTPUT_SCHEMA
+    sent = fake_llm.requests[1]["response_format"]["schema"]
+    assert sent["$defs"] == llm.OUTPUT_SCHEMA["$defs"] and sent["required"] == ["takeaways", "faq"]
+    # Grammar-enforcing servers get the requested counts pinned, so small models cannot answer [].
+    assert (sent["properties"]["takeaways"]["minItems"], sent["properties"]["takeaways"]["maxItems"]) == (5, 5)
+    assert (sent["properties"]["faq"]["minItems"], sent["properties"]["faq"]["maxItems"]) == (4, 4)
     assert d1.usage.requests == 2 and len(d1.takeaways) == 5
     d2 = api.generate(make_article(), s)  # remembered: no second rejection
     assert len(fake_llm.requests) == 3

@@ -14,7 +14,7 @@ from . import __version__, api
 from .config import DEFAULT_MODEL, Settings
 from .errors import TakeawaysError
 from .fsutil import atomic_write
-from .render import FORMATS, export_templates, list_templates
+from .render import ARTICLE_FORMATS, FORMATS, export_templates, list_templates, render_article
 
 F = Callable[..., Any]
 
@@ -111,8 +111,8 @@ def cli() -> None:
 def summarize(source: str, fmt: str, output: Path | None, standalone: bool, **kwargs: Any) -> None:
     """Summarize SOURCE (a URL, a file, or - for stdin) into Key Takeaways and an FAQ."""
     settings = make_settings(kwargs)
-    notice_engine(settings)
     article = api.load_article(source, settings)
+    notice_engine(settings)  # after loading: a bad source gets one clear error line, nothing else
     if settings.dry_run:
         emit(api.dry_run(article, settings), output)
         return
@@ -122,21 +122,13 @@ def summarize(source: str, fmt: str, output: Path | None, standalone: bool, **kw
 
 @cli.command()
 @click.argument("source")
-@click.option("--format", "-f", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True, help="Output format.")
+@click.option("--format", "-f", "fmt", type=click.Choice(list(ARTICLE_FORMATS)), default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (atomically) instead of stdout.")
 @load_options
 def extract(source: str, fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Show the article text and metadata the engines will see for SOURCE."""
     article = api.load_article(source, make_settings(kwargs))
-    if fmt == "json":
-        text = article.model_dump_json(indent=2, exclude={"blocks"}) + "\n"
-    else:
-        text = "".join(_text_block(b.kind, b.text) for b in article.blocks)
-    emit(text, output)
-
-
-def _text_block(kind: str, text: str) -> str:
-    return {"heading": f"\n## {text}\n\n", "list_item": f"- {text}\n"}.get(kind, f"{text}\n")
+    emit(render_article(article, fmt), output)
 
 
 @cli.group()

@@ -43,3 +43,7 @@ class LLMError(TakeawaysError):
 
 class BudgetExceeded(TakeawaysError):
     """A call would exceed --max-cost; nothing was sent."""
+
+
+class OutputError(TakeawaysError):
+    """An output file could not be written (missing permission, a directory in the way, disk full)."""

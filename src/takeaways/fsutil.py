@@ -6,18 +6,28 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import OutputError
+
 
 def atomic_write(path: Path | str, data: str | bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the whole new one, never half.
+
+    Raises OutputError (with the reason) when the file cannot be written; no temp file is left.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path} ({exc.strerror or exc}); check the path and its permissions") from exc
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)

@@ -13,7 +13,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import TemplateError
-from .models import Digest
+from .models import Article, Digest
 
 FORMATS: dict[str, str] = {
     "md": "md.j2",
@@ -42,10 +42,12 @@ def _search_path(template_dir: Path | None) -> list[Path]:
     return path
 
 
-def _to_json(value: Any, indent: int | None = 2) -> Markup:
-    """JSON that is safe inside <script> and HTML: <, >, & and ' are \\u-escaped."""
+def _to_json(value: Any, indent: int | None = 2, html_safe: bool = True) -> Markup:
+    """JSON for templates. `html_safe` (for <script> and HTML) \\u-escapes <, >, & and ', so text such
+    as "</script>" inside an answer cannot end the script element; plain -f json does not need it."""
     text = json.dumps(value, indent=indent, ensure_ascii=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+    if html_safe:
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
     return Markup(text)
 
 
@@ -102,6 +104,26 @@ def render(digest: Digest, format: str = "md", template_dir: Path | str | None =
         raise TemplateError(f"template {name} failed: {exc}; fix the template or remove it from --template-dir") from exc
 
 
+ARTICLE_FORMATS = ("text", "json")
+
+
+def render_article(article: Article, format: str = "text") -> str:
+    """What `takeaways extract` shows: the article as the engines see it (text), or everything (json)."""
+    if format == "json":
+        return article.model_dump_json(indent=2) + "\n"
+    if format != "text":
+        raise TemplateError(f"unknown format {format!r}; choose one of {', '.join(ARTICLE_FORMATS)}")
+    parts = [f"# {article.title}"] if article.title else []
+    for b in article.blocks:
+        if b.kind == "heading":
+            parts.append("#" * min(max(b.level, 2), 6) + " " + b.text)
+        elif b.kind == "list_item" and parts and parts[-1].startswith("- "):
+            parts[-1] += "\n- " + b.text  # consecutive items form one list
+        else:
+            parts.append(f"- {b.text}" if b.kind == "list_item" else f"> {b.text}" if b.kind == "quote" else b.text)
+    return "\n\n".join(parts) + "\n"
+
+
 def faq_page(digest: Digest) -> dict[str, Any]:
     """schema.org FAQPage for the digest's FAQ."""
     page: dict[str, Any] = {
@@ -115,7 +137,7 @@ def faq_page(digest: Digest) -> dict[str, Any]:
     }
     if digest.article.language:
         page["inLanguage"] = digest.article.language
-    if digest.article.url:
+    if digest.article.url and digest.article.url.startswith(("http://", "https://")):
         page["url"] = digest.article.url
     return page
 

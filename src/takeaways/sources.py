@@ -51,9 +51,17 @@ def load(source: str, settings: Settings | None = None, *, stdin: BinaryIO | Non
     return _load_file(Path(source), settings)
 
 
+def human_size(n: int) -> str:
+    """10_000_000 -> '10 MB', 52_428_800 -> '52.4 MB', 1500 -> '1.5 kB', 10 -> '10 bytes'."""
+    for unit, size in (("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{round(n / size, 1):g} {unit}"
+    return f"{n} bytes"
+
+
 def _too_big(what: str, size: int, settings: Settings) -> SourceError:
     return SourceError(
-        f"{what} is {size / 1e6:.1f} MB, over the {settings.max_bytes / 1e6:g} MB limit; "
+        f"{what} is {human_size(size)}, over the {human_size(settings.max_bytes)} limit; "
         "pass --max-bytes to raise it"
     )
 
@@ -66,8 +74,9 @@ def _check_binary(what: str, data: bytes) -> None:
         raise SourceError(f"{what} looks like binary data, not a web page or text; takeaways reads HTML, XHTML and plain text")
 
 
-def _sniff_kind(data: bytes) -> str:
-    head = data[:4096].lstrip()
+def sniff_kind(data: bytes) -> str:
+    """'html' or 'text' for content that came without a file suffix or content type."""
+    head = data[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()
     return "html" if head.startswith(b"<") or _HTML_SNIFF.search(head) else "text"
 
 
@@ -87,18 +96,18 @@ def _load_file(path: Path, settings: Settings) -> Page:
         raise SourceError(f"{path} is empty; pass a file with an article in it")
     _check_binary(str(path), data)
     suffix = path.suffix.lower()
-    kind = "html" if suffix in HTML_SUFFIXES else "text" if suffix in TEXT_SUFFIXES else _sniff_kind(data)
+    kind = "html" if suffix in HTML_SUFFIXES else "text" if suffix in TEXT_SUFFIXES else sniff_kind(data)
     return Page(source=str(path), url=None, content=data, content_type=kind)  # type: ignore[arg-type]
 
 
 def _load_stdin(stream: BinaryIO, settings: Settings) -> Page:
     data = stream.read(settings.max_bytes + 1)
     if len(data) > settings.max_bytes:
-        raise SourceError(f"standard input is over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
+        raise SourceError(f"standard input is over the {human_size(settings.max_bytes)} limit; pass --max-bytes to raise it")
     if not data.strip():
         raise SourceError("standard input is empty; pipe an article in, e.g. `curl -s URL | takeaways summarize -`")
     _check_binary("standard input", data)
-    return Page(source="-", content=data, content_type=_sniff_kind(data))  # type: ignore[arg-type]
+    return Page(source="-", content=data, content_type=sniff_kind(data))  # type: ignore[arg-type]
 
 
 def http_client(settings: Settings) -> httpx2.Client:
@@ -122,6 +131,8 @@ def fetch(url: str, settings: Settings, client: httpx2.Client | None = None) -> 
     try:
         with client.stream("GET", url) as resp:
             return _read_response(url, resp, settings)
+    except httpx2.InvalidURL as exc:
+        raise FetchError(f"{url}: not a valid URL ({exc}); check it") from exc
     except httpx2.TooManyRedirects as exc:
         raise FetchError(f"{url}: more than {settings.max_redirects} redirects (a redirect loop?); check the URL") from exc
     except httpx2.ConnectTimeout as exc:
@@ -161,14 +172,14 @@ def _read_response(url: str, resp: httpx2.Response, settings: Settings) -> Page:
     for chunk in resp.iter_bytes():
         total += len(chunk)
         if total > settings.max_bytes:
-            raise SourceError(f"{url} is over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
+            raise SourceError(f"{url} is over the {human_size(settings.max_bytes)} limit; pass --max-bytes to raise it")
         chunks.append(chunk)
     data = b"".join(chunks)
     if not data.strip():
         raise FetchError(f"{url}: the server sent an empty page")
     _check_binary(url, data)
     m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", params, re.I)
-    kind = "text" if ctype in TEXT_TYPES else "html" if ctype else _sniff_kind(data)
+    kind = "text" if ctype in TEXT_TYPES else "html" if ctype else sniff_kind(data)
     return Page(source=url, url=str(resp.url), content=data, content_type=kind,  # type: ignore[arg-type]
                 encoding=m.group(1) if m else None)
 
@@ -194,9 +205,29 @@ def decode(page: Page) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        best = from_bytes(data[:200_000]).best()
-        enc = best.encoding if best else "cp1252"
-        return data.decode(enc, errors="replace")
+        pass
+    # A page that is UTF-8 but for a few broken bytes (a pasted ad, a truncated character) keeps
+    # UTF-8; guessing another encoding would garble every other non-ASCII character instead.
+    text = data.decode("utf-8", errors="replace")
+    if text.count("\ufffd") <= max(3, len(text) // 1000):
+        return text
+    return data.decode(detect_encoding(data), errors="replace")
+
+
+def detect_encoding(data: bytes) -> str:
+    """Guess an undeclared encoding with charset-normalizer, more robustly for short Western texts.
+
+    Its first pick for a few paragraphs of Latin-1 French is often cp1257 or cp1250 (après ->
+    aprčs), with windows-1252 a hair behind on "chaos" but ahead on language coherence. So: among
+    the candidates nearly as clean as the best, take the most coherent; on a tie, windows-1252,
+    which is what browsers assume for undeclared Western pages.
+    """
+    results = list(from_bytes(data[:200_000]))
+    if not results:
+        return "cp1252"
+    least_chaos = min(m.chaos for m in results)
+    near = [m for m in results if m.chaos <= least_chaos + 0.05]
+    return max(near, key=lambda m: (round(m.coherence, 2), m.encoding == "cp1252")).encoding
 
 
 def _normalise_encoding(enc: str) -> str:

@@ -1,36 +1,297 @@
-"""Offline extractive engine (first cut): lead sentences and heading questions.
+"""Offline extractive engine: ranked Key Takeaways and an FAQ built from the article itself.
 
-Deterministic, no network. Replaced by the ranked engine of the offline-engine issue.
+Deterministic, no network, no model files. The steps, each a small function:
+
+1. `units()`      the article's sentences with their offsets in `article.text`, block and section;
+2. `rank()`       salience = TF-IDF centrality + position prior + title/heading overlap + length prior;
+3. `mmr()`        greedy selection that trades salience against similarity to what is chosen;
+4. `compress()`   light clean-up of the shown text (datelines, a leading "But", a trailing "he said");
+5. `questions.faq()` (engines/questions.py) the FAQ: the article's own questions, headings turned
+   into questions, and template questions about the people, organisations and figures it names.
+
+Every item's `evidence` is a verbatim slice of `article.text`.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 
 from ..config import Settings
 from ..models import QA, Article, Digest, Spec, Takeaway
+from ..sentences import sentence_spans
 
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'“A-Z0-9])")
+# Weights of the salience signals. General forms, not fitted per article set: news puts the point
+# first (position), the point is what the rest of the text keeps talking about (centrality), and the
+# title/headings name it (overlap). See bench/rouge.py for their effect.
+W_POSITION = 1.0
+W_CENTRALITY = 0.4
+W_TITLE = 0.3
+MMR_LAMBDA = 0.75
+MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments, rarely a takeaway
+LONG_WORDS = 45  # longer "sentences" are usually run-together captions or lists
+MAX_RANKED = 400  # sentences that compete for takeaways (~10,000 words); keeps book-length pages fast
+
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
+_WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having
+he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+nor not now of off on once only or other our ours ourselves out over own same she should so some such than
+that the their theirs them themselves then there these they this those through to too under until up very
+was we were what when where which while who whom why will with would you your yours yourself yourselves
+said says say told according one two new would could may might must shall us mr mrs ms dr s t
+""".split())
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SPLIT.split(text) if s.strip()]
+@dataclass
+class Unit:
+    """One sentence of the article, where it is, and its terms."""
+
+    index: int
+    text: str
+    start: int  # offsets in article.text
+    end: int
+    block: int
+    kind: str
+    section: int | None  # index of the heading block it is under
+    words: int
+    terms: Counter[str] = field(default_factory=Counter)
+    score: float = 0.0
+
+
+_stem_cache: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """A light English suffix stripper (plural, -ing, -ed, -ly): enough to match word forms."""
+    s = _stem_cache.get(word)
+    if s is not None:
+        return s
+    s = word
+    if s.endswith(("'s", "’s")):
+        s = s[:-2]
+    if len(s) > 4:
+        if s.endswith("ies"):
+            s = s[:-3] + "y"
+        elif s.endswith("sses"):
+            s = s[:-2]
+        elif s.endswith("s") and not s.endswith(("ss", "us", "is")):
+            s = s[:-1]
+        if len(s) > 5 and s.endswith("ing"):
+            s = s[:-3]
+        elif len(s) > 4 and s.endswith("ed"):
+            s = s[:-2]
+        elif len(s) > 4 and s.endswith("ly"):
+            s = s[:-2]
+    _stem_cache[word] = s
+    return s
+
+
+def terms(text: str, english: bool) -> Counter[str]:
+    words = _WORD.findall(text.casefold())
+    if english:
+        return Counter(stem(w) for w in words if w not in STOPWORDS and len(w) > 1 and not w.isdigit())
+    return Counter(w for w in words if len(w) > 1 or re.match(rf"[{_CJK}]", w))
+
+
+def is_english(article: Article, spec: Spec) -> bool:
+    """The article's language decides the analysis (the engine quotes, it cannot translate)."""
+    lang = (article.language or spec.language or "en").casefold()
+    return lang.split("-")[0] == "en"
+
+
+def units(article: Article, english: bool = True) -> list[Unit]:
+    """Every sentence of the body (headings and tables excluded), with offsets into article.text."""
+    out: list[Unit] = []
+    offset = 0
+    section: int | None = None
+    for bi, block in enumerate(article.blocks):
+        if block.kind == "heading":
+            section = bi
+        elif block.kind != "table":
+            for a, b in sentence_spans(block.text):
+                text = block.text[a:b]
+                out.append(Unit(index=len(out), text=text, start=offset + a, end=offset + b, block=bi,
+                                kind=block.kind, section=section, words=len(_WORD.findall(text)),
+                                terms=terms(text, english)))
+        offset += len(block.text) + 1
+    return out
+
+
+def cosine(a: Counter[str], b: Counter[str], idf: dict[str, float], default: float = 1.0) -> float:
+    """TF-IDF cosine; a term missing from `idf` (e.g. only in the title) weighs `default`."""
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(v * b[k] * idf.get(k, default) ** 2 for k, v in a.items() if k in b)
+    if not dot:
+        return 0.0
+    na = math.sqrt(sum((v * idf.get(k, default)) ** 2 for k, v in a.items()))
+    nb = math.sqrt(sum((v * idf.get(k, default)) ** 2 for k, v in b.items()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def similarity_matrix(items: list[Unit]) -> tuple[list[list[float]], dict[str, float]]:
+    """Cosine similarity of every pair of units over TF-IDF vectors (idf over the article's sentences)."""
+    n = len(items)
+    df: Counter[str] = Counter()
+    for u in items:
+        df.update(u.terms.keys())
+    idf = {t: math.log(1 + n / c) for t, c in df.items()}
+    vecs = []
+    for u in items:
+        v = {k: c * idf[k] for k, c in u.terms.items()}
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        vecs.append({k: x / norm for k, x in v.items()})
+    sim = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        vi = vecs[i]
+        row = sim[i]
+        for j in range(i + 1, n):
+            vj = vecs[j]
+            if len(vj) < len(vi):
+                s = sum(x * vi[k] for k, x in vj.items() if k in vi)
+            else:
+                s = sum(x * vj[k] for k, x in vi.items() if k in vj)
+            row[j] = sim[j][i] = s
+    return sim, idf
+
+
+def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict[str, float]) -> None:
+    """Set each unit's salience score (higher is better)."""
+    n = len(items)
+    if not n:
+        return
+    centrality = [sum(row) / max(n - 1, 1) for row in sim]
+    top = max(centrality) or 1.0
+    for pos, u in enumerate(items):
+        position = 1.0 / math.sqrt(1 + pos)
+        title = cosine(u.terms, cue, idf) if cue else 0.0
+        length = 1.0
+        if u.words < MIN_WORDS:
+            length = 0.3
+        elif u.words > LONG_WORDS:
+            length = max(0.4, LONG_WORDS / u.words)
+        penalty = 1.0
+        if _PROMO.search(u.text):
+            penalty = 0.2  # "Follow @site for daily insights", "Subscribe to our newsletter"
+        elif u.text.endswith("?") or u.kind == "quote":
+            penalty = 0.6
+        elif _QUOTED.match(u.text) or u.text[:1] in "\"“‘'":
+            penalty = 0.8  # a quotation (with or without "she said") rarely states the point on its own
+        u.score = (W_POSITION * position + W_CENTRALITY * centrality[pos] / top + W_TITLE * title) * length * penalty
+
+
+_QUOTED = re.compile(r"^[\"'“‘].*[\"'”’]\W*$")
+_PROMO = re.compile(r"(?:^|\W)@\w{3,}|https?://|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
+                    r"read more|share this|all rights reserved)\b", re.I)
+
+
+def mmr(items: list[Unit], sim: list[list[float]], k: int, lam: float = MMR_LAMBDA) -> list[Unit]:
+    """Maximal marginal relevance: best score minus closeness to what is already chosen."""
+    chosen: list[int] = []
+    candidates = list(range(len(items)))
+    top = max((u.score for u in items), default=1.0) or 1.0
+    while candidates and len(chosen) < k:
+        def value(i: int) -> tuple[float, int]:
+            redundancy = max((sim[i][j] for j in chosen), default=0.0)
+            return lam * items[i].score / top - (1 - lam) * redundancy, -i
+
+        best = max(candidates, key=value)
+        candidates.remove(best)
+        if chosen and (max(sim[best][j] for j in chosen) > 0.7
+                       or any(_contained(items[best], items[j]) for j in chosen)):
+            continue  # a near-duplicate adds nothing
+        chosen.append(best)
+    return [items[i] for i in sorted(chosen)]
+
+
+def _contained(a: Unit, b: Unit) -> bool:
+    """Most of the shorter sentence's terms are in the other: it repeats it (a standfirst and the lead)."""
+    small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
+    if not small.terms:
+        return True
+    return sum(1 for t in small.terms if t in big.terms) / len(small.terms) >= 0.8
+
+
+_DATELINE = re.compile(
+    r"^(?:\((?:CNN|Reuters|AP|AFP|The [A-Z][\w ]{2,30})\)\s*(?:[-–—]{1,2}\s*)?"
+    r"|[A-Z][A-Z.' ]{1,30}(?:,\s*[A-Z][\w.]*\.?){0,2}\s*(?:\([\w ]{2,30}\))?\s*[-–—]{1,2}\s+)")
+_LEAD_CONNECTIVE = re.compile(r"^(?:And|But|So|Yet|However|Meanwhile|Also|Still|Now)\b,?\s+(?=\w)")
+_TRAILING_ATTRIBUTION = re.compile(
+    r",\s*(?:(?:he|she|they|it|police|officials|experts|researchers|sources|the (?:\w+ ){0,2}\w+|"
+    r"[A-Z][\w.'-]+(?: [A-Z][\w.'-]+){0,3})\s+(?:said|says|added|explained|told [\w ]{2,30}|reported)"
+    r"|(?:said|says|added) (?:the (?:\w+ ){0,2}\w+|[A-Z][\w.'-]+(?: [A-Z][\w.'-]+){0,3}))\s*([.!])$")
+
+
+def compress(sentence: str) -> str:
+    """Light compression for display; the evidence keeps the original sentence."""
+    s = _DATELINE.sub("", sentence, count=1)
+    s = _LEAD_CONNECTIVE.sub("", s, count=1)
+    if not _QUOTED.match(s) and not re.search(r"[\"“”]", s):
+        s = _TRAILING_ATTRIBUTION.sub(r"\1", s)
+    s = s.strip()
+    if len(_WORD.findall(s)) < 4:
+        return sentence.strip()
+    return s[0].upper() + s[1:] if s[0].islower() else s
+
+
+def cue_terms(article: Article, english: bool) -> Counter[str]:
+    """Terms of the title and headings: what the author says the article is about."""
+    cue: Counter[str] = Counter()
+    if article.title:
+        cue.update(terms(article.title, english))
+    for b in article.blocks:
+        if b.kind == "heading":
+            cue.update(terms(b.text, english))
+    return cue
+
+
+def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Unit] | None = None
+                     ) -> tuple[list[Unit], list[Unit], list[list[float]], dict[str, float]]:
+    """(chosen, all ranked units, similarity matrix, idf)."""
+    items = units(article, english) if items is None else items
+    # The similarity graph is quadratic: on a book-length page only the first MAX_RANKED sentences
+    # compete (the rest keep score 0 and still serve the FAQ's headings).
+    ranked = items[:MAX_RANKED]
+    sim, idf = similarity_matrix(ranked)
+    rank(ranked, sim, cue_terms(article, english), idf)
+    eligible = [u for u in ranked if u.words >= 4]
+    if eligible and len(eligible) < len(ranked):
+        idx = [u.index for u in eligible]
+        sub = [[sim[i][j] for j in idx] for i in idx]
+        chosen = mmr(eligible, sub, spec.takeaways)
+    else:
+        chosen = mmr(ranked, sim, spec.takeaways)
+    return chosen, items, sim, idf
 
 
 class ExtractiveEngine:
     name = "extractive"
 
     def generate(self, article: Article, spec: Spec, settings: Settings) -> Digest:
-        sents = [s for b in article.blocks if b.kind == "paragraph" for s in sentences(b.text) if len(s.split()) >= 6]
-        takeaways = [Takeaway(text=s, evidence=s) for s in sents[: spec.takeaways]]
-        faq: list[QA] = []
-        blocks = article.blocks
-        for i, b in enumerate(blocks):
-            if len(faq) >= spec.questions:
-                break
-            if b.kind == "heading" and i + 1 < len(blocks) and blocks[i + 1].kind == "paragraph":
-                first = sentences(blocks[i + 1].text)[0]
-                q = b.text if b.text.endswith("?") else f"What about {b.text.rstrip('.:')}?"
-                faq.append(QA(question=q, answer=first, evidence=first))
-        return Digest(article=article.meta, takeaways=takeaways, faq=faq, engine=self.name,
-                      existing_blocks=article.existing_blocks)
+        from .questions import faq  # here, so the two modules can import each other's helpers
+
+        english = is_english(article, spec)
+        warnings: list[str] = []
+        asked, own = (spec.language or "").split("-")[0].casefold(), (article.language or "").split("-")[0].casefold()
+        if asked and own and asked != own:
+            warnings.append(f"extractive engine: it quotes the article and cannot translate; the output is in "
+                            f"{article.language!r}, not {spec.language!r}")
+        if not english:
+            lang = article.language or spec.language
+            warnings.append(f"extractive engine: language {lang!r} is not English; ranking uses position, "
+                            "centrality and headings only, and the FAQ only the article's own questions and headings")
+        chosen, items, sim, idf = select_takeaways(article, spec, english)
+        takeaways = [Takeaway(text=compress(u.text), evidence=u.text) for u in chosen]
+        qas: list[QA] = faq(article, spec, items, sim, chosen, english) if spec.questions else []
+        if spec.takeaways and len(takeaways) < spec.takeaways:
+            warnings.append(f"extractive engine: only {len(takeaways)} takeaway(s); the article has few sentences")
+        if spec.questions and len(qas) < spec.questions:
+            warnings.append(f"extractive engine: only {len(qas)} FAQ item(s) could be formed from the article")
+        return Digest(article=article.meta, takeaways=takeaways, faq=qas, engine=self.name,
+                      existing_blocks=article.existing_blocks, warnings=warnings)

@@ -105,11 +105,19 @@ def _compact(node: Any) -> Any:
 OUTPUT_SCHEMA: dict[str, Any] = _compact(LLMOutput.model_json_schema())
 
 
-def response_format(mode: str) -> dict[str, Any] | None:
+def response_format(mode: str, counts: tuple[int, int] | None = None) -> dict[str, Any] | None:
+    """`counts` (takeaways, questions) pins the array lengths in json_object mode: servers that
+    enforce the schema by grammar (llama.cpp) would otherwise let small models answer empty lists."""
     if mode == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": "takeaways", "strict": True, "schema": OUTPUT_SCHEMA}}
     if mode == "json_object":
-        return {"type": "json_object", "schema": OUTPUT_SCHEMA}
+        schema = OUTPUT_SCHEMA
+        if counts is not None:
+            props = dict(schema["properties"])
+            for key, n in zip(("takeaways", "faq"), counts):
+                props[key] = {**props[key], "minItems": n, "maxItems": n}
+            schema = {**schema, "properties": props}
+        return {"type": "json_object", "schema": schema}
     return None
 
 
@@ -537,7 +545,8 @@ def _create_kwargs(request: _Request, settings: Settings, mode: str) -> dict[str
     kwargs["max_completion_tokens" if _is_openai(settings) else "max_tokens"] = request.max_tokens
     if not re.match(r"(o\d|gpt-5)", settings.model):  # reasoning models accept only the default temperature
         kwargs["temperature"] = 0.2
-    rf = response_format(mode)
+    counts = (settings.takeaways, settings.questions) if request.purpose == "article" else None
+    rf = response_format(mode, counts)
     if rf is not None:
         kwargs["response_format"] = rf
     return kwargs
