@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,20 @@ def test_llm_usage_in_report_and_results_then_no_request_twice(site: Site, fake_
     assert report(tmp_path / "o2")["usage"]["requests"] == 0
     run([*args, "--out", str(tmp_path / "o3"), "--model", "other-model"])  # another model: another key
     assert len(fake_llm.requests) == 6
+
+
+def test_cache_location_options_and_key(site: Site, fake_llm: FakeLLM, tmp_path: Path) -> None:
+    args = [*urls(site, 2), "--base-url", fake_llm.url, *LLM]
+    run([*args, "--out", str(tmp_path / "o1")])
+    assert (Path(os.environ["XDG_CACHE_HOME"]) / "takeaways" / "results.db").exists()
+    assert sorted(x["digest"]["article"]["url"] for x in results(tmp_path / "o1")) == urls(site, 2)
+    run([*args, "--out", str(tmp_path / "o2"), "--takeaways", "2"])  # other options: another key
+    run([*args, "--out", str(tmp_path / "o3"), "--no-cache"])
+    assert len(fake_llm.requests) == 6
+    run([*args, "--out", str(tmp_path / "o4"), "--cache", str(tmp_path / "cache")])
+    run([*args, "--out", str(tmp_path / "o5"), "--cache", str(tmp_path / "cache")])
+    assert len(fake_llm.requests) == 8 and (tmp_path / "cache" / "results.db").exists()
+    assert report(tmp_path / "o5")["this_run"] == {"finished": 2, "from_cache": 2}
 
 
 def test_transient_llm_errors_are_retried_within_the_run(site: Site, fake_llm: FakeLLM, tmp_path: Path) -> None:

@@ -327,7 +327,9 @@ class BatchRun:
             if self.opts.retry_failed:
                 state.retry_failed()
             self._repair_results(state)
-            cache = ResultCache(self.opts.resolved_cache_dir() / "results.db") if self.opts.use_cache else None
+            # The offline engine is cheaper to rerun than to cache, and a cached result would hide its fixes.
+            use_cache = self.opts.use_cache and self.engine != "extractive"
+            cache = ResultCache(self.opts.resolved_cache_dir() / "results.db") if use_cache else None
             get_engine(self.engine)  # import it now (the LLM engine takes ~1 s), not on the event loop
             self.cpu_pool = extraction_pool(self.opts.workers)
             try:
