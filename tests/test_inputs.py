@@ -107,3 +107,14 @@ def test_a_list_from_the_web_may_not_name_local_files(tmp_path: Path) -> None:
         items = list(expand([site.url("/list/rss")], Settings()))
     assert items[0].key == f"url:{site.url('/a/1.html')}"
     assert items[1].key.startswith("input:") and "may only hold URLs" in (items[1].error or "")
+
+
+def test_a_sitemap_index_listing_itself_is_read_once() -> None:
+    with Site() as site:
+        me = site.url("/loop-sitemap.xml")
+        site.pages["/loop-sitemap.xml"] = (
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{me}</loc></sitemap><sitemap><loc>{site.url('/sitemap.xml')}</loc></sitemap>"
+            "</sitemapindex>").encode()
+        assert keys([me]) == [f"url:{site.url('/a/1.html')}", f"url:{site.url('/a/2.html')}"]
+        assert site.hits["/loop-sitemap.xml"] == 1

@@ -281,11 +281,12 @@ def _fetch_bytes(url: str, settings: Settings, client: httpx2.Client) -> bytes:
     return data
 
 
-def _expand_remote(url: str, settings: Settings, client: httpx2.Client, *, depth: int) -> Iterator[Item]:
+def _expand_remote(url: str, settings: Settings, client: httpx2.Client, *, depth: int,
+                   seen: set[str] | None = None) -> Iterator[Item]:
     data = fetch_bytes(url, settings, client)
     head = data[:4096]
     if _SITEMAP.search(head) or _FEED.search(head):
-        yield from _expand_xml(data, url, settings, client, depth=depth)
+        yield from _expand_xml(data, url, settings, client, depth=depth, seen=(seen or set()) | {normalise_url(url)})
     elif _HTML.search(head):
         yield url_item(url, None)  # an article whose URL merely looked like a feed; loaded again later
     else:
@@ -293,16 +294,22 @@ def _expand_remote(url: str, settings: Settings, client: httpx2.Client, *, depth
                                  client, depth=depth + 1, urls_only=True)
 
 
-def _expand_xml(data: bytes, where: str, settings: Settings, client: httpx2.Client, *, depth: int) -> Iterator[Item]:
+def _expand_xml(data: bytes, where: str, settings: Settings, client: httpx2.Client, *, depth: int,
+                seen: set[str] | None = None) -> Iterator[Item]:
+    """Pages of a sitemap (following a sitemap index, never to a sitemap already on the way) or a feed."""
     head = data[:4096]
     if _SITEMAP.search(head):
         pages, children = sitemap_links(data, where)
         for link in pages:
             yield url_item(link)
+        seen = seen or set()
         for child in children:
+            if normalise_url(child) in seen:
+                continue  # an index that lists itself or an ancestor
             if depth + 1 > MAX_DEPTH:
                 raise SourceError(f"{child}: sitemaps nested more than {MAX_DEPTH} deep")
-            yield from _guarded(child, _expand_remote(child, settings, client, depth=depth + 1), f"sitemap in {where}")
+            yield from _guarded(child, _expand_remote(child, settings, client, depth=depth + 1, seen=seen),
+                                f"sitemap in {where}")
     else:
         for link in feed_links(data, where):
             yield url_item(link)
