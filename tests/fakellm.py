@@ -18,8 +18,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.loopback import Handler, LoopbackServer
 
 ARTICLE_FENCE = re.compile(r"<article>\n?(.*?)\n?</article>", re.S)
 
@@ -70,7 +71,7 @@ def grounded_reply(request: dict[str, Any]) -> Reply:
     return Reply(content=json.dumps(grounded(request)))
 
 
-class FakeLLM:
+class FakeLLM(LoopbackServer):
     """Start with `with FakeLLM() as llm:`; `llm.url` is the base URL (ends with /v1)."""
 
     def __init__(self, default: Responder = grounded_reply) -> None:
@@ -79,22 +80,11 @@ class FakeLLM:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> FakeLLM:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.base}/v1"
 
     def _next(self, request: dict[str, Any]) -> Reply:
         with self._lock:
@@ -102,53 +92,34 @@ class FakeLLM:
             item = self.script.pop(0) if self.script else self.default
         return item if isinstance(item, Reply) else item(request)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+    def handle(self, handler: Handler) -> None:
+        if handler.command == "GET":
+            _send(handler, 200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+            return
+        request = json.loads(handler.body() or b"{}")
+        with self._lock:
+            self.headers.append(dict(handler.headers))
+        reply = self._next(request)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.body is not None or reply.status != 200:
+            body = reply.body if reply.body is not None else {
+                "error": {"message": f"scripted error {reply.status}", "type": "server_error", "code": None}}
+            _send(handler, reply.status, body, reply.headers)
+            return
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+        if reply.refusal:
+            message = {"role": "assistant", "content": None, "refusal": reply.refusal}
+        _send(handler, 200, {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": request.get("model", "fake-model"),
+            "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
+            "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
+                      "total_tokens": reply.prompt_tokens + reply.completion_tokens},
+        }, reply.headers)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-                raw = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_GET(self) -> None:  # noqa: N802
-                self._send(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
-
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                request = json.loads(self.rfile.read(length) or b"{}")
-                with fake._lock:
-                    fake.headers.append(dict(self.headers))
-                reply = fake._next(request)
-                if reply.delay:
-                    time.sleep(reply.delay)
-                if reply.body is not None or reply.status != 200:
-                    body = reply.body if reply.body is not None else {
-                        "error": {"message": f"scripted error {reply.status}", "type": "server_error", "code": None}}
-                    self._send(reply.status, body, reply.headers)
-                    return
-                message: dict[str, Any] = {"role": "assistant", "content": reply.content}
-                if reply.refusal:
-                    message = {"role": "assistant", "content": None, "refusal": reply.refusal}
-                self._send(200, {
-                    "id": f"chatcmpl-{len(fake.requests)}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": request.get("model", "fake-model"),
-                    "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
-                    "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
-                              "total_tokens": reply.prompt_tokens + reply.completion_tokens},
-                }, reply.headers)
-
-        return Handler
+def _send(handler: Handler, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+    handler.reply(status, json.dumps(payload).encode(), "application/json", headers)

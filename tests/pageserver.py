@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 import gzip
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback import Handler, LoopbackServer
 
 
 @dataclass
@@ -26,54 +26,20 @@ class Route:
     gzip: bool = False
 
 
-class PageServer:
+class PageServer(LoopbackServer):
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        super().__init__()
 
     def url(self, path: str) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return self.base + path
 
-    def __enter__(self) -> PageServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        srv = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                srv.requests.append((self.path, dict(self.headers)))
-                route = srv.routes.get(self.path) or Route(status=404, body=b"<h1>Not found</h1>")
-                if route.delay:
-                    time.sleep(route.delay)
-                body = gzip.compress(route.body) if route.gzip else route.body
-                try:
-                    self.send_response(route.status)
-                    if route.content_type:
-                        self.send_header("Content-Type", route.content_type)
-                    if route.gzip:
-                        self.send_header("Content-Encoding", "gzip")
-                    self.send_header("Content-Length", str(len(body)))
-                    for k, v in route.headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
-                    pass
-
-        return Handler
+    def handle(self, handler: Handler) -> None:
+        self.requests.append((handler.path, dict(handler.headers)))
+        route = self.routes.get(handler.path) or Route(status=404, body=b"<h1>Not found</h1>")
+        if route.delay:
+            time.sleep(route.delay)
+        headers = {"Content-Encoding": "gzip", **route.headers} if route.gzip else route.headers
+        handler.reply(route.status, gzip.compress(route.body) if route.gzip else route.body,
+                      route.content_type, headers)

@@ -19,7 +19,8 @@ import gzip
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback import Handler, LoopbackServer
 
 TOPICS = ["harbour", "railway", "library", "orchard", "observatory", "bakery", "bridge", "museum", "vineyard",
           "glacier", "market", "stadium", "theatre", "forest", "canal", "factory", "airport", "school"]
@@ -39,32 +40,17 @@ def article_html(n: int, title: str | None = None) -> str:
             f"<footer>Copyright</footer></body></html>")
 
 
-class Site:
+class Site(LoopbackServer):
     def __init__(self, delay: float = 0.3, flaky_failures: int = 1) -> None:
         self.delay = delay
         self.flaky_failures = flaky_failures
         self.hits: Counter[str] = Counter()
         self.pages: dict[str, bytes] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__()
 
     def url(self, path: str) -> str:
         return self.base + path
-
-    def __enter__(self) -> Site:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def sitemap(self, paths: list[str]) -> bytes:
         locs = "".join(f"<url><loc>{self.url(p)}</loc></url>" for p in paths)
@@ -109,30 +95,11 @@ class Site:
             return 200, "application/atom+xml", f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>{entries}</feed>'.encode(), 0.0
         return 404, "text/html", b"<html><body>Not found</body></html>", 0.0
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                path = self.path.split("?")[0]
-                with site._lock:
-                    site.hits[path] += 1
-                status, ctype, body, delay = site._route(path)
-                if delay:
-                    time.sleep(delay)
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        return Handler
+    def handle(self, handler: Handler) -> None:
+        path = handler.path.split("?")[0]
+        with self._lock:
+            self.hits[path] += 1
+        status, ctype, body, delay = self._route(path)
+        if delay:
+            time.sleep(delay)
+        handler.reply(status, body, ctype)

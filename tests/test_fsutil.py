@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,11 @@ def test_unwritable_destination(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(OutputError, match="cannot write"):
         atomic_write(tmp_path / "file" / "x.md", "x")
+
+
+def test_written_files_get_the_mode_a_plain_open_gives_not_mkstemps_0600(tmp_path: Path) -> None:
+    atomic_write(tmp_path / "out.md", "text")
+    (tmp_path / "plain.md").write_text("text")
+    mode = stat.S_IMODE((tmp_path / "out.md").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain.md").stat().st_mode)
+    assert mode & stat.S_IRGRP  # readable by the web server's group, unlike mkstemp's 0600

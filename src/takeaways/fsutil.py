@@ -9,6 +9,15 @@ from pathlib import Path
 from .errors import OutputError
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once: os.umask() is process-wide and not safe to toggle under threads
+
+
 def atomic_write(path: Path | str, data: str | bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the whole new one, never half.
 
@@ -21,6 +30,8 @@ def atomic_write(path: Path | str, data: str | bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
+            # mkstemp creates 0600; a published file gets the mode a plain open() would give it.
+            os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
