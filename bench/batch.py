@@ -47,7 +47,7 @@ def load_pages(data: Path, n: int) -> list[str]:
         html = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
         try:
             check_quality(extract_html(html), path.name, 120)
-        except Exception:  # noqa: BLE001 - pages that are no article are simply left out
+        except Exception:  # pages that are no article are simply left out
             continue
         if _LONG_P.search(html):
             base.append(html)

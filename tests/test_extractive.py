@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from takeaways.config import Settings
-from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways, units
+from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways
 from takeaways.engines.questions import heading_question, question_problems, template_questions
 from takeaways.extract import extract_text
 from takeaways.grounding import verify

@@ -42,8 +42,8 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from . import __version__, api, inputs, sources
 from .config import Settings
-from .errors import BudgetExceeded, ConfigError, ExtractionError, SourceError, TakeawaysError
 from .engines import get_engine
+from .errors import BudgetExceeded, ConfigError, ExtractionError, SourceError, TakeawaysError
 from .extract import extract_page
 from .fsutil import atomic_write
 from .models import Article, Digest, Page, Spec, Usage
@@ -464,7 +464,7 @@ class BatchRun:
             outcome, digest = Outcome(FAILED, error=str(exc), reason=reason_of(exc, item.source)), None
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - one bad item must not end a run of thousands
+        except Exception as exc:  # one bad item must not end a run of thousands
             outcome = Outcome(FAILED, error=f"unexpected {type(exc).__name__}: {exc} (a bug; please report it)",
                               reason=f"unexpected {type(exc).__name__}")
             digest = None

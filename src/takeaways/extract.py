@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from itertools import accumulate
 from collections.abc import Callable, Iterable
+from itertools import accumulate
 from typing import Any
 
 import py3langid

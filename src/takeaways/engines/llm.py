@@ -96,7 +96,7 @@ def _compact(node: Any) -> Any:
     """The schema without titles and descriptions: fewer prompt tokens, same constraints."""
     if isinstance(node, dict):
         return {k: _compact(v) for k, v in node.items()
-                if k not in ("title", "description") or isinstance(v, dict) and "type" in v}
+                if k not in ("title", "description") or (isinstance(v, dict) and "type" in v)}
     if isinstance(node, list):
         return [_compact(v) for v in node]
     return node
@@ -774,4 +774,4 @@ def dry_run(article: Article, spec: Spec, settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["LLMEngine", "estimate_cost", "dry_run", "plan", "parse_output", "OUTPUT_SCHEMA", "split_sections"]
+__all__ = ["OUTPUT_SCHEMA", "LLMEngine", "dry_run", "estimate_cost", "parse_output", "plan", "split_sections"]
