@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import sys
@@ -264,10 +265,8 @@ def test_connect_timeout() -> None:
         for _ in range(4):
             c = socket.socket()
             c.setblocking(False)
-            try:
+            with contextlib.suppress(BlockingIOError):
                 c.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
             fillers.append(c)
         try:
             with pytest.raises(FetchError, match=r"no connection within 0\.3 s; check the URL or raise --connect-timeout$"):

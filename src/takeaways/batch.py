@@ -18,6 +18,7 @@ The stages are the same plain functions the single-article command uses (`source
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -394,10 +395,8 @@ class BatchRun:
         self.progress.start(self.live.total)
         self._tick()
         for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a scheduler stopping the job
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread / Windows
                 loop.add_signal_handler(signum, self._interrupt)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread / Windows
-                pass
         try:
             for item, _attempts in state.pending():
                 await slots.acquire()
@@ -416,10 +415,8 @@ class BatchRun:
 
             await aclose_shared_clients()
             for signum in (signal.SIGINT, signal.SIGTERM):
-                try:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(signum)
-                except (NotImplementedError, RuntimeError):  # pragma: no cover
-                    pass
             self.progress.update(state.counts(), self.live.tokens, self.live.cost, self.live.finished_now, force=True)
             self.progress.stop()
             self.results.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from itertools import accumulate
@@ -132,10 +133,8 @@ def _metadata(tree: HtmlElement, url: str | None) -> dict[str, Any]:
     md = examine_meta(tree)
     if md.author and " " not in md.author:
         md.author = None  # a single token is usually a handle or a site name (trafilatura does the same)
-    try:
+    with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):  # malformed JSON-LD: keep the meta tags
         md = extract_meta_json(tree, md)
-    except (ValueError, TypeError, AttributeError, KeyError):  # malformed JSON-LD: keep the meta tags
-        pass
     title = md.title or extract_title(tree)
     author = md.author or extract_author(tree)
     page_url = url or md.url or extract_url(tree)
@@ -298,7 +297,7 @@ def split_existing(blocks: list[Block]) -> tuple[list[Block], list[ExistingBlock
         if QA_LINE.match(b.text) and not qa_in_article:
             j = _qa_run_end(blocks, i)
             inline_answer = _A_INLINE.search(b.text) is not None
-            rest = sum(w for w, x in zip(words[j:], blocks[j:]) if not QA_LINE.match(x.text))
+            rest = sum(w for w, x in zip(words[j:], blocks[j:], strict=True) if not QA_LINE.match(x.text))
             if (j - i >= 2 or inline_answer) and rest <= max(80, 0.2 * total) and upto[j] - upto[i] <= 0.5 * total:
                 found.append(ExistingBlock(kind="faq", heading="", items=[x.text for x in blocks[i:j]]))
                 i, last_end, tail_start = j, j, len(kept)

@@ -114,7 +114,7 @@ def response_format(mode: str, counts: tuple[int, int] | None = None) -> dict[st
         schema = OUTPUT_SCHEMA
         if counts is not None:
             props = dict(schema["properties"])
-            for key, n in zip(("takeaways", "faq"), counts):
+            for key, n in zip(("takeaways", "faq"), counts, strict=True):
                 props[key] = {**props[key], "minItems": n, "maxItems": n}
             schema = {**schema, "properties": props}
         return {"type": "json_object", "schema": schema}
