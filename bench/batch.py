@@ -11,7 +11,7 @@
 
 Without the LLM engine (takeaways.engines.llm) the throughput part runs the extractive engine,
 so its ideal is the extraction rate alone; the output says which.
-"""
+"""  # noqa: RUF002 - the multiplication sign is meant
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def load_pages(data: Path, n: int) -> list[str]:
     for i in range(n):
         html, copy = base[i % len(base)], i // len(base)
         # A marker in every paragraph makes each copy's text distinct (no content dedup).
-        pages.append(_LONG_P.sub(lambda m: f"{m.group(1)}Edition {copy}. {m.group(2)}", html) if copy else html)
+        pages.append(_LONG_P.sub(lambda m, copy=copy: f"{m.group(1)}Edition {copy}. {m.group(2)}", html) if copy else html)
     return pages
 
 

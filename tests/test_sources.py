@@ -116,7 +116,7 @@ def test_unsupported_scheme() -> None:
 
 FRENCH = [f"Épisode {i} : le café de la gare a rouvert après des travaux d'été très longs, à la joie des "
           f"habitués du quartier qui attendaient ce moment depuis {i + 2} mois déjà." for i in range(8)]
-JAPANESE = [f"第{i}報：東京の新しい図書館は、夜十時まで開館することになりました。市は利用者の増加を見込んでいます。" * 2
+JAPANESE = [f"第{i}報：東京の新しい図書館は、夜十時まで開館することになりました。市は利用者の増加を見込んでいます。" * 2  # noqa: RUF001
             for i in range(4)]
 
 

@@ -663,7 +663,7 @@ def summary(report: dict[str, Any]) -> str:
     ]
     for title, groups in (("failed", report["failures"]), ("skipped", report["skips"])):
         for g in groups:
-            lines.append(f"  {title} {g['count']}× {g['reason']}  e.g. {', '.join(g['examples'])}")
+            lines.append(f"  {title} {g['count']}× {g['reason']}  e.g. {', '.join(g['examples'])}")  # noqa: RUF001 - a multiplication sign
     if report["budget_reached"]:
         lines.append(f"Stopped: --max-cost {report['max_cost']} reached; raise it and rerun to continue.")
     if report["interrupted"]:

@@ -223,7 +223,7 @@ def _element_blocks(el: etree._Element) -> Iterable[Block]:
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
-_BULLET = re.compile(r"^\s*(?:[-*+•·▪–]|\d{1,2}[.)])\s+(.+)$")
+_BULLET = re.compile(r"^\s*(?:[-*+•·▪–]|\d{1,2}[.)])\s+(.+)$")  # noqa: RUF001 - bullet characters
 
 
 def extract_text(text: str, url: str | None = None) -> Article:

@@ -284,7 +284,7 @@ class ExtractiveEngine:
             lang = article.language or spec.language
             warnings.append(f"extractive engine: language {lang!r} is not English; ranking uses position, "
                             "centrality and headings only, and the FAQ only the article's own questions and headings")
-        chosen, items, sim, idf = select_takeaways(article, spec, english)
+        chosen, items, sim, _idf = select_takeaways(article, spec, english)
         takeaways = [Takeaway(text=compress(u.text), evidence=u.text) for u in chosen]
         qas: list[QA] = faq(article, spec, items, sim, chosen, english) if spec.questions else []
         if spec.takeaways and len(takeaways) < spec.takeaways:

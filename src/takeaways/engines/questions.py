@@ -155,7 +155,7 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
         if "{H}" in out:
             out = out.replace("{H}", _phrase(h, names))
         for i, g in enumerate(m.groups()):
-            slot = re.search(r"\{%d(?::([^}]*))?\}" % i, out)
+            slot = re.search(rf"\{{{i}(?::([^}}]*))?\}}", out)
             if not slot:
                 continue
             prefix = slot.group(1)
@@ -363,9 +363,7 @@ def _subject_ok(subj: str) -> bool:
         return False  # "the plan appears consistent with another": a verb hides inside; "of" is fine
     if _GENERIC_SUBJECT.match(subj) or len(words) > 6 or len(subj) < 3:
         return False
-    if words[-1].casefold() in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}:
-        return False
-    return True
+    return words[-1].casefold() not in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}
 
 
 def _subject_text(subj: str) -> str:
@@ -603,7 +601,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     used_units: set[int] = set()
     kinds: dict[str, int] = {}
     people: list[tuple[frozenset[str], list[str]]] = []  # (name words, kinds asked about them)
-    for priority, ui, q, (answer, evidence), kind in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+    for _priority, ui, q, (answer, evidence), kind in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
         if len(chosen) >= spec.questions:
             break
         key = re.sub(r"\W+", " ", q.casefold()).strip()
