@@ -397,6 +397,11 @@ class BatchRun:
         for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a scheduler stopping the job
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread / Windows
                 loop.add_signal_handler(signum, self._interrupt)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self.live.tasks.discard(t)
+            slots.release()
+
         try:
             for item, _attempts in state.pending():
                 await slots.acquire()
@@ -405,7 +410,7 @@ class BatchRun:
                     break
                 task = asyncio.create_task(self._process(item))
                 self.live.tasks.add(task)
-                task.add_done_callback(lambda t: (self.live.tasks.discard(t), slots.release()))
+                task.add_done_callback(done)
             while self.live.tasks:
                 await asyncio.gather(*list(self.live.tasks), return_exceptions=True)
             while self.commits:
@@ -492,9 +497,8 @@ class BatchRun:
             return Outcome(SKIPPED, error=f"same text as {other}", reason="duplicate content", content_hash=chash), None
         key = cache_key(article, self.settings, self.prompts)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            digest = Digest.model_validate_json(hit)
-            digest = digest.model_copy(update={"article": article.meta, "usage": Usage()})
-            return Outcome(DONE, content_hash=chash, usage=Usage(), cached=True), digest
+            cached = Digest.model_validate_json(hit).model_copy(update={"article": article.meta, "usage": Usage()})
+            return Outcome(DONE, content_hash=chash, usage=Usage(), cached=True), cached
         digest = await self._generate(item, article)
         if digest is None:
             return Outcome(PENDING), None
@@ -588,7 +592,8 @@ class BatchRun:
         try:
             self._expand_into(mem)
             known = read_statuses(self.opts.out / STATE_DIR / "state.db")
-            todo, counts = [], {DONE: 0, FAILED: 0, SKIPPED: 0, PENDING: 0}
+            todo: list[str] = []
+            counts = {DONE: 0, FAILED: 0, SKIPPED: 0, PENDING: 0}
             for item, _ in mem.pending():
                 status = known.get(item.key, PENDING)
                 if status == FAILED and self.opts.retry_failed:

@@ -216,4 +216,4 @@ def main() -> None:  # pragma: no cover - used by python -m
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

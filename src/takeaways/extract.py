@@ -6,7 +6,7 @@ import contextlib
 import re
 from collections.abc import Callable, Iterable
 from itertools import accumulate
-from typing import Any
+from typing import Any, Literal
 
 import py3langid
 import trafilatura
@@ -118,7 +118,7 @@ def _body(tree: HtmlElement, url: str | None, *, fast: bool) -> etree._Element |
     # serialisation of the python format, which we do not use (we walk the body).
     doc = trafilatura.bare_extraction(tree, url=url, fast=fast, output_format="txt", include_comments=False,
                                       include_tables=True, deduplicate=False)
-    return None if doc is None else doc.body
+    return None if doc is None else doc.body  # type: ignore[union-attr]  # a dict only with as_dict=True
 
 
 def _longer(a: etree._Element, b: etree._Element | None) -> etree._Element:
@@ -316,7 +316,7 @@ _A_LINE = re.compile(r"^\s*A(nswer)?\s*[:.)]\s*\S", re.I)
 _A_INLINE = re.compile(r"\bA(nswer)?\s*[:.)]\s+\S")
 
 
-def _existing_kind(heading: str) -> str | None:
+def _existing_kind(heading: str) -> Literal["faq", "takeaways"] | None:
     if FAQ_HEADING.match(heading):
         return "faq"
     if TAKEAWAYS_HEADING.match(heading) or SUMMARY_HEADING.match(heading):

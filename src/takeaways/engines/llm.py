@@ -327,9 +327,9 @@ class _Conversation:
         self.usage = self.usage.add(usage)
 
     def _check_budget(self, request: _Request) -> None:
-        if self.settings.max_cost is None:
-            return
         s = self.settings
+        if s.max_cost is None:
+            return
         pt = messages_tokens(request.messages, s.model, known_mode(s) or "json_schema")
         next_cost = pricing.cost(s.model, pt, request.max_tokens, s.price_file)
         if self.usage.cost_usd + next_cost > s.max_cost:
