@@ -11,7 +11,7 @@
 
 Without the LLM engine (takeaways.engines.llm) the throughput part runs the extractive engine,
 so its ideal is the extraction rate alone; the output says which.
-"""
+"""  # noqa: RUF002 - the multiplication sign is meant
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def load_pages(data: Path, n: int) -> list[str]:
         html = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
         try:
             check_quality(extract_html(html), path.name, 120)
-        except Exception:  # noqa: BLE001 - pages that are no article are simply left out
+        except Exception:  # pages that are no article are simply left out
             continue
         if _LONG_P.search(html):
             base.append(html)
@@ -55,7 +55,7 @@ def load_pages(data: Path, n: int) -> list[str]:
     for i in range(n):
         html, copy = base[i % len(base)], i // len(base)
         # A marker in every paragraph makes each copy's text distinct (no content dedup).
-        pages.append(_LONG_P.sub(lambda m: f"{m.group(1)}Edition {copy}. {m.group(2)}", html) if copy else html)
+        pages.append(_LONG_P.sub(lambda m, copy=copy: f"{m.group(1)}Edition {copy}. {m.group(2)}", html) if copy else html)
     return pages
 
 

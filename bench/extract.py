@@ -23,7 +23,7 @@ from pathlib import Path
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from takeaways.extract import extract_html  # noqa: E402
+from takeaways.extract import extract_html
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -86,7 +86,7 @@ def run(extractors: dict[str, Callable[[str, str | None], str]], pages: list[tup
                 preds[n][k] = out
     rows: list[dict[str, float | str]] = []
     for n in names:
-        p, r_, f1 = score([(truth[pid], pred) for (pid, _, _), pred in zip(pages, preds[n])])
+        p, r_, f1 = score([(truth[pid], pred) for (pid, _, _), pred in zip(pages, preds[n], strict=True)])
         rows.append({"name": n, "pages_s": len(pages) / sum(best[n]), "precision": p, "recall": r_, "f1": f1})
     return rows
 

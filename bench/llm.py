@@ -26,12 +26,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.fakellm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from takeaways import api, client, tokens  # noqa: E402
-from takeaways.config import Settings  # noqa: E402
-from takeaways.engines import llm  # noqa: E402
-from takeaways.extract import extract_text  # noqa: E402
-from takeaways.models import Article, Spec  # noqa: E402
-from tests.fakellm import FakeLLM, Reply, grounded  # noqa: E402
+from takeaways import api, client, tokens
+from takeaways.config import Settings
+from takeaways.engines import llm
+from takeaways.extract import extract_text
+from takeaways.models import Article, Spec
+from tests.fakellm import FakeLLM, Reply, grounded
 
 SYNTHETIC = ("The regional council met on Tuesday to discuss the new transport plan for the city and its suburbs. "
              "Officials presented figures showing that bus ridership has grown steadily over the last three years. ")

@@ -112,10 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'system':<10} {'R-1':>6} {'R-2':>6} {'R-Lsum':>7}")
     means = {}
     for name in systems:
-        m = [100 * statistics.mean(col) for col in zip(*scores[name])]
+        m = [100 * statistics.mean(col) for col in zip(*scores[name], strict=True)]
         means[name] = m
         print(f"{name:<10} {m[0]:6.2f} {m[1]:6.2f} {m[2]:7.2f}")
-    beat = all(a > b for a, b in zip(means["ours"], means["LEAD-3"]))
+    beat = all(a > b for a, b in zip(means["ours"], means["LEAD-3"], strict=True))
     print(f"goal ours > LEAD-3 on all three: {'met' if beat else 'MISSED'}")
 
     long_ = [q for w, q in faq_counts if w >= 300]

@@ -20,7 +20,7 @@ ARTICLE = str(FIXTURES / "article.html")
 NOTE = "Note: no LLM configured (set OPENAI_API_KEY or OPENAI_BASE_URL); using the offline extractive engine.\n"
 
 
-def run(*args: str, input: str | bytes | None = None) -> "CliResult":
+def run(*args: str, input: str | bytes | None = None) -> CliResult:
     result = CliRunner().invoke(cli, list(args), input=input)
     return CliResult(result.exit_code, result.stdout, result.stderr, result.exception)
 

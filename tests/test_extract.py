@@ -104,7 +104,7 @@ def test_faq_with_question_headings() -> None:
 
 def test_loose_text_tails_and_line_breaks_are_kept() -> None:
     """trafilatura leaves some text as the tail of an element; <br> must not glue words."""
-    html = article_html(paragraphs=PARAGRAPHS + ['"Bikes belong on boats," she said.<br>Then she left.'])
+    html = article_html(paragraphs=[*PARAGRAPHS, '"Bikes belong on boats," she said.<br>Then she left.'])
     html = html.replace("</article>", '<p>Last words.</p>"A quote outside any paragraph," he added.</article>')
     text = takeaways.extract(html).text
     assert '"Bikes belong on boats," she said. Then she left.' in text

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from takeaways.config import Settings
-from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways, units
+from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways
 from takeaways.engines.questions import heading_question, question_problems, template_questions
 from takeaways.extract import extract_text
 from takeaways.grounding import verify
@@ -315,7 +315,7 @@ def test_random_text_never_raises() -> None:
     import random
 
     rng = random.Random(7)
-    alphabet = list("abc XYZ.,;:!?\"'()-–—…\n0123456789$%’“”") + ["Mr. ", "U.S. ", "said ", "The ", "## ", "- "]
+    alphabet = [*"abc XYZ.,;:!?\"'()-–—…\n0123456789$%’“”", "Mr. ", "U.S. ", "said ", "The ", "## ", "- "]
     for _ in range(200):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
         article = extract_text(text)

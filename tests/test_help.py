@@ -13,9 +13,9 @@ from takeaways.cli import cli
 
 def walk(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     for name, command in group.commands.items():
-        yield path + (name,), command
+        yield (*path, name), command
         if isinstance(command, click.Group):
-            yield from walk(command, path + (name,))
+            yield from walk(command, (*path, name))
 
 
 COMMANDS = [((), cli), *walk(cli)]

@@ -247,7 +247,7 @@ def test_invented_quote_never_reaches_cli_output(fake_llm: FakeLLM, tmp_path: Pa
 
 
 def test_grounding_tolerates_quotes_dashes_case_and_small_typos() -> None:
-    hay = normalise("He said: “It’s a long-term plan — and it will work.” The end.")
+    hay = normalise("He said: “It’s a long-term plan — and it will work.” The end.")  # noqa: RUF001
     assert find_evidence('he said: "it\'s a long-term plan - and it will work."', hay)
     assert find_evidence("HE SAID:   \"It's a long-term  plan", hay)
     assert find_evidence("It's a long-term plan — and it will wrok", hay)  # one typo

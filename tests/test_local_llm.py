@@ -144,7 +144,7 @@ def test_python_api_discovers_the_format_once_per_run(proxy: RecordingProxy) -> 
     digests = [takeaways.summarize(path, engine="openai", base_url=proxy.url, model=MODEL, timeout=600.0,
                                    takeaways=3, questions=2, min_words=0)
                for path in ARTICLES[1:]]
-    for path, digest in zip(ARTICLES[1:], digests):
+    for path, digest in zip(ARTICLES[1:], digests, strict=True):
         _report(f"api {path.name}", started, digest.model_dump(mode="json"))
         _assert_grounded(digest.model_dump(mode="json"), _article_text(path))
         assert len(digest.takeaways) == 3 and len(digest.faq) == 2

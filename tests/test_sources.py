@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import sys
@@ -115,7 +116,7 @@ def test_unsupported_scheme() -> None:
 
 FRENCH = [f"Épisode {i} : le café de la gare a rouvert après des travaux d'été très longs, à la joie des "
           f"habitués du quartier qui attendaient ce moment depuis {i + 2} mois déjà." for i in range(8)]
-JAPANESE = [f"第{i}報：東京の新しい図書館は、夜十時まで開館することになりました。市は利用者の増加を見込んでいます。" * 2
+JAPANESE = [f"第{i}報：東京の新しい図書館は、夜十時まで開館することになりました。市は利用者の増加を見込んでいます。" * 2  # noqa: RUF001
             for i in range(4)]
 
 
@@ -264,10 +265,8 @@ def test_connect_timeout() -> None:
         for _ in range(4):
             c = socket.socket()
             c.setblocking(False)
-            try:
+            with contextlib.suppress(BlockingIOError):
                 c.connect(("127.0.0.1", port))
-            except BlockingIOError:
-                pass
             fillers.append(c)
         try:
             with pytest.raises(FetchError, match=r"no connection within 0\.3 s; check the URL or raise --connect-timeout$"):

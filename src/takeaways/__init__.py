@@ -4,11 +4,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import extract, render, summarize  # noqa: E402
-from .errors import TakeawaysError  # noqa: E402
-from .models import QA, Article, ArticleMeta, Block, Digest, ExistingBlock, Page, Spec, Takeaway, Usage  # noqa: E402
+from .api import extract, render, summarize
+from .errors import TakeawaysError
+from .models import QA, Article, ArticleMeta, Block, Digest, ExistingBlock, Page, Spec, Takeaway, Usage
 
 __all__ = [
-    "__version__", "extract", "summarize", "render", "TakeawaysError",
-    "Article", "ArticleMeta", "Block", "Digest", "ExistingBlock", "Page", "QA", "Spec", "Takeaway", "Usage",
+    "QA", "Article", "ArticleMeta", "Block", "Digest", "ExistingBlock", "Page", "Spec", "Takeaway", "TakeawaysError",
+    "Usage", "__version__", "extract", "render", "summarize",
 ]

@@ -14,7 +14,7 @@ from .grounding import verify
 from .models import Article, Digest, Spec
 from .render import render as _render
 
-__all__ = ["extract", "summarize", "render", "load_article", "generate", "agenerate", "dry_run"]
+__all__ = ["agenerate", "dry_run", "extract", "generate", "load_article", "render", "summarize"]
 
 
 def extract(html_or_text: str | bytes, url: str | None = None) -> Article:

@@ -18,6 +18,7 @@ The stages are the same plain functions the single-article command uses (`source
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -42,8 +43,8 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from . import __version__, api, inputs, sources
 from .config import Settings
-from .errors import BudgetExceeded, ConfigError, ExtractionError, SourceError, TakeawaysError
 from .engines import get_engine
+from .errors import BudgetExceeded, ConfigError, ExtractionError, SourceError, TakeawaysError
 from .extract import extract_page
 from .fsutil import atomic_write
 from .models import Article, Digest, Page, Spec, Usage
@@ -394,10 +395,13 @@ class BatchRun:
         self.progress.start(self.live.total)
         self._tick()
         for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a scheduler stopping the job
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread / Windows
                 loop.add_signal_handler(signum, self._interrupt)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread / Windows
-                pass
+
+        def done(t: asyncio.Task[None]) -> None:
+            self.live.tasks.discard(t)
+            slots.release()
+
         try:
             for item, _attempts in state.pending():
                 await slots.acquire()
@@ -406,7 +410,7 @@ class BatchRun:
                     break
                 task = asyncio.create_task(self._process(item))
                 self.live.tasks.add(task)
-                task.add_done_callback(lambda t: (self.live.tasks.discard(t), slots.release()))
+                task.add_done_callback(done)
             while self.live.tasks:
                 await asyncio.gather(*list(self.live.tasks), return_exceptions=True)
             while self.commits:
@@ -416,10 +420,8 @@ class BatchRun:
 
             await aclose_shared_clients()
             for signum in (signal.SIGINT, signal.SIGTERM):
-                try:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(signum)
-                except (NotImplementedError, RuntimeError):  # pragma: no cover
-                    pass
             self.progress.update(state.counts(), self.live.tokens, self.live.cost, self.live.finished_now, force=True)
             self.progress.stop()
             self.results.close()
@@ -464,7 +466,7 @@ class BatchRun:
             outcome, digest = Outcome(FAILED, error=str(exc), reason=reason_of(exc, item.source)), None
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - one bad item must not end a run of thousands
+        except Exception as exc:  # one bad item must not end a run of thousands
             outcome = Outcome(FAILED, error=f"unexpected {type(exc).__name__}: {exc} (a bug; please report it)",
                               reason=f"unexpected {type(exc).__name__}")
             digest = None
@@ -495,9 +497,8 @@ class BatchRun:
             return Outcome(SKIPPED, error=f"same text as {other}", reason="duplicate content", content_hash=chash), None
         key = cache_key(article, self.settings, self.prompts)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            digest = Digest.model_validate_json(hit)
-            digest = digest.model_copy(update={"article": article.meta, "usage": Usage()})
-            return Outcome(DONE, content_hash=chash, usage=Usage(), cached=True), digest
+            cached = Digest.model_validate_json(hit).model_copy(update={"article": article.meta, "usage": Usage()})
+            return Outcome(DONE, content_hash=chash, usage=Usage(), cached=True), cached
         digest = await self._generate(item, article)
         if digest is None:
             return Outcome(PENDING), None
@@ -591,7 +592,8 @@ class BatchRun:
         try:
             self._expand_into(mem)
             known = read_statuses(self.opts.out / STATE_DIR / "state.db")
-            todo, counts = [], {DONE: 0, FAILED: 0, SKIPPED: 0, PENDING: 0}
+            todo: list[str] = []
+            counts = {DONE: 0, FAILED: 0, SKIPPED: 0, PENDING: 0}
             for item, _ in mem.pending():
                 status = known.get(item.key, PENDING)
                 if status == FAILED and self.opts.retry_failed:
@@ -666,7 +668,7 @@ def summary(report: dict[str, Any]) -> str:
     ]
     for title, groups in (("failed", report["failures"]), ("skipped", report["skips"])):
         for g in groups:
-            lines.append(f"  {title} {g['count']}× {g['reason']}  e.g. {', '.join(g['examples'])}")
+            lines.append(f"  {title} {g['count']}× {g['reason']}  e.g. {', '.join(g['examples'])}")  # noqa: RUF001 - a multiplication sign
     if report["budget_reached"]:
         lines.append(f"Stopped: --max-cost {report['max_cost']} reached; raise it and rerun to continue.")
     if report["interrupted"]:

@@ -84,4 +84,4 @@ async def aclose_shared_clients() -> None:
         await client.close()
 
 
-__all__ = ["make_client", "shared_client", "shared_async_client", "aclose_shared_clients", "NO_KEY"]
+__all__ = ["NO_KEY", "aclose_shared_clients", "make_client", "shared_async_client", "shared_client"]

@@ -82,4 +82,4 @@ class Settings:
         return self.engine
 
 
-__all__ = ["Settings", "DEFAULT_MODEL", "USER_AGENT"]
+__all__ = ["DEFAULT_MODEL", "USER_AGENT", "Settings"]

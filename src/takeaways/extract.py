@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from itertools import accumulate
 from collections.abc import Callable, Iterable
-from typing import Any
+from itertools import accumulate
+from typing import Any, Literal
 
 import py3langid
 import trafilatura
@@ -117,7 +118,7 @@ def _body(tree: HtmlElement, url: str | None, *, fast: bool) -> etree._Element |
     # serialisation of the python format, which we do not use (we walk the body).
     doc = trafilatura.bare_extraction(tree, url=url, fast=fast, output_format="txt", include_comments=False,
                                       include_tables=True, deduplicate=False)
-    return None if doc is None else doc.body
+    return None if doc is None else doc.body  # type: ignore[union-attr]  # a dict only with as_dict=True
 
 
 def _longer(a: etree._Element, b: etree._Element | None) -> etree._Element:
@@ -132,10 +133,8 @@ def _metadata(tree: HtmlElement, url: str | None) -> dict[str, Any]:
     md = examine_meta(tree)
     if md.author and " " not in md.author:
         md.author = None  # a single token is usually a handle or a site name (trafilatura does the same)
-    try:
+    with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):  # malformed JSON-LD: keep the meta tags
         md = extract_meta_json(tree, md)
-    except (ValueError, TypeError, AttributeError, KeyError):  # malformed JSON-LD: keep the meta tags
-        pass
     title = md.title or extract_title(tree)
     author = md.author or extract_author(tree)
     page_url = url or md.url or extract_url(tree)
@@ -224,7 +223,7 @@ def _element_blocks(el: etree._Element) -> Iterable[Block]:
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
-_BULLET = re.compile(r"^\s*(?:[-*+•·▪–]|\d{1,2}[.)])\s+(.+)$")
+_BULLET = re.compile(r"^\s*(?:[-*+•·▪–]|\d{1,2}[.)])\s+(.+)$")  # noqa: RUF001 - bullet characters
 
 
 def extract_text(text: str, url: str | None = None) -> Article:
@@ -298,7 +297,7 @@ def split_existing(blocks: list[Block]) -> tuple[list[Block], list[ExistingBlock
         if QA_LINE.match(b.text) and not qa_in_article:
             j = _qa_run_end(blocks, i)
             inline_answer = _A_INLINE.search(b.text) is not None
-            rest = sum(w for w, x in zip(words[j:], blocks[j:]) if not QA_LINE.match(x.text))
+            rest = sum(w for w, x in zip(words[j:], blocks[j:], strict=True) if not QA_LINE.match(x.text))
             if (j - i >= 2 or inline_answer) and rest <= max(80, 0.2 * total) and upto[j] - upto[i] <= 0.5 * total:
                 found.append(ExistingBlock(kind="faq", heading="", items=[x.text for x in blocks[i:j]]))
                 i, last_end, tail_start = j, j, len(kept)
@@ -317,7 +316,7 @@ _A_LINE = re.compile(r"^\s*A(nswer)?\s*[:.)]\s*\S", re.I)
 _A_INLINE = re.compile(r"\bA(nswer)?\s*[:.)]\s+\S")
 
 
-def _existing_kind(heading: str) -> str | None:
+def _existing_kind(heading: str) -> Literal["faq", "takeaways"] | None:
     if FAQ_HEADING.match(heading):
         return "faq"
     if TAKEAWAYS_HEADING.match(heading) or SUMMARY_HEADING.match(heading):

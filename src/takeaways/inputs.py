@@ -329,10 +329,9 @@ def sitemap_links(data: bytes, where: str) -> tuple[list[str], list[str]]:
                                      resolve_entities=False, no_network=True, huge_tree=True):
             parent = el.getparent()
             link = (el.text or "").strip()
-            if link and parent is not None:
-                if is_url(link):
-                    kind = etree.QName(parent).localname
-                    (children if kind == "sitemap" else pages).append(link)
+            if link and parent is not None and is_url(link):
+                kind = etree.QName(parent).localname
+                (children if kind == "sitemap" else pages).append(link)
             el.clear()
     except etree.XMLSyntaxError as exc:
         raise SourceError(f"{where}: not a readable sitemap ({exc}); check the file or URL") from exc

@@ -72,4 +72,4 @@ def cost(model: str, prompt_tokens: int, completion_tokens: int, price_file: Pat
     return round((prompt_tokens * price["input"] + completion_tokens * price["output"]) / 1_000_000, 8)
 
 
-__all__ = ["BUILTIN_PRICES", "price_table", "price_for", "cost"]
+__all__ = ["BUILTIN_PRICES", "cost", "price_for", "price_table"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_sentences", "sentence_spans"]
+__all__ = ["sentence_spans", "split_sentences"]
 
 # A stop (one or more of . ! ? …), closing quotes/brackets, then whitespace: a candidate boundary.
 _CANDIDATE = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
@@ -59,7 +59,7 @@ def _is_boundary(text: str, stop_start: int, stop: str, after: int, end: int) ->
     if not first:
         return False
     c = first[0]
-    if not (c.isupper() or c.isdigit() or not c.isalpha() and not c.isascii()):
+    if not (c.isupper() or c.isdigit() or (not c.isalpha() and not c.isascii())):
         # Lower case: "'Why?' he asked." and "e.g. this" are not boundaries.
         return False
     if not stop.startswith("."):

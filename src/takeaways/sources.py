@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import httpx2
 from charset_normalizer import from_bytes
@@ -74,7 +74,7 @@ def _check_binary(what: str, data: bytes) -> None:
         raise SourceError(f"{what} looks like binary data, not a web page or text; takeaways reads HTML, XHTML and plain text")
 
 
-def sniff_kind(data: bytes) -> str:
+def sniff_kind(data: bytes) -> Literal["html", "text"]:
     """'html' or 'text' for content that came without a file suffix or content type."""
     head = data[:4096].removeprefix(b"\xef\xbb\xbf").lstrip()
     return "html" if head.startswith(b"<") or _HTML_SNIFF.search(head) else "text"
@@ -96,8 +96,8 @@ def _load_file(path: Path, settings: Settings) -> Page:
         raise SourceError(f"{path} is empty; pass a file with an article in it")
     _check_binary(str(path), data)
     suffix = path.suffix.lower()
-    kind = "html" if suffix in HTML_SUFFIXES else "text" if suffix in TEXT_SUFFIXES else sniff_kind(data)
-    return Page(source=str(path), url=None, content=data, content_type=kind)  # type: ignore[arg-type]
+    kind: Literal["html", "text"] = "html" if suffix in HTML_SUFFIXES else "text" if suffix in TEXT_SUFFIXES else sniff_kind(data)
+    return Page(source=str(path), url=None, content=data, content_type=kind)
 
 
 def _load_stdin(stream: BinaryIO, settings: Settings) -> Page:
@@ -107,7 +107,7 @@ def _load_stdin(stream: BinaryIO, settings: Settings) -> Page:
     if not data.strip():
         raise SourceError("standard input is empty; pipe an article in, e.g. `curl -s URL | takeaways summarize -`")
     _check_binary("standard input", data)
-    return Page(source="-", content=data, content_type=sniff_kind(data))  # type: ignore[arg-type]
+    return Page(source="-", content=data, content_type=sniff_kind(data))
 
 
 def http_client(settings: Settings) -> httpx2.Client:
@@ -179,8 +179,8 @@ def _read_response(url: str, resp: httpx2.Response, settings: Settings) -> Page:
         raise FetchError(f"{url}: the server sent an empty page")
     _check_binary(url, data)
     m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", params, re.I)
-    kind = "text" if ctype in TEXT_TYPES else "html" if ctype else sniff_kind(data)
-    return Page(source=url, url=str(resp.url), content=data, content_type=kind,  # type: ignore[arg-type]
+    kind: Literal["html", "text"] = "text" if ctype in TEXT_TYPES else "html" if ctype else sniff_kind(data)
+    return Page(source=url, url=str(resp.url), content=data, content_type=kind,
                 encoding=m.group(1) if m else None)
 
 

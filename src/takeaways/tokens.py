@@ -54,7 +54,7 @@ def _load(name: str) -> Any:
                 import tiktoken
 
                 result.append(tiktoken.get_encoding(name))
-            except Exception as exc:  # noqa: BLE001 - any failure (network, disk) means "use the estimate"
+            except Exception as exc:  # any failure (network, disk) means "use the estimate"
                 log.info("tiktoken encoding %s unavailable (%s); using the approximation", name, exc)
 
         thread = threading.Thread(target=target, name=f"tiktoken-{name}", daemon=True)
@@ -82,4 +82,4 @@ def method(model: str) -> str:
     return "tiktoken" if encoder_for(model) is not None else "approximation (1 token per 3.5 characters, 1 per CJK character)"
 
 
-__all__ = ["count_tokens", "approx_tokens", "method"]
+__all__ = ["approx_tokens", "count_tokens", "method"]

@@ -96,7 +96,7 @@ def _compact(node: Any) -> Any:
     """The schema without titles and descriptions: fewer prompt tokens, same constraints."""
     if isinstance(node, dict):
         return {k: _compact(v) for k, v in node.items()
-                if k not in ("title", "description") or isinstance(v, dict) and "type" in v}
+                if k not in ("title", "description") or (isinstance(v, dict) and "type" in v)}
     if isinstance(node, list):
         return [_compact(v) for v in node]
     return node
@@ -114,7 +114,7 @@ def response_format(mode: str, counts: tuple[int, int] | None = None) -> dict[st
         schema = OUTPUT_SCHEMA
         if counts is not None:
             props = dict(schema["properties"])
-            for key, n in zip(("takeaways", "faq"), counts):
+            for key, n in zip(("takeaways", "faq"), counts, strict=True):
                 props[key] = {**props[key], "minItems": n, "maxItems": n}
             schema = {**schema, "properties": props}
         return {"type": "json_object", "schema": schema}
@@ -327,9 +327,9 @@ class _Conversation:
         self.usage = self.usage.add(usage)
 
     def _check_budget(self, request: _Request) -> None:
-        if self.settings.max_cost is None:
-            return
         s = self.settings
+        if s.max_cost is None:
+            return
         pt = messages_tokens(request.messages, s.model, known_mode(s) or "json_schema")
         next_cost = pricing.cost(s.model, pt, request.max_tokens, s.price_file)
         if self.usage.cost_usd + next_cost > s.max_cost:
@@ -774,4 +774,4 @@ def dry_run(article: Article, spec: Spec, settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["LLMEngine", "estimate_cost", "dry_run", "plan", "parse_output", "OUTPUT_SCHEMA", "split_sections"]
+__all__ = ["OUTPUT_SCHEMA", "LLMEngine", "dry_run", "estimate_cost", "parse_output", "plan", "split_sections"]

@@ -40,7 +40,7 @@ def question_problems(q: str, english: bool = True) -> list[str]:
         problems.append("more than one '?'")
     words = q.split()
     if english:
-        if not words or words[0].rstrip(",") not in WH and not re.match(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b", q):
+        if not words or (words[0].rstrip(",") not in WH and not re.match(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b", q)):
             problems.append("does not open with a wh-word")
         if _YES_NO.match(q):
             problems.append("yes/no question")
@@ -123,7 +123,7 @@ def _case(word: str, names: set[str] | None) -> str:
     low = word.casefold()
     bare = re.sub(r"['’]s$", "", low)
     if (word[:1].isupper() and word[1:].islower() and not word.endswith(".")  # "Dr." stays
-            and (low in _FUNCTION or names is not None and bare not in names)):
+            and (low in _FUNCTION or (names is not None and bare not in names))):
         return low
     return word
 
@@ -155,7 +155,7 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
         if "{H}" in out:
             out = out.replace("{H}", _phrase(h, names))
         for i, g in enumerate(m.groups()):
-            slot = re.search(r"\{%d(?::([^}]*))?\}" % i, out)
+            slot = re.search(rf"\{{{i}(?::([^}}]*))?\}}", out)
             if not slot:
                 continue
             prefix = slot.group(1)
@@ -171,8 +171,8 @@ def _noun_phrase_question(h: str, names: set[str] | None) -> str | None:
     if len(words) > 7 or _VERBISH.search(h) or re.search(r"[!\"“”:;,]|\d", h):
         return None
     first = words[0].casefold()
-    if first.endswith("ing") and (first not in _GERUND_NOUNS or len(words) > 1 and words[1].casefold() in
-                                  {"the", "a", "an", "our", "your", "its", "their", "his", "her", "this", "that"}):
+    if first.endswith("ing") and (first not in _GERUND_NOUNS or (len(words) > 1 and words[1].casefold() in
+                                  {"the", "a", "an", "our", "your", "its", "their", "his", "her", "this", "that"})):
         return None  # "Looking Beyond Chips", "Testing the Silicon": verb phrases
     if h.isupper() and len(words) > 1:
         return None  # "GIRLS BASKETBALL": the case of its words cannot be known
@@ -342,9 +342,9 @@ _AUXILIARIES = {"then", "there", "also", "now", "still", "later", "finally", "ag
 
 def _subject_ok(subj: str) -> bool:
     words = subj.split()
-    if not words or words[0] in _NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials|Mr|Mrs|Ms|Dr)\b", words[0]):
+    if not words or (words[0] in _NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials|Mr|Mrs|Ms|Dr)\b", words[0])):
         return False
-    if words[0] in {"The", "the", "A", "An"} and (len(words) < 2 or words[1][:1].isupper() is False and len(words) > 6):
+    if words[0] in {"The", "the", "A", "An"} and (len(words) < 2 or (words[1][:1].isupper() is False and len(words) > 6)):
         return False
     if any(w in {"Scroll", "Pictured", "Mail", "PUBLISHED", "UPDATED", "Daily"} for w in words):
         return False
@@ -363,9 +363,7 @@ def _subject_ok(subj: str) -> bool:
         return False  # "the plan appears consistent with another": a verb hides inside; "of" is fine
     if _GENERIC_SUBJECT.match(subj) or len(words) > 6 or len(subj) < 3:
         return False
-    if words[-1].casefold() in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}:
-        return False
-    return True
+    return words[-1].casefold() not in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}
 
 
 def _subject_text(subj: str) -> str:
@@ -421,7 +419,7 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 and subj.split()[-1].casefold() not in known):
             continue
         if start == 0 and " " not in subj and not subj.isupper() and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
-                                               or proper is not None and subj.casefold() not in proper):
+                                               or (proper is not None and subj.casefold() not in proper)):
             subj = subj.casefold()
         rest = sentence[end:]
         if not _ANY_VERB.match(rest):
@@ -456,7 +454,7 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             if s.casefold() in {"police", "officials"} and "did" not in q and "does" in q:
                 q = q.replace("does", "do")
             if "What does" in q and kind in {"claim", "plan"} and (s.casefold().startswith(("police", "officials"))
-                                                                   or s.endswith("s") and " and " in s):
+                                                                   or (s.endswith("s") and " and " in s)):
                 q = q.replace("What does", "What do")
             if not question_problems(q):
                 out.append((q, kind))
@@ -603,7 +601,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     used_units: set[int] = set()
     kinds: dict[str, int] = {}
     people: list[tuple[frozenset[str], list[str]]] = []  # (name words, kinds asked about them)
-    for priority, ui, q, (answer, evidence), kind in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
+    for _priority, ui, q, (answer, evidence), kind in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
         if len(chosen) >= spec.questions:
             break
         key = re.sub(r"\W+", " ", q.casefold()).strip()
@@ -676,11 +674,11 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[
             cut = next((i for i, w in enumerate(words) if i and w in _NOT_NAME_START), len(words))
             words = words[:cut]  # "the Masters. The Scot …" ran two names together
             while words and (words[0] in _NOT_NAME_START or words[0] in _TITLE_WORDS
-                             or len(words) > 1 and words[0].casefold() in body_lower | _ROLE_SET):
+                             or (len(words) > 1 and words[0].casefold() in body_lower | _ROLE_SET)):
                 words = words[1:]  # "Substitute Rodrigo De Paul", "Dad Phil": a common word before the name
             if not words or words[-1] in _NOT_NAME_START or words[-1] in {"of", "de", "the", "and"}:
                 continue
-            if words[-1].endswith(_DEMONYM) or len(words) == 1 and len(words[0]) < 3 or any(w in _TIME_WORDS for w in words):
+            if words[-1].endswith(_DEMONYM) or (len(words) == 1 and len(words[0]) < 3) or any(w in _TIME_WORDS for w in words):
                 continue  # "the Saudi Arabian", "Easter Monday"
             name = " ".join(words)
             if name in _SOURCES:
