@@ -19,10 +19,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.owner.handle(self)
 
-    do_POST = do_GET  # noqa: N815
+    do_POST = do_GET
 
     def body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -63,8 +63,7 @@ class LoopbackServer:
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def handle(self, handler: Handler) -> None:
         raise NotImplementedError
