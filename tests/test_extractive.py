@@ -40,6 +40,8 @@ def news(*paragraphs: str, title: str | None = None) -> Article:
     ("Global AI Implications", "What are the global AI implications?"),
     ("Huawei's Response", "What is Huawei's response?"),
     ("Market Reaction", "What is the market reaction?"),
+    ("Concerns About Staffing", "What are the concerns about staffing?"),
+    ("The Cost of Delays", "What is the cost of delays?"),
     ("What It Means for Investors", "What does it mean for investors?"),
     ("What Happens Next", "What happens next?"),
     ("What's Next", "What happens next?"),

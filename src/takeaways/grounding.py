@@ -99,6 +99,19 @@ def haystack_of(article: Article) -> str:
     return normalise("\n".join(filter(None, [article.title, article.text])))
 
 
+QUESTION_MARKS = ("?", "\uff1f", "\u061f", "\u037e", "\u055e")  # ? ？ ؟ ; ՞
+
+
+def grounded_evidence(evidence: str, own_text: str, haystack: str) -> str | None:
+    """The quote that grounds an item: its evidence, or else its own text when that text is itself
+    a quote of the article (small models often copy the sentence but invent the evidence)."""
+    if find_evidence(evidence, haystack):
+        return evidence
+    if find_evidence(own_text, haystack):
+        return own_text
+    return None
+
+
 def verify(digest: Digest, article: Article) -> Digest:
     """Drop every item whose evidence is not in the article, empty items and repeated questions;
     name each drop in warnings (kind and position, never the dropped text)."""
@@ -112,12 +125,12 @@ def verify(digest: Digest, article: Article) -> Digest:
             warnings.append(f"dropped takeaway {i} ({t.origin}): empty text")
         elif key in seen_t:
             warnings.append(f"dropped takeaway {i} ({t.origin}): repeats an earlier takeaway")
-        elif not find_evidence(t.evidence, haystack):
+        elif (evidence := grounded_evidence(t.evidence, t.text, haystack)) is None:
             warnings.append(f"dropped takeaway {i} ({t.origin}): its evidence quote is not in the article")
             log.info("dropped takeaway %r: evidence %r not found", t.text, t.evidence)
         else:
             seen_t.add(key)
-            takeaways.append(t)
+            takeaways.append(t if evidence is t.evidence else t.model_copy(update={"evidence": evidence}))
     faq = []
     seen_q: set[str] = set()
     for i, qa in enumerate(digest.faq, 1):
@@ -126,10 +139,12 @@ def verify(digest: Digest, article: Article) -> Digest:
             warnings.append(f"dropped FAQ item {i} ({qa.origin}): empty question or answer")
         elif key in seen_q:
             warnings.append(f"dropped FAQ item {i} ({qa.origin}): repeats an earlier question")
-        elif not find_evidence(qa.evidence, haystack):
+        elif not qa.question.rstrip().endswith(QUESTION_MARKS):
+            warnings.append(f"dropped FAQ item {i} ({qa.origin}): the question does not end with a question mark")
+        elif (evidence := grounded_evidence(qa.evidence, qa.answer, haystack)) is None:
             warnings.append(f"dropped FAQ item {i} ({qa.origin}): its evidence quote is not in the article")
             log.info("dropped FAQ item %r: evidence %r not found", qa.question, qa.evidence)
         else:
             seen_q.add(key)
-            faq.append(qa)
+            faq.append(qa if evidence is qa.evidence else qa.model_copy(update={"evidence": evidence}))
     return digest.model_copy(update={"takeaways": takeaways, "faq": faq, "warnings": warnings})

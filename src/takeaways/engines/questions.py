@@ -31,6 +31,11 @@ _PRONOUN_SUBJECT = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|will) 
 MAX_Q_WORDS = 22
 
 
+_HEAD_PREPOSITIONS = {"of", "about", "for", "in", "on", "with", "to", "from", "at", "over", "under", "behind",
+                      "against", "between", "after", "before", "during", "into", "across", "around",
+                      "beyond", "inside", "near", "since", "through", "toward", "towards", "within", "without"}
+
+
 def question_problems(q: str, english: bool = True) -> list[str]:
     """What is wrong with a question; [] when it is well formed."""
     problems = []
@@ -186,7 +191,10 @@ def _noun_phrase_question(h: str, names: set[str] | None) -> str | None:
         if not words:
             return None
     cased = [_case(w, names) for w in words]
-    head = words[-1].casefold()
+    # The head noun stands before the first preposition: "Concerns About Staffing" → "concerns".
+    lowered = [w.casefold() for w in words]
+    cut = next((i for i, w in enumerate(lowered) if i > 0 and w in _HEAD_PREPOSITIONS), len(words))
+    head = lowered[cut - 1]
     possessive = cased[0].endswith(("'s", "’s"))
     proper = all(w[:1].isupper() for w in cased)
     np = " ".join(cased)
