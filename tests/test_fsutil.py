@@ -37,3 +37,16 @@ def test_unwritable_destination(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(OutputError, match="cannot write"):
         atomic_write(tmp_path / "file" / "x.md", "x")
+
+
+def test_new_files_get_the_umask_mode_and_replaced_files_keep_theirs(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "preview.html"
+        atomic_write(path, "x")
+        assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600: a web server must read it
+        path.chmod(0o640)
+        atomic_write(path, "y")
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

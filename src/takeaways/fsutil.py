@@ -9,6 +9,12 @@ from pathlib import Path
 from .errors import OutputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path | str, data: str | bytes) -> None:
     """Write `data` to `path` so that readers see the old file or the whole new one, never half.
 
@@ -20,6 +26,13 @@ def atomic_write(path: Path | str, data: str | bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # mkstemp creates the file 0600; give it the mode a plain open() would (or the old file's), so
+        # a page written for a web server or a colleague is readable by them.
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
