@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .errors import TemplateError
+from .errors import OutputError, TemplateError
 from .models import Article, Digest
 
 FORMATS: dict[str, str] = {
@@ -148,12 +148,16 @@ def list_templates() -> list[tuple[str, Path]]:
 
 
 def export_templates(dest: Path, *, force: bool = False) -> list[Path]:
-    dest.mkdir(parents=True, exist_ok=True)
     written = []
-    clashes = [name for name, _ in list_templates() if (dest / name).exists()]
-    if clashes and not force:
-        raise TemplateError(f"{dest} already has {', '.join(clashes)}; pass --force to overwrite")
-    for name, path in list_templates():
-        shutil.copyfile(path, dest / name)
-        written.append(dest / name)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        clashes = [name for name, _ in list_templates() if (dest / name).exists()]
+        if clashes and not force:
+            raise TemplateError(f"{dest} already has {', '.join(clashes)}; pass --force to overwrite")
+        for name, path in list_templates():
+            shutil.copyfile(path, dest / name)
+            written.append(dest / name)
+    except OSError as exc:
+        raise OutputError(f"cannot write templates to {dest} ({exc.strerror or exc}); "
+                          "choose a directory you can write to") from exc
     return written
