@@ -172,6 +172,22 @@ def test_ranking_prefers_the_lead_and_the_central_sentence_to_an_aside() -> None
     assert "umbrellas" not in " ".join(u.text for u in chosen)
 
 
+def test_a_quotation_fragment_or_a_dangling_pronoun_is_not_a_takeaway_when_avoidable() -> None:
+    article = news(
+        "The city council approved a new bike lane network on Tuesday after a long debate.",
+        "He was elected two years ago on a promise of a safer bike network for the city.",
+        'The mayor said: "The network is a turning point. We are in a good position to build the network now."',
+        "In it, the council also set targets for fewer injuries and more trips on the bike network.",
+        "The bike lane network will connect the harbour, the university and three suburbs.",
+        "Council members said the bike lane network would cost 86 million dollars over six years.",
+        "Critics of the bike lane network worry about parking spaces near the harbour.",
+    )
+    chosen, _, _, _ = select_takeaways(article, Spec(takeaways=3), english=True)
+    shown = [u.text for u in chosen]
+    assert not any(t.startswith(("We are", "He was", "In it")) for t in shown), shown
+    assert len(shown) == 3
+
+
 def test_title_overlap_lifts_a_sentence() -> None:
     body = ["Officials met on Monday to discuss several matters for the coming year.",
             "The budget for schools will rise by ten per cent next year.",

@@ -183,7 +183,23 @@ def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict
             penalty = 0.6
         elif _QUOTED.match(u.text) or u.text[:1] in "\"“‘'":
             penalty = 0.8  # a quotation (with or without "she said") rarely states the point on its own
+        if _unbalanced_quotes(u.text):
+            penalty *= 0.3  # one sentence of a longer quotation: 'We are in a good position to advance."'
+        elif _DANGLING.match(u.text):
+            penalty *= 0.6  # "He was arrested …", "In it, …": who or what is unclear out of context
         u.score = (W_POSITION * position + W_CENTRALITY * centrality[pos] / top + W_TITLE * title) * length * penalty
+
+
+_DANGLING = re.compile(
+    r"^(?:(?:He|She|They|It|We|His|Her|Their|Its|Him|Them)\b(?![’'-]s? own)"
+    r"|(?:That|This|These|Those)(?:['’]s\b| (?:is|was|are|were|means|meant|comes|came|includes|included|"
+    r"will|would|has|had|could|may|might)\b)"
+    r"|(?:In|On|With|By|For|After|Before|From|Of) (?:it|this|that|them|him|her|these|those)\b)")
+
+
+def _unbalanced_quotes(text: str) -> bool:
+    """Straight double quotes of odd count, or curly ones that do not pair up: a piece of a quotation."""
+    return text.count('"') % 2 == 1 or text.count("“") != text.count("”")
 
 
 _QUOTED = re.compile(r"^[\"'“‘].*[\"'”’]\W*$")
