@@ -188,6 +188,20 @@ def test_a_quotation_fragment_or_a_dangling_pronoun_is_not_a_takeaway_when_avoid
     assert len(shown) == 3
 
 
+def test_faq_answers_drop_the_dateline_but_the_evidence_keeps_it() -> None:
+    article = news(
+        "MADRID (AP) — Rafael Nadal kept Spain's hopes alive on Tuesday, and Spain beat Russia 2-1 in the Davis Cup Finals.",
+        "Marcel Granollers and Feliciano Lopez won the decisive doubles match late on Tuesday night in Madrid.",
+        "The top-ranked Nadal earlier defeated Karen Khachanov to level the series after a loss in the first match.",
+        "Spain will play Argentina in the quarterfinals on Thursday, the organisers said in a statement.",
+        "Nadal said the crowd in Madrid had carried the team through a very long night of tennis.",
+        title="Nadal keeps Spain alive in the Davis Cup Finals")
+    digest = run(article, 3, 6)
+    lead = next(qa for qa in digest.faq if qa.evidence.startswith("MADRID (AP) — "))
+    assert lead.answer.startswith("Rafael Nadal kept Spain's hopes alive")
+    assert verify(digest, article).faq == digest.faq
+
+
 def test_title_overlap_lifts_a_sentence() -> None:
     body = ["Officials met on Monday to discuss several matters for the coming year.",
             "The budget for schools will rise by ten per cent next year.",

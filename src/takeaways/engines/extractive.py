@@ -256,6 +256,14 @@ def compress(sentence: str) -> str:
     return s[0].upper() + s[1:] if s[0].islower() else s
 
 
+def strip_lead(text: str) -> str:
+    """An answer as shown: without the dateline ("MADRID —", "(Reuters) —") or a leading "But"."""
+    s = _LEAD_CONNECTIVE.sub("", _DATELINE.sub("", text, count=1), count=1).strip()
+    if len(_WORD.findall(s)) < 4:
+        return text.strip()
+    return s[0].upper() + s[1:] if s[0].islower() else s
+
+
 def cue_terms(article: Article, english: bool) -> Counter[str]:
     """Terms of the title and headings: what the author says the article is about."""
     cue: Counter[str] = Counter()

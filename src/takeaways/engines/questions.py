@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..models import QA, Article, Spec
-from .extractive import STOPWORDS, Unit, cosine, terms
+from .extractive import STOPWORDS, Unit, cosine, strip_lead, terms
 
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
@@ -626,7 +626,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             asked.append(kind)
         elif subj:
             people.append((subj, [kind]))
-        chosen.append((ui, QA(question=q, answer=answer, evidence=evidence)))
+        chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]
 
