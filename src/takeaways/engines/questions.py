@@ -428,8 +428,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             continue  # one combined match first: most clause starts meet no template (keeps bulk runs fast)
         for rx, template, kind in _VERB_TEMPLATES:
             vm = rx.match(rest)
-            if not vm:
-                continue
+            if not vm or rest[vm.end() - 1:vm.end()].isalpha() and rest[vm.end():vm.end() + 1].isalpha():
+                continue  # the verb must be a whole word: "allegedly" is not "alleged", "foundation" not "found"
             if len(rest[vm.end():].split()) < 3:
                 continue  # nothing left to answer with
             if kind == "do" and subj.split()[0] in {"the", "The", "A", "An"} and not _OBJECT.match(rest, vm.end()):
