@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from takeaways.config import Settings
-from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways, units
+from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways, terms, units
 from takeaways.engines.questions import heading_question, question_problems, template_questions
 from takeaways.extract import extract_text
 from takeaways.grounding import verify
@@ -202,6 +202,31 @@ def test_faq_answers_drop_the_dateline_but_the_evidence_keeps_it() -> None:
     lead = next(qa for qa in digest.faq if qa.evidence.startswith("MADRID (AP) — "))
     assert lead.answer.startswith("Rafael Nadal kept Spain's hopes alive")
     assert verify(digest, article).faq == digest.faq
+
+
+def test_date_stamps_labels_and_copyright_lines_are_not_takeaways() -> None:
+    article = Article(language="pt", blocks=[Block(kind="paragraph", text=p) for p in [
+        "Sexta-feira, 22 de outubro de 2010 às 20:13",
+        "A prefeitura aprovou ontem a nova rede de ciclovias da cidade depois de um longo debate.",
+        "Leia também: Prefeitura anuncia obras no centro",
+        "A rede de ciclovias vai ligar o porto, a universidade e três bairros da cidade.",
+        "A obra da rede de ciclovias deve custar 86 milhões de reais em seis anos.",
+        "Copyright © 2018 Jornal da Cidade. Todos os direitos reservados.",
+    ]])
+    shown = [t.text for t in run(article, 3, 0).takeaways]
+    assert shown == ["A prefeitura aprovou ontem a nova rede de ciclovias da cidade depois de um longo debate.",
+                     "A rede de ciclovias vai ligar o porto, a universidade e três bairros da cidade.",
+                     "A obra da rede de ciclovias deve custar 86 milhões de reais em seis anos."]
+
+
+def test_korean_words_and_chinese_japanese_character_pairs() -> None:
+    # Korean spaces its words: counting syllables made every sentence "too long" (demoted below the
+    # boilerplate) and every pair of sentences alike (single syllables are shared by all of them).
+    ko = Article(language="ko", blocks=[Block(kind="paragraph", text="시작은 엘제이의 일방적인 사진 공개로부터 비롯됐다.")])
+    assert units(ko, english=False)[0].words == 6
+    # Chinese and Japanese: a character is a word, and the terms are character pairs.
+    assert terms("北京的秋天", english=False) == Counter({"北京": 1, "京的": 1, "的秋": 1, "秋天": 1})
+    assert terms("iPhoneを販売", english=False) == Counter({"iphone": 1, "を販": 1, "販売": 1})
 
 
 def test_title_overlap_lifts_a_sentence() -> None:
