@@ -110,6 +110,7 @@ def test_question_problems(question: str, ok: bool) -> None:
     ("The largest project the city has approved in years was built.", []),  # relative clause in the subject
     ("The plan appears consistent with another announced last year.", []),  # a verb inside the subject
     ("What will happen to the plan now that it failed?", []),          # already a question
+    ("The troll even attempted to backtrack by offering Alexis congratulations.", []),  # adverb, not subject
     ("The experience allegedly resulted in him losing the function of his body.",  # "allegedly" is no "alleged"
      [("What did the experience do?", "do")]),
 ])

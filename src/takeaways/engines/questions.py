@@ -365,7 +365,13 @@ def _subject_ok(subj: str) -> bool:
         return False
     if words[-1].casefold() in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}:
         return False
+    if len(words) > 1 and words[-1].casefold() in _ADVERBS:
+        return False  # "the troll even (attempted)": the adverb belongs to the verb, not the subject
     return True
+
+
+_ADVERBS = {"even", "also", "still", "just", "now", "then", "only", "already", "never", "always", "often", "later",
+            "soon", "again", "too", "once", "ever", "finally", "reportedly", "allegedly", "apparently", "recently"}
 
 
 def _subject_text(subj: str) -> str:
