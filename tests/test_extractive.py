@@ -230,6 +230,32 @@ def test_korean_words_and_chinese_japanese_character_pairs() -> None:
     assert terms("iPhoneを販売", english=False) == Counter({"iphone": 1, "を販": 1, "販売": 1})
 
 
+def test_an_answer_that_introduces_a_list_carries_the_list_and_one_before_a_table_is_not_used() -> None:
+    B = Block
+    article = Article(language="en", title="Huawei chips for DeepSeek", blocks=[
+        B(kind="paragraph", text="DeepSeek will run its next model on Huawei chips, according to a report on Monday."),
+        B(kind="paragraph", text="The move reduces the company's dependence on chips made with American technology."),
+        B(kind="heading", text="What It Means for Investors"),
+        B(kind="paragraph", text="The shift has three consequences for investors in the chip sector:"),
+        B(kind="list_item", text="Supply chains become less exposed to export controls"),
+        B(kind="list_item", text="Prices for AI chips may fall"),
+        B(kind="list_item", text="Hardware ecosystems split along political lines"),
+        B(kind="heading", text="The Huawei AI Chip Portfolio"),
+        B(kind="paragraph", text="Huawei has been building its AI chip capabilities through its Ascend series:"),
+        B(kind="table", text="Chip | Use | Ascend 910B | Training | Ascend 910C | Inference"),
+        B(kind="paragraph", text="Analysts expect the first products built on the new chips to reach customers next year."),
+    ])
+    digest = run(article, 2, 6)
+    asked = {qa.question: qa for qa in digest.faq}
+    assert "What is in the Huawei AI chip portfolio?" not in asked  # its answer would end in a colon
+    invest = asked["What does it mean for investors?"]
+    assert invest.answer == ("The shift has three consequences for investors in the chip sector: Supply chains become less "
+                             "exposed to export controls; Prices for AI chips may fall; Hardware ecosystems split along "
+                             "political lines.")
+    assert invest.evidence in article.text and invest.evidence.endswith("political lines")
+    assert not any(qa.answer.endswith(":") for qa in digest.faq)
+
+
 def test_title_overlap_lifts_a_sentence() -> None:
     body = ["Officials met on Monday to discuss several matters for the coming year.",
             "The budget for schools will rise by ten per cent next year.",

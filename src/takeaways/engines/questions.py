@@ -483,6 +483,19 @@ def _answer(items: list[Unit], i: int, text: str, limit: int = 2) -> tuple[str, 
     end = first.end
     parts = [first.text]
     nxt = items[i + 1] if i + 1 < len(items) else None
+    if first.text.rstrip().endswith(":"):
+        # "… has implications:" promises what follows: the list items under it, else the next sentence
+        # of the section; when that is a table or nothing at all, the answer would stop mid-air.
+        listed = []
+        for u in items[i + 1:i + 9]:
+            if u.kind != "list_item" or u.section != first.section:
+                break
+            listed.append(u)
+        if listed:
+            answer = first.text + " " + "; ".join(u.text.rstrip(".;") for u in listed) + "."
+            return answer, text[first.start:listed[-1].end]
+        if nxt is None or nxt.section != first.section or nxt.block != first.block + 1 or nxt.text.endswith("?"):
+            return None
     if (limit > 1 and nxt is not None and nxt.section == first.section
             and (first.words < 15 or first.text.rstrip().endswith(":")) and not nxt.text.endswith("?")):
         parts.append(nxt.text)
