@@ -118,6 +118,12 @@ def test_template_questions(sentence: str, expected: list[tuple[str, str]]) -> N
     assert template_questions(sentence) == expected
 
 
+def test_a_camel_case_name_opening_the_sentence_keeps_its_capitals() -> None:
+    # Only at a sentence start, so never seen capitalised mid-sentence; "DeepSeek" is still a name.
+    qs = template_questions("DeepSeek will run its next model on Huawei chips next year.", proper=set())
+    assert qs == [("What will DeepSeek do?", "will")]
+
+
 def test_lower_case_text_keeps_only_determiner_subjects() -> None:
     s = "The oscar nominated actress, 60, revealed she turned down the starring role in the series."
     assert template_questions(s, names=False) == [("What did the oscar nominated actress reveal?", "reveal")]

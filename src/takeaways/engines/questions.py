@@ -426,7 +426,7 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
         if (not names and not re.match(r"(?i)(?:the|an?|police|officials)\b", subj) and subj.casefold() not in _COMMON_SUBJECTS
                 and subj.split()[-1].casefold() not in known):
             continue
-        if start == 0 and " " not in subj and not subj.isupper() and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
+        if start == 0 and " " not in subj and not subj.isupper() and not any(c.isupper() for c in subj[1:]) and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
                                                or proper is not None and subj.casefold() not in proper):
             subj = subj.casefold()
         rest = sentence[end:]
