@@ -51,8 +51,16 @@ def _to_json(value: Any, indent: int | None = 2, html_safe: bool = True) -> Mark
     return Markup(text)
 
 
+_MD_SPECIAL = re.compile(r"[\\`*\[\]]|(?<![^\W_])_|_(?![^\W_])")
+
+
 def _md_escape(text: str) -> str:
-    """Keep article text from becoming live HTML in Markdown renderers."""
+    """Keep article text from becoming live HTML or Markdown (emphasis, links, code) in Markdown renderers.
+
+    "so much sh** for" must not start bold text, "[here](http://…)" must not become a link; an
+    underscore inside a word ("snake_case") is left alone, as CommonMark does not read it as emphasis.
+    """
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
