@@ -66,7 +66,9 @@ def test_heading_question_table(heading: str, question: str) -> None:
 @pytest.mark.parametrize("heading", ["Conclusion", "Summary", "Key Takeaways", "FAQ", "Related Articles",
                                      "Looking Beyond Chips", "In Other News", "Huawei Wins Big", "Share this", "",
                                      "There's Still a Chance", "Testing the Silicon", "GIRLS BASKETBALL",
-                                     "How Huawei Caught Up", "Why Investors Sold", "Time for Dr. Sherlock"])
+                                     "How Huawei Caught Up", "Why Investors Sold", "Time for Dr. Sherlock",
+                                     "HOW TO USE A WATER BATH CANNER", "Popular on IndieWire", "Most Read",
+                                     "Trending Now", "You May Also Like", "More from Reuters", "Top Stories"])
 def test_headings_without_a_good_question_are_skipped(heading: str) -> None:
     assert heading_question(heading, set()) is None
 

@@ -66,7 +66,10 @@ _SKIP_HEADINGS = re.compile(
     r"^(conclusions?|summary|introduction|intro|overview|final thoughts|in conclusion|(the )?bottom line|comments?"
     r"|references|sources|notes?|about( the author| us)?|share( this)?|related.*|tl;?dr|updates?|editor'?s note"
     r"|disclaimer|faqs?|key takeaways|takeaways|contents|table of contents|methodology|acknowledg(e)?ments"
-    r"|subscribe.*|sign up.*|follow us.*|advertisement|photos?|video|gallery|read more|more)$", re.I)
+    r"|subscribe.*|sign up.*|follow us.*|advertisement|photos?|video|gallery|read more|more"
+    r"|(?:most )?popular(?: (?:on|in|at|now|stories|posts|articles)\b.*)?|trending.*|most (?:read|viewed|shared).*"
+    r"|recommended.*|you (?:may|might) also like.*|more (?:from|on|stories|news)\b.*|latest (?:news|stories|posts)"
+    r"|(?:top|related) (?:stories|posts|articles|reads))$", re.I)
 _COLLECTION = {"portfolio", "lineup", "line-up", "range", "list", "package", "bill", "deal", "agreement", "proposal",
                "budget", "roadmap", "toolkit", "menu", "agenda", "catalogue", "catalog", "collection", "bundle",
                "kit", "box", "pipeline", "line", "stack", "suite", "library"}
@@ -143,6 +146,8 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
     h = re.sub(r"\s+", " ", h).strip(" :.-–—")
     if not h or _SKIP_HEADINGS.match(h) or len(h.split()) > 12:
         return None
+    if h.isupper() and len(h.split()) > 1:
+        return None  # "HOW TO USE A WATER BATH CANNER": which words are names cannot be known
     if h.endswith("?"):  # the author's own question, in sentence case ("How Will the City …?")
         q = _phrase(h, names)
         q = q[0].upper() + q[1:]
