@@ -120,6 +120,13 @@ def test_template_questions(sentence: str, expected: list[tuple[str, str]]) -> N
     assert template_questions(sentence) == expected
 
 
+def test_a_bare_common_noun_opening_the_sentence_is_not_asked_about() -> None:
+    s = "Data previously collected by the telescope supported the existence of the plumes."
+    assert template_questions(s, body_lower={"data"}) == []  # not "What did data do?"
+    assert template_questions("Researchers found that the drug cut deaths by a third.", body_lower={"researchers"}) == [
+        ("What did researchers find?", "find")]
+
+
 def test_a_camel_case_name_opening_the_sentence_keeps_its_capitals() -> None:
     # Only at a sentence start, so never seen capitalised mid-sentence; "DeepSeek" is still a name.
     qs = template_questions("DeepSeek will run its next model on Huawei chips next year.", proper=set())

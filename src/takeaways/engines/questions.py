@@ -434,6 +434,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
         if start == 0 and " " not in subj and not subj.isupper() and not any(c.isupper() for c in subj[1:]) and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
                                                or proper is not None and subj.casefold() not in proper):
             subj = subj.casefold()
+            if subj not in _COMMON_SUBJECTS and subj not in {"police", "officials"}:
+                continue  # "Data previously collected …" → "What did data do?": a bare noun is no one to ask about
         rest = sentence[end:]
         if not _ANY_VERB.match(rest):
             continue  # one combined match first: most clause starts meet no template (keeps bulk runs fast)
