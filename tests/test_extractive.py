@@ -271,6 +271,25 @@ def test_an_answer_that_introduces_a_list_carries_the_list_and_one_before_a_tabl
     assert not any(qa.answer.endswith(":") for qa in digest.faq)
 
 
+def test_an_faq_answer_prefers_a_sentence_that_is_not_already_a_takeaway() -> None:
+    from takeaways.engines.extractive import similarity_matrix
+    from takeaways.engines.questions import faq
+
+    article = news(
+        "Life on Europa is a possibility that many people find exciting and worth a long journey.",
+        "The ocean is salty and deep, and it may be warm enough for simple forms of life.",
+        "The ice shell of Europa is many kilometres thick in most places on the surface.",
+        "The journey there is long, and the radiation near the giant planet is intense.",
+    )
+    items = units(article)
+    sim, _ = similarity_matrix(items)
+    for u, score in zip(items, [1.0, 0.7, 0.6, 0.5]):
+        u.score = score
+    out = faq(article, Spec(takeaways=1, questions=1), items, sim, [items[0]], True)  # items[0] is the takeaway
+    assert [(qa.question, qa.answer) for qa in out] == [
+        ("What do we know about Europa?", "The ice shell of Europa is many kilometres thick in most places on the surface.")]
+
+
 def test_title_overlap_lifts_a_sentence() -> None:
     body = ["Officials met on Monday to discuss several matters for the coming year.",
             "The budget for schools will rise by ten per cent next year.",

@@ -525,6 +525,10 @@ _EVENT_QUESTIONS: list[tuple[str, re.Pattern[str] | None]] = [
     ("How much money is involved?", re.compile(r"[$£€¥]\s?\d|\b\d[\d,.]* ?(?:million|billion|bn|m)? ?(?:dollars|pounds|euros)\b")),
 ]
 
+# An answer that repeats a Key Takeaway word for word shows the reader the same sentence twice on
+# the page; such a candidate ranks lower (it still serves when nothing else answers).
+TAKEN_PENALTY = 0.6
+
 # Generic question shapes ask less precisely than specific ones; rank them lower.
 _KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
 
@@ -594,7 +598,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names,
                                               names | lower_names if names_ok else None):
                 ans = (u.text, u.text)
-                priority = 1.0 + u.score - (0.3 if u.index in taken_evidence else 0.0) - _KIND_PENALTY.get(kind, 0.0)
+                priority = 1.0 + u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0) - _KIND_PENALTY.get(kind, 0.0)
                 if re.match(r"^\w+ \w+ [a-z]", q):
                     priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
                 candidates.append((priority, u.index, q, ans, kind))
@@ -606,9 +610,10 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             holders = [u for u in items if last in u.text and u.words >= 8 and not u.text.endswith("?")]
             if not holders:
                 continue
-            holders.sort(key=lambda x: (-(x.score - (0.3 if x.index in taken_evidence else 0.0)), x.index))
+            holders.sort(key=lambda x: (-(x.score - (TAKEN_PENALTY if x.index in taken_evidence else 0.0)), x.index))
             for rank_, u in enumerate(holders[:2]):  # the second is there when the first answers another question
-                candidates.append((0.5 + 0.5 * u.score - 0.1 * rank_, u.index, f"What do we know about {name}?",
+                own = u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0)
+                candidates.append((0.5 + 0.5 * own - 0.1 * rank_, u.index, f"What do we know about {name}?",
                                    (u.text, u.text), "about"))
 
     # Last resort, for articles that name few people and ask nothing: the questions any news report
