@@ -290,6 +290,24 @@ def test_an_faq_answer_prefers_a_sentence_that_is_not_already_a_takeaway() -> No
         ("What do we know about Europa?", "The ice shell of Europa is many kilometres thick in most places on the surface.")]
 
 
+def test_an_faq_answer_avoids_a_sentence_opening_with_a_dangling_pronoun() -> None:
+    from takeaways.engines.extractive import similarity_matrix
+    from takeaways.engines.questions import faq
+
+    article = news(
+        "In it, life on Europa is called a possibility that many people find exciting and worth a journey.",
+        "The ocean is salty and deep, and it may be warm enough for simple forms of life.",
+        "The ice shell of Europa is many kilometres thick in most places on the surface.",
+        "The journey there is long, and the radiation near the giant planet is intense.",
+    )
+    items = units(article)
+    sim, _ = similarity_matrix(items)
+    for u, score in zip(items, [0.8, 0.7, 0.6, 0.5]):
+        u.score = score
+    out = faq(article, Spec(takeaways=0, questions=1), items, sim, [], True)
+    assert [qa.answer for qa in out] == ["The ice shell of Europa is many kilometres thick in most places on the surface."]
+
+
 def test_title_overlap_lifts_a_sentence() -> None:
     body = ["Officials met on Monday to discuss several matters for the coming year.",
             "The budget for schools will rise by ten per cent next year.",

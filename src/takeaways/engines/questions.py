@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..models import QA, Article, Spec
-from .extractive import STOPWORDS, Unit, cosine, strip_lead, terms
+from .extractive import _DANGLING, STOPWORDS, Unit, cosine, strip_lead, terms
 
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
@@ -528,6 +528,7 @@ _EVENT_QUESTIONS: list[tuple[str, re.Pattern[str] | None]] = [
 # An answer that repeats a Key Takeaway word for word shows the reader the same sentence twice on
 # the page; such a candidate ranks lower (it still serves when nothing else answers).
 TAKEN_PENALTY = 0.6
+DANGLING_PENALTY = 0.3
 
 # Generic question shapes ask less precisely than specific ones; rank them lower.
 _KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
@@ -549,6 +550,12 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     names = {re.sub(r"['’]s$", "", w.casefold()) for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
     seen_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)}  # "keyboard" is no name
     taken_evidence = {u.index for u in takeaways}
+
+    def own(u: Unit) -> float:
+        """A sentence's worth as an answer: its salience, less when it is already a takeaway or opens with
+        a pronoun whose referent is in the sentence before ("He had been facing …", "In it, …")."""
+        return (u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0)
+                - (DANGLING_PENALTY if _DANGLING.match(u.text) else 0.0))
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
 
     # 1 and 2: headings (as they are when they ask, else through the rule table).
@@ -598,7 +605,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names,
                                               names | lower_names if names_ok else None):
                 ans = (u.text, u.text)
-                priority = 1.0 + u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0) - _KIND_PENALTY.get(kind, 0.0)
+                priority = 1.0 + own(u) - _KIND_PENALTY.get(kind, 0.0)
                 if re.match(r"^\w+ \w+ [a-z]", q):
                     priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
                 candidates.append((priority, u.index, q, ans, kind))
@@ -610,10 +617,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             holders = [u for u in items if last in u.text and u.words >= 8 and not u.text.endswith("?")]
             if not holders:
                 continue
-            holders.sort(key=lambda x: (-(x.score - (TAKEN_PENALTY if x.index in taken_evidence else 0.0)), x.index))
+            holders.sort(key=lambda x: (-own(x), x.index))
             for rank_, u in enumerate(holders[:2]):  # the second is there when the first answers another question
-                own = u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0)
-                candidates.append((0.5 + 0.5 * own - 0.1 * rank_, u.index, f"What do we know about {name}?",
+                candidates.append((0.5 + 0.5 * own(u) - 0.1 * rank_, u.index, f"What do we know about {name}?",
                                    (u.text, u.text), "about"))
 
     # Last resort, for articles that name few people and ask nothing: the questions any news report
@@ -624,7 +630,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             found = 0
             for u in pool:  # "What happened?" is answered by the lead, "When …?" by an early sentence
                 if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)):
-                    candidates.append((0.2 - 0.001 * u.index, u.index, q, (u.text, u.text), "event"))
+                    candidates.append((0.2 - 0.001 * u.index - (0.1 if _DANGLING.match(u.text) else 0.0), u.index, q,
+                                       (u.text, u.text), "event"))
                     found += 1
                     if found >= 3:
                         break
