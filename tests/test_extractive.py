@@ -308,6 +308,17 @@ def test_an_faq_answer_avoids_a_sentence_opening_with_a_dangling_pronoun() -> No
     assert [qa.answer for qa in out] == ["The ice shell of Europa is many kilometres thick in most places on the surface."]
 
 
+def test_a_product_box_with_a_web_address_is_neither_takeaway_nor_answer() -> None:
+    article = news(
+        "Tested by: John Milbank RRP: £23.99 More info: www.clymer.co.uk",
+        "The manual covers every service job on the bike, from oil changes to a full engine rebuild.",
+        "Each job is shown step by step with clear photographs and a list of the tools it needs.",
+        "Owners who do their own servicing will find the wiring diagrams at the back especially useful.",
+    )
+    digest = run(article, 2, 4)
+    assert not any("www." in item.evidence for item in [*digest.takeaways, *digest.faq])
+
+
 def test_title_overlap_lifts_a_sentence() -> None:
     body = ["Officials met on Monday to discuss several matters for the coming year.",
             "The budget for schools will rise by ten per cent next year.",

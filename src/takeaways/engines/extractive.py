@@ -216,7 +216,7 @@ def _unbalanced_quotes(text: str) -> bool:
 
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…:;]['\"’”»」』)\]]*\s*$")
 _QUOTED = re.compile(r"^[\"'“‘].*[\"'”’]\W*$")
-_PROMO = re.compile(r"(?:^|\W)@\w{3,}|https?://|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
+_PROMO = re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
                     r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有", re.I)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..models import QA, Article, Spec
-from .extractive import _DANGLING, STOPWORDS, Unit, cosine, strip_lead, terms
+from .extractive import _DANGLING, _PROMO, STOPWORDS, Unit, cosine, strip_lead, terms
 
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
@@ -629,7 +629,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             pool = items[:3] if rx is None else items[:6] if q.startswith("When") else items
             found = 0
             for u in pool:  # "What happened?" is answered by the lead, "When …?" by an early sentence
-                if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)):
+                if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)) and not _PROMO.search(u.text):
                     candidates.append((0.2 - 0.001 * u.index - (0.1 if _DANGLING.match(u.text) else 0.0), u.index, q,
                                        (u.text, u.text), "event"))
                     found += 1
