@@ -234,6 +234,20 @@ def test_templates_export_then_override(tmp_path: Path, quote_engine: None) -> N
     assert r.out == "5 takeaways\n"
 
 
+def test_standalone_without_html_is_a_usage_error_not_silently_ignored() -> None:
+    r = run("summarize", ARTICLE, "-f", "md", "--standalone", "-e", "extractive")
+    assert r.code == 2 and r.out == ""
+    assert r.err.endswith("Error: --standalone makes a whole HTML page; use it with -f html, not -f md\n")
+
+
+def test_templates_export_to_an_unwritable_place_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    r = run("templates", "export", str(tmp_path / "file" / "mine"))
+    assert r.code == 1
+    assert r.err.startswith(f"Error: cannot write templates to {tmp_path / 'file' / 'mine'} (")
+    assert r.err.endswith("; choose a directory you can write to\n") and "Traceback" not in r.err
+
+
 # --- real processes ------------------------------------------------------------------------
 
 

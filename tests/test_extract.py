@@ -111,6 +111,19 @@ def test_loose_text_tails_and_line_breaks_are_kept() -> None:
     assert '"A quote outside any paragraph," he added.' in text
 
 
+def test_hover_cards_inside_a_paragraph_are_left_out_but_the_name_stays() -> None:
+    card = ('<span class="rollover-people"><a class="rollover-people-link" href="/people/kristi-noem">Kristi Noem</a>'
+            '<span class="rollover-people-block"><span class="rollover-block"><a class="name" href="/p">Kristi Lynn '
+            'Noem</a><a href="/n/1">South Dakota governor doubles down on campaign</a> <a href="/n/2">MORE</a>'
+            '</span></span></span>')
+    first = "South Dakota Gov. " + card + " (R) is defending the state's launch of an anti-drug campaign on Monday."
+    text = takeaways.extract(article_html(paragraphs=[first, *PARAGRAPHS])).text
+    assert "South Dakota Gov. Kristi Noem (R) is defending the state's launch" in text
+    assert "doubles down" not in text and "MORE" not in text
+    plain = article_html(paragraphs=['The <span class="tooltip">GDP</span> grew by two per cent.', *PARAGRAPHS])
+    assert "The GDP grew by two per cent." in takeaways.extract(plain).text  # a lone tooltip is the word itself
+
+
 def test_nested_lists_are_not_duplicated() -> None:
     nested = "<ul><li>Racks<ul><li>Twelve of them</li></ul></li><li>Ramp</li></ul>"
     a = takeaways.extract(article_html().replace("</article>", nested + "</article>"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from takeaways.config import Settings
-from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways
+from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways, terms, units
 from takeaways.engines.questions import heading_question, question_problems, template_questions
 from takeaways.extract import extract_text
 from takeaways.grounding import verify
@@ -68,7 +68,9 @@ def test_heading_question_table(heading: str, question: str) -> None:
 @pytest.mark.parametrize("heading", ["Conclusion", "Summary", "Key Takeaways", "FAQ", "Related Articles",
                                      "Looking Beyond Chips", "In Other News", "Huawei Wins Big", "Share this", "",
                                      "There's Still a Chance", "Testing the Silicon", "GIRLS BASKETBALL",
-                                     "How Huawei Caught Up", "Why Investors Sold", "Time for Dr. Sherlock"])
+                                     "How Huawei Caught Up", "Why Investors Sold", "Time for Dr. Sherlock",
+                                     "HOW TO USE A WATER BATH CANNER", "Popular on IndieWire", "Most Read",
+                                     "Trending Now", "You May Also Like", "More from Reuters", "Top Stories"])
 def test_headings_without_a_good_question_are_skipped(heading: str) -> None:
     assert heading_question(heading, set()) is None
 
@@ -112,9 +114,25 @@ def test_question_problems(question: str, ok: bool) -> None:
     ("The largest project the city has approved in years was built.", []),  # relative clause in the subject
     ("The plan appears consistent with another announced last year.", []),  # a verb inside the subject
     ("What will happen to the plan now that it failed?", []),          # already a question
+    ("The troll even attempted to backtrack by offering Alexis congratulations.", []),  # adverb, not subject
+    ("The experience allegedly resulted in him losing the function of his body.",  # "allegedly" is no "alleged"
+     [("What did the experience do?", "do")]),
 ])
 def test_template_questions(sentence: str, expected: list[tuple[str, str]]) -> None:
     assert template_questions(sentence) == expected
+
+
+def test_a_bare_common_noun_opening_the_sentence_is_not_asked_about() -> None:
+    s = "Data previously collected by the telescope supported the existence of the plumes."
+    assert template_questions(s, body_lower={"data"}) == []  # not "What did data do?"
+    assert template_questions("Researchers found that the drug cut deaths by a third.", body_lower={"researchers"}) == [
+        ("What did researchers find?", "find")]
+
+
+def test_a_camel_case_name_opening_the_sentence_keeps_its_capitals() -> None:
+    # Only at a sentence start, so never seen capitalised mid-sentence; "DeepSeek" is still a name.
+    qs = template_questions("DeepSeek will run its next model on Huawei chips next year.", proper=set())
+    assert qs == [("What will DeepSeek do?", "will")]
 
 
 def test_lower_case_text_keeps_only_determiner_subjects() -> None:
@@ -172,6 +190,135 @@ def test_ranking_prefers_the_lead_and_the_central_sentence_to_an_aside() -> None
     assert items[0].score > items[1].score
     assert items[2].score > items[1].score
     assert "umbrellas" not in " ".join(u.text for u in chosen)
+
+
+def test_a_quotation_fragment_or_a_dangling_pronoun_is_not_a_takeaway_when_avoidable() -> None:
+    article = news(
+        "The city council approved a new bike lane network on Tuesday after a long debate.",
+        "He was elected two years ago on a promise of a safer bike network for the city.",
+        'The mayor said: "The network is a turning point. We are in a good position to build the network now."',
+        "In it, the council also set targets for fewer injuries and more trips on the bike network.",
+        "The bike lane network will connect the harbour, the university and three suburbs.",
+        "Council members said the bike lane network would cost 86 million dollars over six years.",
+        "Critics of the bike lane network worry about parking spaces near the harbour.",
+    )
+    chosen, _, _, _ = select_takeaways(article, Spec(takeaways=3), english=True)
+    shown = [u.text for u in chosen]
+    assert not any(t.startswith(("We are", "He was", "In it")) for t in shown), shown
+    assert len(shown) == 3
+
+
+def test_faq_answers_drop_the_dateline_but_the_evidence_keeps_it() -> None:
+    article = news(
+        "MADRID (AP) — Rafael Nadal kept Spain's hopes alive on Tuesday, and Spain beat Russia 2-1 in the Davis Cup Finals.",
+        "Marcel Granollers and Feliciano Lopez won the decisive doubles match late on Tuesday night in Madrid.",
+        "The top-ranked Nadal earlier defeated Karen Khachanov to level the series after a loss in the first match.",
+        "Spain will play Argentina in the quarterfinals on Thursday, the organisers said in a statement.",
+        "Nadal said the crowd in Madrid had carried the team through a very long night of tennis.",
+        title="Nadal keeps Spain alive in the Davis Cup Finals")
+    digest = run(article, 3, 6)
+    lead = next(qa for qa in digest.faq if qa.evidence.startswith("MADRID (AP) — "))
+    assert lead.answer.startswith("Rafael Nadal kept Spain's hopes alive")
+    assert verify(digest, article).faq == digest.faq
+
+
+def test_date_stamps_labels_and_copyright_lines_are_not_takeaways() -> None:
+    article = Article(language="pt", blocks=[Block(kind="paragraph", text=p) for p in [
+        "Sexta-feira, 22 de outubro de 2010 às 20:13",
+        "A prefeitura aprovou ontem a nova rede de ciclovias da cidade depois de um longo debate.",
+        "Leia também: Prefeitura anuncia obras no centro",
+        "A rede de ciclovias vai ligar o porto, a universidade e três bairros da cidade.",
+        "A obra da rede de ciclovias deve custar 86 milhões de reais em seis anos.",
+        "Copyright © 2018 Jornal da Cidade. Todos os direitos reservados.",
+    ]])
+    shown = [t.text for t in run(article, 3, 0).takeaways]
+    assert shown == ["A prefeitura aprovou ontem a nova rede de ciclovias da cidade depois de um longo debate.",
+                     "A rede de ciclovias vai ligar o porto, a universidade e três bairros da cidade.",
+                     "A obra da rede de ciclovias deve custar 86 milhões de reais em seis anos."]
+
+
+def test_korean_words_and_chinese_japanese_character_pairs() -> None:
+    # Korean spaces its words: counting syllables made every sentence "too long" (demoted below the
+    # boilerplate) and every pair of sentences alike (single syllables are shared by all of them).
+    ko = Article(language="ko", blocks=[Block(kind="paragraph", text="시작은 엘제이의 일방적인 사진 공개로부터 비롯됐다.")])
+    assert units(ko, english=False)[0].words == 6
+    # Chinese and Japanese: a character is a word, and the terms are character pairs.
+    assert terms("北京的秋天", english=False) == Counter({"北京": 1, "京的": 1, "的秋": 1, "秋天": 1})
+    assert terms("iPhoneを販売", english=False) == Counter({"iphone": 1, "を販": 1, "販売": 1})
+
+
+def test_an_answer_that_introduces_a_list_carries_the_list_and_one_before_a_table_is_not_used() -> None:
+    B = Block
+    article = Article(language="en", title="Huawei chips for DeepSeek", blocks=[
+        B(kind="paragraph", text="DeepSeek will run its next model on Huawei chips, according to a report on Monday."),
+        B(kind="paragraph", text="The move reduces the company's dependence on chips made with American technology."),
+        B(kind="heading", text="What It Means for Investors"),
+        B(kind="paragraph", text="The shift has three consequences for investors in the chip sector:"),
+        B(kind="list_item", text="Supply chains become less exposed to export controls"),
+        B(kind="list_item", text="Prices for AI chips may fall"),
+        B(kind="list_item", text="Hardware ecosystems split along political lines"),
+        B(kind="heading", text="The Huawei AI Chip Portfolio"),
+        B(kind="paragraph", text="Huawei has been building its AI chip capabilities through its Ascend series:"),
+        B(kind="table", text="Chip | Use | Ascend 910B | Training | Ascend 910C | Inference"),
+        B(kind="paragraph", text="Analysts expect the first products built on the new chips to reach customers next year."),
+    ])
+    digest = run(article, 2, 6)
+    asked = {qa.question: qa for qa in digest.faq}
+    assert "What is in the Huawei AI chip portfolio?" not in asked  # its answer would end in a colon
+    invest = asked["What does it mean for investors?"]
+    assert invest.answer == ("The shift has three consequences for investors in the chip sector: Supply chains become less "
+                             "exposed to export controls; Prices for AI chips may fall; Hardware ecosystems split along "
+                             "political lines.")
+    assert invest.evidence in article.text and invest.evidence.endswith("political lines")
+    assert not any(qa.answer.endswith(":") for qa in digest.faq)
+
+
+def test_an_faq_answer_prefers_a_sentence_that_is_not_already_a_takeaway() -> None:
+    from takeaways.engines.extractive import similarity_matrix
+    from takeaways.engines.questions import faq
+
+    article = news(
+        "Life on Europa is a possibility that many people find exciting and worth a long journey.",
+        "The ocean is salty and deep, and it may be warm enough for simple forms of life.",
+        "The ice shell of Europa is many kilometres thick in most places on the surface.",
+        "The journey there is long, and the radiation near the giant planet is intense.",
+    )
+    items = units(article)
+    sim, _ = similarity_matrix(items)
+    for u, score in zip(items, [1.0, 0.7, 0.6, 0.5], strict=False):
+        u.score = score
+    out = faq(article, Spec(takeaways=1, questions=1), items, sim, [items[0]], True)  # items[0] is the takeaway
+    assert [(qa.question, qa.answer) for qa in out] == [
+        ("What do we know about Europa?", "The ice shell of Europa is many kilometres thick in most places on the surface.")]
+
+
+def test_an_faq_answer_avoids_a_sentence_opening_with_a_dangling_pronoun() -> None:
+    from takeaways.engines.extractive import similarity_matrix
+    from takeaways.engines.questions import faq
+
+    article = news(
+        "In it, life on Europa is called a possibility that many people find exciting and worth a journey.",
+        "The ocean is salty and deep, and it may be warm enough for simple forms of life.",
+        "The ice shell of Europa is many kilometres thick in most places on the surface.",
+        "The journey there is long, and the radiation near the giant planet is intense.",
+    )
+    items = units(article)
+    sim, _ = similarity_matrix(items)
+    for u, score in zip(items, [0.8, 0.7, 0.6, 0.5], strict=False):
+        u.score = score
+    out = faq(article, Spec(takeaways=0, questions=1), items, sim, [], True)
+    assert [qa.answer for qa in out] == ["The ice shell of Europa is many kilometres thick in most places on the surface."]
+
+
+def test_a_product_box_with_a_web_address_is_neither_takeaway_nor_answer() -> None:
+    article = news(
+        "Tested by: John Milbank RRP: £23.99 More info: www.clymer.co.uk",
+        "The manual covers every service job on the bike, from oil changes to a full engine rebuild.",
+        "Each job is shown step by step with clear photographs and a list of the tools it needs.",
+        "Owners who do their own servicing will find the wiring diagrams at the back especially useful.",
+    )
+    digest = run(article, 2, 4)
+    assert not any("www." in item.evidence for item in [*digest.takeaways, *digest.faq])
 
 
 def test_title_overlap_lifts_a_sentence() -> None:

@@ -46,3 +46,11 @@ def test_written_files_get_the_mode_a_plain_open_gives_not_mkstemps_0600(tmp_pat
     mode = stat.S_IMODE((tmp_path / "out.md").stat().st_mode)
     assert mode == stat.S_IMODE((tmp_path / "plain.md").stat().st_mode)
     assert mode & stat.S_IRGRP  # readable by the web server's group, unlike mkstemp's 0600
+
+
+def test_replaced_files_keep_their_mode(tmp_path: Path) -> None:
+    path = tmp_path / "preview.html"
+    atomic_write(path, "x")
+    path.chmod(0o640)
+    atomic_write(path, "y")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

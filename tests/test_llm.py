@@ -257,6 +257,13 @@ def test_grounding_tolerates_quotes_dashes_case_and_small_typos() -> None:
     assert not find_evidence("plan", hay)  # too short to be evidence
 
 
+def test_grounding_counts_chinese_and_japanese_characters_as_words() -> None:
+    hay = normalise("先日、不正に改造したiPhoneを販売したとして、20代の男性が逮捕されました。もちろん、Apple社は認めていません。")
+    assert find_evidence("先日、不正に改造したiPhoneを販売したとして、20代の男性が逮捕されました。", hay)  # no spaces, one "word"
+    assert find_evidence("北京的秋天很美。", normalise("今天天气很好。北京的秋天很美。"))
+    assert not find_evidence("逮捕", hay)  # still too short to be evidence
+
+
 def test_verify_drops_repeated_questions_without_their_text() -> None:
     article = make_article()
     from takeaways.models import QA

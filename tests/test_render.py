@@ -143,3 +143,12 @@ def test_template_errors_are_user_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_every_format_renders_an_empty_digest(fmt: str) -> None:
     render(digest(takeaways=[], faq=[]), fmt)
+
+
+def test_markdown_escapes_emphasis_links_and_code_from_the_article() -> None:
+    d = digest(takeaways=[Takeaway(text="She got so much sh** for it, see [this](http://evil.example) and `rm` _now_",
+                                   evidence="x"),
+                          Takeaway(text="A snake_case name stays as it is.", evidence="x")], faq=[])
+    out = render(d)
+    assert "- She got so much sh\\*\\* for it, see \\[this\\](http://evil.example) and \\`rm\\` \\_now\\_\n" in out
+    assert "- A snake_case name stays as it is.\n" in out

@@ -93,3 +93,11 @@ def test_deterministic() -> None:
     text = "One. Two? Three! " * 50
     assert split_sentences(text) == split_sentences(text)
     assert len(split_sentences(text)) == 150
+
+
+def test_scripts_without_case_split_after_a_full_stop() -> None:
+    assert split_sentences("시작은 엘제이의 사진 공개로부터 비롯됐다. 그건 잘못된 일이다. Done.") == [
+        "시작은 엘제이의 사진 공개로부터 비롯됐다.", "그건 잘못된 일이다.", "Done."]
+    assert split_sentences("قال الوزير إن الخطة جاهزة. وأضاف أنها ستبدأ غدا.") == [
+        "قال الوزير إن الخطة جاهزة.", "وأضاف أنها ستبدأ غدا."]
+    assert split_sentences("Il a dit oui. été comme hiver.") == ["Il a dit oui. été comme hiver."]  # lower case: no split

@@ -109,6 +109,8 @@ def cli() -> None:
 @load_options
 def summarize(source: str, fmt: str, output: Path | None, standalone: bool, **kwargs: Any) -> None:
     """Summarize SOURCE (a URL, a file, or - for stdin) into Key Takeaways and an FAQ."""
+    if standalone and fmt != "html":
+        raise click.UsageError(f"--standalone makes a whole HTML page; use it with -f html, not -f {fmt}")
     settings = make_settings(kwargs)
     article = api.load_article(source, settings)
     notice_engine(settings)  # after loading: a bad source gets one clear error line, nothing else

@@ -104,6 +104,7 @@ def extract_html(html: str, url: str | None = None) -> Article:
     if tree is None:
         return _finish([], meta={"url": url})
     meta = _metadata(tree, url)
+    _drop_overlays(tree)
     body = _body(tree, url, fast=True)
     if body is None or count_words(" ".join(body.itertext())) < FULL_RETRY_WORDS:
         body = _body(tree, url, fast=False) if body is None else _longer(body, _body(tree, url, fast=False))
@@ -111,6 +112,22 @@ def extract_html(html: str, url: str | None = None) -> Article:
 
 
 FULL_RETRY_WORDS = 100
+
+# Hover cards and tooltips sit inside the paragraph they decorate, hidden by CSS that trafilatura does
+# not apply: "Gov. Kristi NoemKristi Lynn NoemSouth Dakota governor doubles down on … MORE (R) is …".
+_OVERLAY = re.compile(r"(?:^|[\s_-])(?:rollover|tooltip|popover|hover-?card)(?:$|[\s_-])", re.I)
+
+
+def _drop_overlays(tree: HtmlElement) -> None:
+    """Drop the card of a hover card: an overlay-classed element (not a link) inside another one; the
+    outer one and its link hold the visible name and stay, and a lone 'tooltip' span may be the word itself."""
+    def overlay(el: etree._Element) -> bool:
+        return isinstance(el.get("class"), str) and bool(_OVERLAY.search(el.get("class")))
+
+    cards = [el for el in tree.iter() if el.tag != "a" and overlay(el) and any(overlay(a) for a in el.iterancestors())]
+    for el in cards:
+        if not any(c in cards for c in el.iterancestors()):
+            el.drop_tree()  # keeps the text that follows the element
 
 
 def _body(tree: HtmlElement, url: str | None, *, fast: bool) -> etree._Element | None:

@@ -29,9 +29,14 @@ def atomic_write(path: Path | str, data: str | bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # mkstemp creates the file 0600; give it the mode a plain open() would (or the old file's), so
+        # a page written for a web server or a colleague is readable by them.
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o666 & ~_UMASK
+        os.chmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
-            # mkstemp creates 0600; a published file gets the mode a plain open() would give it.
-            os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())

@@ -69,10 +69,19 @@ def _fuzzy(q: str, haystack: str) -> bool:
     return False
 
 
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_WORDS = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+
+
+def word_count(text: str) -> int:
+    """Words, counting each Chinese/Japanese character as one (those scripts put no spaces between words)."""
+    return len(_WORDS.findall(text))
+
+
 def find_evidence(quote: str, haystack: str) -> bool:
     """True when `quote` (normalised) occurs in `haystack` (already normalised), allowing small differences."""
     q = normalise(quote)
-    if not q or len(q.split()) < min(MIN_EVIDENCE_WORDS, len(haystack.split())):
+    if not q or word_count(q) < min(MIN_EVIDENCE_WORDS, word_count(haystack[:400])):  # the cap needs no more
         return False
     if q in haystack:
         return True
@@ -85,7 +94,7 @@ def find_evidence(quote: str, haystack: str) -> bool:
             if found < 0:
                 return False
             pos = found + len(part)
-        return sum(len(p.split()) for p in parts) >= MIN_EVIDENCE_WORDS
+        return sum(word_count(p) for p in parts) >= MIN_EVIDENCE_WORDS
     return _fuzzy(q, haystack)
 
 

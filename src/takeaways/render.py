@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .errors import TemplateError
+from .errors import OutputError, TemplateError
 from .models import Article, Digest
 
 FORMATS: dict[str, str] = {
@@ -51,8 +51,16 @@ def _to_json(value: Any, indent: int | None = 2, html_safe: bool = True) -> Mark
     return Markup(text)
 
 
+_MD_SPECIAL = re.compile(r"[\\`*\[\]]|(?<![^\W_])_|_(?![^\W_])")
+
+
 def _md_escape(text: str) -> str:
-    """Keep article text from becoming live HTML in Markdown renderers."""
+    """Keep article text from becoming live HTML or Markdown (emphasis, links, code) in Markdown renderers.
+
+    "so much sh** for" must not start bold text, "[here](http://…)" must not become a link; an
+    underscore inside a word ("snake_case") is left alone, as CommonMark does not read it as emphasis.
+    """
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -148,12 +156,16 @@ def list_templates() -> list[tuple[str, Path]]:
 
 
 def export_templates(dest: Path, *, force: bool = False) -> list[Path]:
-    dest.mkdir(parents=True, exist_ok=True)
     written = []
-    clashes = [name for name, _ in list_templates() if (dest / name).exists()]
-    if clashes and not force:
-        raise TemplateError(f"{dest} already has {', '.join(clashes)}; pass --force to overwrite")
-    for name, path in list_templates():
-        shutil.copyfile(path, dest / name)
-        written.append(dest / name)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        clashes = [name for name, _ in list_templates() if (dest / name).exists()]
+        if clashes and not force:
+            raise TemplateError(f"{dest} already has {', '.join(clashes)}; pass --force to overwrite")
+        for name, path in list_templates():
+            shutil.copyfile(path, dest / name)
+            written.append(dest / name)
+    except OSError as exc:
+        raise OutputError(f"cannot write templates to {dest} ({exc.strerror or exc}); "
+                          "choose a directory you can write to") from exc
     return written

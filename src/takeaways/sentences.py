@@ -59,8 +59,9 @@ def _is_boundary(text: str, stop_start: int, stop: str, after: int, end: int) ->
     if not first:
         return False
     c = first[0]
-    if not (c.isupper() or c.isdigit() or (not c.isalpha() and not c.isascii())):
-        # Lower case: "'Why?' he asked." and "e.g. this" are not boundaries.
+    if not (c.isupper() or c.isdigit() or (not c.isascii() and not c.islower())):
+        # Lower case: "'Why?' he asked." and "e.g. this" are not boundaries. Scripts without case
+        # (Korean, Arabic, Hebrew, Thai, …) open sentences with any letter.
         return False
     if not stop.startswith("."):
         return True  # "!" / "?" / "…" followed by a capital

@@ -34,8 +34,11 @@ MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments, rarely a 
 LONG_WORDS = 45  # longer "sentences" are usually run-together captions or lists
 MAX_RANKED = 400  # sentences that compete for takeaways (~10,000 words); keeps book-length pages fast
 
-_CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
+# Chinese and Japanese write no spaces: each character counts as a word, and terms are character
+# pairs (single characters are shared by almost every sentence). Korean spaces its words.
+_CJK = "\u3040-\u30ff\u3400-\u9fff"
 _WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
 
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below
@@ -94,7 +97,10 @@ def terms(text: str, english: bool) -> Counter[str]:
     words = _WORD.findall(text.casefold())
     if english:
         return Counter(stem(w) for w in words if w not in STOPWORDS and len(w) > 1 and not w.isdigit())
-    return Counter(w for w in words if len(w) > 1 or re.match(rf"[{_CJK}]", w))
+    out = Counter(w for w in words if len(w) > 1 and not _CJK_RUN.match(w))
+    for run in _CJK_RUN.findall(text.casefold()):
+        out.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
+    return out
 
 
 def is_english(article: Article, spec: Spec) -> bool:
@@ -181,12 +187,35 @@ def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict
             penalty = 0.6
         elif _QUOTED.match(u.text) or u.text[:1] in "\"“‘'":
             penalty = 0.8  # a quotation (with or without "she said") rarely states the point on its own
+        if not _ENDS_SENTENCE.search(u.text):
+            tokens = _WORD.findall(u.text)
+            digits = sum(1 for t in tokens if t.isdigit())
+            # "Sexta-feira, 22 de outubro de 2010 às 20:13", "기사입력 :[ 2018-08-25 15:24 ]": a date stamp;
+            # other unpunctuated lines are titles, labels or menu entries rather than sentences.
+            penalty *= 0.2 if tokens and digits / len(tokens) >= 0.4 else 0.5
+        if _unbalanced_quotes(u.text):
+            penalty *= 0.3  # one sentence of a longer quotation: 'We are in a good position to advance."'
+        elif _DANGLING.match(u.text):
+            penalty *= 0.6  # "He was arrested …", "In it, …": who or what is unclear out of context
         u.score = (W_POSITION * position + W_CENTRALITY * centrality[pos] / top + W_TITLE * title) * length * penalty
 
 
+_DANGLING = re.compile(
+    r"^(?:(?:He|She|They|It|We|His|Her|Their|Its|Him|Them)\b(?![’'-]s? own)"
+    r"|(?:That|This|These|Those)(?:['’]s\b| (?:is|was|are|were|means|meant|comes|came|includes|included|"
+    r"will|would|has|had|could|may|might)\b)"
+    r"|(?:In|On|With|By|For|After|Before|From|Of) (?:it|this|that|them|him|her|these|those)\b)")
+
+
+def _unbalanced_quotes(text: str) -> bool:
+    """Straight double quotes of odd count, or curly ones that do not pair up: a piece of a quotation."""
+    return text.count('"') % 2 == 1 or text.count("“") != text.count("”")
+
+
+_ENDS_SENTENCE = re.compile(r"[.!?。！？…:;]['\"’”»」』)\]]*\s*$")
 _QUOTED = re.compile(r"^[\"'“‘].*[\"'”’]\W*$")
-_PROMO = re.compile(r"(?:^|\W)@\w{3,}|https?://|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
-                    r"read more|share this|all rights reserved)\b", re.I)
+_PROMO = re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
+                    r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有", re.I)
 
 
 def mmr(items: list[Unit], sim: list[list[float]], k: int, lam: float = MMR_LAMBDA) -> list[Unit]:
@@ -235,6 +264,14 @@ def compress(sentence: str) -> str:
     s = s.strip()
     if len(_WORD.findall(s)) < 4:
         return sentence.strip()
+    return s[0].upper() + s[1:] if s[0].islower() else s
+
+
+def strip_lead(text: str) -> str:
+    """An answer as shown: without the dateline ("MADRID —", "(Reuters) —") or a leading "But"."""
+    s = _LEAD_CONNECTIVE.sub("", _DATELINE.sub("", text, count=1), count=1).strip()
+    if len(_WORD.findall(s)) < 4:
+        return text.strip()
     return s[0].upper() + s[1:] if s[0].islower() else s
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..models import QA, Article, Spec
-from .extractive import STOPWORDS, Unit, cosine, terms
+from .extractive import _DANGLING, _PROMO, STOPWORDS, Unit, cosine, strip_lead, terms
 
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
@@ -71,7 +71,10 @@ _SKIP_HEADINGS = re.compile(
     r"^(conclusions?|summary|introduction|intro|overview|final thoughts|in conclusion|(the )?bottom line|comments?"
     r"|references|sources|notes?|about( the author| us)?|share( this)?|related.*|tl;?dr|updates?|editor'?s note"
     r"|disclaimer|faqs?|key takeaways|takeaways|contents|table of contents|methodology|acknowledg(e)?ments"
-    r"|subscribe.*|sign up.*|follow us.*|advertisement|photos?|video|gallery|read more|more)$", re.I)
+    r"|subscribe.*|sign up.*|follow us.*|advertisement|photos?|video|gallery|read more|more"
+    r"|(?:most )?popular(?: (?:on|in|at|now|stories|posts|articles)\b.*)?|trending.*|most (?:read|viewed|shared).*"
+    r"|recommended.*|you (?:may|might) also like.*|more (?:from|on|stories|news)\b.*|latest (?:news|stories|posts)"
+    r"|(?:top|related) (?:stories|posts|articles|reads))$", re.I)
 _COLLECTION = {"portfolio", "lineup", "line-up", "range", "list", "package", "bill", "deal", "agreement", "proposal",
                "budget", "roadmap", "toolkit", "menu", "agenda", "catalogue", "catalog", "collection", "bundle",
                "kit", "box", "pipeline", "line", "stack", "suite", "library"}
@@ -148,6 +151,8 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
     h = re.sub(r"\s+", " ", h).strip(" :.-–—")
     if not h or _SKIP_HEADINGS.match(h) or len(h.split()) > 12:
         return None
+    if h.isupper() and len(h.split()) > 1:
+        return None  # "HOW TO USE A WATER BATH CANNER": which words are names cannot be known
     if h.endswith("?"):  # the author's own question, in sentence case ("How Will the City …?")
         q = _phrase(h, names)
         q = q[0].upper() + q[1:]
@@ -371,7 +376,14 @@ def _subject_ok(subj: str) -> bool:
         return False  # "the plan appears consistent with another": a verb hides inside; "of" is fine
     if _GENERIC_SUBJECT.match(subj) or len(words) > 6 or len(subj) < 3:
         return False
-    return words[-1].casefold() not in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}
+    if words[-1].casefold() in {"the", "of", "and", "a", "an", "who", "which", "that", "has", "had", "was", "is"}:
+        return False
+    # "the troll even (attempted)": the adverb belongs to the verb, not the subject
+    return not (len(words) > 1 and words[-1].casefold() in _ADVERBS)
+
+
+_ADVERBS = {"even", "also", "still", "just", "now", "then", "only", "already", "never", "always", "often", "later",
+            "soon", "again", "too", "once", "ever", "finally", "reportedly", "allegedly", "apparently", "recently"}
 
 
 def _subject_text(subj: str) -> str:
@@ -426,16 +438,18 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
         if (not names and not re.match(r"(?i)(?:the|an?|police|officials)\b", subj) and subj.casefold() not in _COMMON_SUBJECTS
                 and subj.split()[-1].casefold() not in known):
             continue
-        if start == 0 and " " not in subj and not subj.isupper() and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
+        if start == 0 and " " not in subj and not subj.isupper() and not any(c.isupper() for c in subj[1:]) and (subj.casefold() in (body_lower or set()) or subj.casefold() in _COMMON_SUBJECTS
                                                or (proper is not None and subj.casefold() not in proper)):
             subj = subj.casefold()
+            if subj not in _COMMON_SUBJECTS and subj not in {"police", "officials"}:
+                continue  # "Data previously collected …" → "What did data do?": a bare noun is no one to ask about
         rest = sentence[end:]
         if not _ANY_VERB.match(rest):
             continue  # one combined match first: most clause starts meet no template (keeps bulk runs fast)
         for rx, template, kind in _VERB_TEMPLATES:
             vm = rx.match(rest)
-            if not vm:
-                continue
+            if not vm or (rest[vm.end() - 1:vm.end()].isalpha() and rest[vm.end():vm.end() + 1].isalpha()):
+                continue  # the verb must be a whole word: "allegedly" is not "alleged", "foundation" not "found"
             if len(rest[vm.end():].split()) < 3:
                 continue  # nothing left to answer with
             if kind == "do" and subj.split()[0] in {"the", "The", "A", "An"} and not _OBJECT.match(rest, vm.end()):
@@ -483,6 +497,19 @@ def _answer(items: list[Unit], i: int, text: str, limit: int = 2) -> tuple[str, 
     end = first.end
     parts = [first.text]
     nxt = items[i + 1] if i + 1 < len(items) else None
+    if first.text.rstrip().endswith(":"):
+        # "… has implications:" promises what follows: the list items under it, else the next sentence
+        # of the section; when that is a table or nothing at all, the answer would stop mid-air.
+        listed = []
+        for u in items[i + 1:i + 9]:
+            if u.kind != "list_item" or u.section != first.section:
+                break
+            listed.append(u)
+        if listed:
+            answer = first.text + " " + "; ".join(u.text.rstrip(".;") for u in listed) + "."
+            return answer, text[first.start:listed[-1].end]
+        if nxt is None or nxt.section != first.section or nxt.block != first.block + 1 or nxt.text.endswith("?"):
+            return None
     if (limit > 1 and nxt is not None and nxt.section == first.section
             and (first.words < 15 or first.text.rstrip().endswith(":")) and not nxt.text.endswith("?")):
         parts.append(nxt.text)
@@ -505,6 +532,11 @@ _EVENT_QUESTIONS: list[tuple[str, re.Pattern[str] | None]] = [
     ("How much money is involved?", re.compile(r"[$£€¥]\s?\d|\b\d[\d,.]* ?(?:million|billion|bn|m)? ?(?:dollars|pounds|euros)\b")),
 ]
 
+# An answer that repeats a Key Takeaway word for word shows the reader the same sentence twice on
+# the page; such a candidate ranks lower (it still serves when nothing else answers).
+TAKEN_PENALTY = 0.6
+DANGLING_PENALTY = 0.3
+
 # Generic question shapes ask less precisely than specific ones; rank them lower.
 _KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
 
@@ -525,6 +557,12 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     names = {re.sub(r"['’]s$", "", w.casefold()) for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
     seen_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)}  # "keyboard" is no name
     taken_evidence = {u.index for u in takeaways}
+
+    def own(u: Unit) -> float:
+        """A sentence's worth as an answer: its salience, less when it is already a takeaway or opens with
+        a pronoun whose referent is in the sentence before ("He had been facing …", "In it, …")."""
+        return (u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0)
+                - (DANGLING_PENALTY if _DANGLING.match(u.text) else 0.0))
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
 
     # 1 and 2: headings (as they are when they ask, else through the rule table).
@@ -574,7 +612,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names,
                                               names | lower_names if names_ok else None):
                 ans = (u.text, u.text)
-                priority = 1.0 + u.score - (0.3 if u.index in taken_evidence else 0.0) - _KIND_PENALTY.get(kind, 0.0)
+                priority = 1.0 + own(u) - _KIND_PENALTY.get(kind, 0.0)
                 if re.match(r"^\w+ \w+ [a-z]", q):
                     priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
                 candidates.append((priority, u.index, q, ans, kind))
@@ -586,9 +624,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             holders = [u for u in items if last in u.text and u.words >= 8 and not u.text.endswith("?")]
             if not holders:
                 continue
-            holders.sort(key=lambda x: (-(x.score - (0.3 if x.index in taken_evidence else 0.0)), x.index))
+            holders.sort(key=lambda x: (-own(x), x.index))
             for rank_, u in enumerate(holders[:2]):  # the second is there when the first answers another question
-                candidates.append((0.5 + 0.5 * u.score - 0.1 * rank_, u.index, f"What do we know about {name}?",
+                candidates.append((0.5 + 0.5 * own(u) - 0.1 * rank_, u.index, f"What do we know about {name}?",
                                    (u.text, u.text), "about"))
 
     # Last resort, for articles that name few people and ask nothing: the questions any news report
@@ -598,8 +636,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             pool = items[:3] if rx is None else items[:6] if q.startswith("When") else items
             found = 0
             for u in pool:  # "What happened?" is answered by the lead, "When …?" by an early sentence
-                if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)):
-                    candidates.append((0.2 - 0.001 * u.index, u.index, q, (u.text, u.text), "event"))
+                if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)) and not _PROMO.search(u.text):
+                    candidates.append((0.2 - 0.001 * u.index - (0.1 if _DANGLING.match(u.text) else 0.0), u.index, q,
+                                       (u.text, u.text), "event"))
                     found += 1
                     if found >= 3:
                         break
@@ -632,7 +671,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             asked.append(kind)
         elif subj:
             people.append((subj, [kind]))
-        chosen.append((ui, QA(question=q, answer=answer, evidence=evidence)))
+        chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]
 
