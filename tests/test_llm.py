@@ -17,7 +17,7 @@ from takeaways.config import Settings
 from takeaways.engines import llm
 from takeaways.errors import BudgetExceeded, ConfigError, LLMError
 from takeaways.grounding import find_evidence, normalise, verify
-from takeaways.models import Article, Block, Digest, Spec, Takeaway
+from takeaways.models import Article, Block, Digest, ExistingBlock, Spec, Takeaway
 from takeaways.render import FORMATS
 from tests.fakellm import FakeLLM, Reply, article_of, grounded
 
@@ -225,6 +225,24 @@ def test_invented_quotes_are_dropped_named_and_filled(fake_llm: FakeLLM) -> None
     for fmt in FORMATS:
         out = api.render(digest, fmt)
         assert "cheese" not in out.lower(), fmt
+
+
+def test_fill_does_not_restate_what_a_kept_item_already_quotes(fake_llm: FakeLLM) -> None:
+    article = make_article()
+    sents = [s for s in re.split(r"(?<=[.!?])\s+", article.text.replace("\n", " ")) if len(s.split()) >= 6]
+    lead = " ".join(sents[:2])  # one LLM takeaway quoting the first two sentences at once
+    fake_llm.script.append(Reply(content=content({"takeaways": [{"text": "The lead.", "evidence": lead}], "faq": []})))
+    digest = api.generate(article, settings_for(fake_llm))
+    extra = [normalise(t.evidence) for t in digest.takeaways if t.origin == "extractive"]
+    assert extra, digest.warnings
+    assert not any(e in normalise(lead) for e in extra)
+
+
+def test_existing_blocks_reach_the_digest_whatever_the_engine(fake_llm: FakeLLM) -> None:
+    article = make_article().model_copy(update={"existing_blocks": [
+        ExistingBlock(kind="faq", heading="FAQ", items=["Q: Who? A: Them."])]})
+    digest = api.generate(article, settings_for(fake_llm))
+    assert [b.heading for b in digest.existing_blocks] == ["FAQ"]
 
 
 def test_no_fill_keeps_fewer_items(fake_llm: FakeLLM) -> None:

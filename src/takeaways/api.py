@@ -10,7 +10,7 @@ from . import extract as _extract
 from . import sources
 from .config import Settings
 from .engines import get_engine
-from .grounding import verify
+from .grounding import normalise, verify
 from .models import Article, Digest, Spec
 from .render import render as _render
 
@@ -59,7 +59,7 @@ def dry_run(article: Article, settings: Settings) -> str:
 
 
 def _checked(raw: Digest, engine_name: str, article: Article, settings: Settings) -> Digest:
-    digest = verify(raw, article)
+    digest = verify(raw, article).model_copy(update={"existing_blocks": article.existing_blocks})
     if settings.fill and engine_name != "extractive":
         digest = fill(digest, article, _spec(settings), settings)
     return digest
@@ -72,10 +72,16 @@ def fill(digest: Digest, article: Article, spec: Spec, settings: Settings) -> Di
     if missing_t <= 0 and missing_q <= 0:
         return digest
     offline = verify(get_engine("extractive").generate(article, spec, settings), article)
-    seen_t = {t.evidence.casefold() for t in digest.takeaways}
-    seen_q = {q.question.casefold() for q in digest.faq}
-    extra_t = [t for t in offline.takeaways if t.evidence.casefold() not in seen_t][: max(missing_t, 0)]
-    extra_q = [q for q in offline.faq if q.question.casefold() not in seen_q][: max(missing_q, 0)]
+    # A top-up must not restate what is already there: its quote may not overlap a kept item's quote.
+    kept = [normalise(i.evidence) for i in [*digest.takeaways, *digest.faq]]
+    seen_q = {normalise(q.question) for q in digest.faq}
+
+    def new(evidence: str) -> bool:
+        e = normalise(evidence)
+        return not any(e in k or k in e for k in kept)
+
+    extra_t = [t for t in offline.takeaways if new(t.evidence)][: max(missing_t, 0)]
+    extra_q = [q for q in offline.faq if normalise(q.question) not in seen_q and new(q.evidence)][: max(missing_q, 0)]
     warnings = list(digest.warnings)
     if extra_t or extra_q:
         warnings.append(f"filled {len(extra_t)} takeaway(s) and {len(extra_q)} FAQ item(s) from the extractive engine")
