@@ -73,7 +73,7 @@ def fill(digest: Digest, article: Article, spec: Spec, settings: Settings) -> Di
         return digest
     offline = verify(get_engine("extractive").generate(article, spec, settings), article)
     # A top-up must not restate what is already there: its quote may not overlap a kept item's quote.
-    kept = [normalise(i.evidence) for i in [*digest.takeaways, *digest.faq]]
+    kept = [normalise(t.evidence) for t in digest.takeaways] + [normalise(q.evidence) for q in digest.faq]
     seen_q = {normalise(q.question) for q in digest.faq}
 
     def new(evidence: str) -> bool:
