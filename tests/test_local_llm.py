@@ -106,8 +106,11 @@ def _modes(proxy: RecordingProxy) -> list[tuple[str | None, int]]:
 def _report(name: str, started: float, digest: dict) -> None:
     """Figures for the closing note (shown with -s / in -v output on failure)."""
     dropped = [w for w in digest["warnings"] if w.startswith("dropped")]
-    print(f"\n[{name}] {time.monotonic() - started:.1f} s, usage={digest['usage']}, dropped={len(dropped)}, "
-          f"filled={sum(1 for i in digest['takeaways'] + digest['faq'] if i.get('origin') == 'extractive')}")
+    kept = sum(1 for i in digest["takeaways"] + digest["faq"] if i.get("origin") == "llm")
+    print(f"\n[{name}] {time.monotonic() - started:.1f} s, usage={digest['usage']}, llm items kept={kept}, "
+          f"dropped={len(dropped)}, filled={sum(1 for i in digest['takeaways'] + digest['faq'] if i.get('origin') == 'extractive')}")
+    for w in dropped:
+        print(f"    {w}")
 
 
 def test_cli_json_against_llama_cpp(proxy: RecordingProxy) -> None:
