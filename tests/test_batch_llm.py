@@ -67,6 +67,20 @@ def test_transient_llm_errors_are_retried_within_the_run(site: Site, fake_llm: F
     res = run([*urls(site, 1), "--base-url", fake_llm.url, *LLM, "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     assert len(fake_llm.requests) == 3 and report(tmp_path / "o")["done"] == 1
+    # The failed attempts were sent, so they count: 3 requests for the one article.
+    (line,) = results(tmp_path / "o")
+    assert line["usage"]["requests"] == 3 and line["digest"]["usage"]["requests"] == 3
+
+
+def test_a_failed_item_still_reports_what_its_attempts_cost(site: Site, fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.default = lambda req: Reply(content='{"takeaways": [', finish_reason="length", completion_tokens=70)
+    res = run([*urls(site, 1), "--base-url", fake_llm.url, *LLM, "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert len(fake_llm.requests) == 2  # cut off, retried once with more room, cut off again
+    (line,) = results(tmp_path / "o")
+    assert line["status"] == "failed" and "cut off" in line["error"]
+    assert line["usage"]["requests"] == 2 and line["usage"]["completion_tokens"] == 140
+    assert report(tmp_path / "o")["usage"]["requests"] == 2
 
 
 def test_permanent_llm_error_fails_the_item_with_a_grouped_reason(site: Site, fake_llm: FakeLLM, tmp_path: Path) -> None:

@@ -462,8 +462,9 @@ class BatchRun:
             return
         except ExtractionError as exc:  # not an article (too short, a wall, an index page): nothing to do
             outcome, digest = Outcome(SKIPPED, error=str(exc), reason=reason_of(exc, item.source)), None
-        except TakeawaysError as exc:
-            outcome, digest = Outcome(FAILED, error=str(exc), reason=reason_of(exc, item.source)), None
+        except TakeawaysError as exc:  # an LLM failure still cost what its attempts spent
+            outcome = Outcome(FAILED, error=str(exc), reason=reason_of(exc, item.source), usage=getattr(exc, "usage", None))
+            digest = None
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:  # one bad item must not end a run of thousands
@@ -519,9 +520,21 @@ class BatchRun:
                     if self.tpm is not None:
                         tokens = min(len(article.text) // 4 + self.settings.max_output_tokens, self.opts.tpm or 1)
                         await self.tpm.acquire(tokens)
-                digest = await self._retrying(item.key, lambda: api.agenerate(article, self.settings))
-            except BaseException:
-                self.budget.settle(estimate, 0.0)
+                spent = Usage()  # what failed attempts cost: paid for, so it is counted
+
+                async def attempt() -> Digest:
+                    nonlocal spent
+                    try:
+                        return await api.agenerate(article, self.settings)
+                    except TakeawaysError as exc:
+                        spent = spent.add(getattr(exc, "usage", None) or Usage())
+                        exc.usage = spent  # type: ignore[attr-defined]
+                        raise
+
+                digest = await self._retrying(item.key, attempt)
+                digest = digest.model_copy(update={"usage": spent.add(digest.usage)})
+            except BaseException as exc:
+                self.budget.settle(estimate, getattr(exc, "usage", Usage()).cost_usd)
                 raise
             self.budget.settle(estimate, digest.usage.cost_usd)
             return digest
