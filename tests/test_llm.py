@@ -227,6 +227,12 @@ def test_invented_quotes_are_dropped_named_and_filled(fake_llm: FakeLLM) -> None
         assert "cheese" not in out.lower(), fmt
 
 
+def test_seed_is_sent_only_when_set(fake_llm: FakeLLM) -> None:
+    api.generate(make_article(), settings_for(fake_llm))
+    api.generate(make_article(), settings_for(fake_llm, seed=7))
+    assert "seed" not in fake_llm.requests[0] and fake_llm.requests[1]["seed"] == 7
+
+
 def test_fill_does_not_restate_what_a_kept_item_already_quotes(fake_llm: FakeLLM) -> None:
     article = make_article()
     sents = [s for s in re.split(r"(?<=[.!?])\s+", article.text.replace("\n", " ")) if len(s.split()) >= 6]

@@ -125,7 +125,7 @@ def cache_key(article: Article, settings: Settings, prompts: str) -> str:
         "prompts": prompts, "version": __version__,
         "options": {"takeaways": settings.takeaways, "questions": settings.questions, "lang": settings.lang,
                     "fill": settings.fill, "max_input_tokens": settings.max_input_tokens,
-                    "max_output_tokens": settings.max_output_tokens},
+                    "max_output_tokens": settings.max_output_tokens, "seed": settings.seed},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 

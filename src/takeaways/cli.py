@@ -66,6 +66,7 @@ llm_options = _stack(
     click.option("--max-output-tokens", type=click.IntRange(16), default=1_500, show_default=True, help="Output tokens per LLM request."),
     click.option("--max-cost", type=click.FloatRange(0), help="Stop before a call that would exceed this many USD."),
     click.option("--price-file", type=click.Path(dir_okay=False, path_type=Path), help="JSON price table overriding the built-in one."),
+    click.option("--seed", type=int, help="Sampling seed sent to the server, for reproducible answers where it is supported."),
 )
 
 render_options = _stack(

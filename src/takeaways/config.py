@@ -41,6 +41,7 @@ class Settings:
     max_retries: int = 2
     max_input_tokens: int = 12_000
     max_output_tokens: int = 1_500
+    seed: int | None = None  # sent as `seed` for reproducible sampling where the server supports it
     max_cost: float | None = None
     price_file: Path | None = None
     dry_run: bool = False

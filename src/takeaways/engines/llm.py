@@ -545,6 +545,8 @@ def _create_kwargs(request: _Request, settings: Settings, mode: str) -> dict[str
     kwargs["max_completion_tokens" if _is_openai(settings) else "max_tokens"] = request.max_tokens
     if not re.match(r"(o\d|gpt-5)", settings.model):  # reasoning models accept only the default temperature
         kwargs["temperature"] = 0.2
+    if settings.seed is not None:
+        kwargs["seed"] = settings.seed
     counts = (settings.takeaways, settings.questions) if request.purpose == "article" else None
     rf = response_format(mode, counts)
     if rf is not None:
