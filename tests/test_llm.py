@@ -242,6 +242,7 @@ def test_fill_does_not_restate_what_a_kept_item_already_quotes(fake_llm: FakeLLM
     extra = [normalise(t.evidence) for t in digest.takeaways if t.origin == "extractive"]
     assert extra, digest.warnings
     assert not any(e in normalise(lead) for e in extra)
+    assert len(digest.takeaways) == 5  # spare candidates make up for the skipped ones
 
 
 def test_existing_blocks_reach_the_digest_whatever_the_engine(fake_llm: FakeLLM) -> None:
