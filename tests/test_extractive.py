@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from takeaways.config import Settings
-from takeaways.engines.extractive import ExtractiveEngine, Unit, compress, mmr, select_takeaways, terms, units
+from takeaways.engines.extractive import (
+    ExtractiveEngine,
+    Unit,
+    compress,
+    mmr,
+    select_takeaways,
+    similarity_matrix,
+    terms,
+    units,
+)
 from takeaways.engines.questions import heading_question, question_problems, template_questions
 from takeaways.extract import extract_text
 from takeaways.grounding import verify
@@ -273,8 +283,16 @@ def test_an_answer_that_introduces_a_list_carries_the_list_and_one_before_a_tabl
     assert not any(qa.answer.endswith(":") for qa in digest.faq)
 
 
+def scored_units(article: Article, scores: list[float]) -> tuple[list[Unit], Any]:
+    """The article's sentence units with fixed salience scores (the first len(scores)), and their similarities."""
+    items = units(article)
+    sim, _ = similarity_matrix(items)
+    for u, score in zip(items, scores, strict=False):
+        u.score = score
+    return items, sim
+
+
 def test_an_faq_answer_prefers_a_sentence_that_is_not_already_a_takeaway() -> None:
-    from takeaways.engines.extractive import similarity_matrix
     from takeaways.engines.questions import faq
 
     article = news(
@@ -283,17 +301,13 @@ def test_an_faq_answer_prefers_a_sentence_that_is_not_already_a_takeaway() -> No
         "The ice shell of Europa is many kilometres thick in most places on the surface.",
         "The journey there is long, and the radiation near the giant planet is intense.",
     )
-    items = units(article)
-    sim, _ = similarity_matrix(items)
-    for u, score in zip(items, [1.0, 0.7, 0.6, 0.5], strict=False):
-        u.score = score
+    items, sim = scored_units(article, [1.0, 0.7, 0.6, 0.5])
     out = faq(article, Spec(takeaways=1, questions=1), items, sim, [items[0]], True)  # items[0] is the takeaway
     assert [(qa.question, qa.answer) for qa in out] == [
         ("What do we know about Europa?", "The ice shell of Europa is many kilometres thick in most places on the surface.")]
 
 
 def test_an_faq_answer_avoids_a_sentence_opening_with_a_dangling_pronoun() -> None:
-    from takeaways.engines.extractive import similarity_matrix
     from takeaways.engines.questions import faq
 
     article = news(
@@ -302,10 +316,7 @@ def test_an_faq_answer_avoids_a_sentence_opening_with_a_dangling_pronoun() -> No
         "The ice shell of Europa is many kilometres thick in most places on the surface.",
         "The journey there is long, and the radiation near the giant planet is intense.",
     )
-    items = units(article)
-    sim, _ = similarity_matrix(items)
-    for u, score in zip(items, [0.8, 0.7, 0.6, 0.5], strict=False):
-        u.score = score
+    items, sim = scored_units(article, [0.8, 0.7, 0.6, 0.5])
     out = faq(article, Spec(takeaways=0, questions=1), items, sim, [], True)
     assert [qa.answer for qa in out] == ["The ice shell of Europa is many kilometres thick in most places on the surface."]
 
