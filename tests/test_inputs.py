@@ -10,6 +10,7 @@ from pathlib import Path
 from takeaways.config import Settings
 from takeaways.inputs import expand, normalise_url
 from tests.site import Site, article_html
+from tests.warcs import write_warc
 
 
 def keys(sources: list[str], **kw: object) -> list[str]:
@@ -118,3 +119,23 @@ def test_a_sitemap_index_listing_itself_is_read_once() -> None:
             "</sitemapindex>").encode()
         assert keys([me]) == [f"url:{site.url('/a/1.html')}", f"url:{site.url('/a/2.html')}"]
         assert site.hits["/loop-sitemap.xml"] == 1
+
+
+def test_warc_file_gives_its_html_responses_with_the_target_uri(tmp_path: Path) -> None:
+    latin = article_html(2).replace("library", "biblioth\u00e8que").encode("latin-1")
+    warc = write_warc(tmp_path / "crawl.warc.gz", [
+        ("https://example.org/news/1", "200 OK", article_html(1).encode(), "text/html; charset=utf-8"),
+        ("https://example.org/logo.png", "200 OK", b"\x89PNG....", "image/png"),
+        ("https://example.org/old", "301 Moved Permanently", b"", "text/html"),
+        ("https://example.org/news/2", "200 OK", latin, "text/html; charset=iso-8859-1"),
+        ("https://example.org/big", "200 OK", b"<html>" + b"x" * 5000, "text/html"),
+    ])
+    items = list(expand([str(warc)], Settings(max_bytes=4000)))
+    assert [i.key for i in items] == ["url:https://example.org/news/1", "url:https://example.org/news/2",
+                                      "url:https://example.org/big"]
+    assert items[0].source == "https://example.org/news/1" and items[0].html == article_html(1)
+    assert "biblioth\u00e8que" in (items[1].html or "")  # decoded with the record's charset
+    assert items[2].html is None and "over the 0.004 MB limit" in (items[2].error or "")
+    plain = write_warc(tmp_path / "crawl.warc", [("https://example.org/n", "200 OK", b"<html>hi</html>", "text/html")],
+                       gzip=False)
+    assert keys([str(plain)]) == ["url:https://example.org/n"]

@@ -78,10 +78,17 @@ def shared_async_client(settings: Settings) -> openai.AsyncOpenAI:
     return client
 
 
+def install_shared_async_client(settings: Settings, client: openai.AsyncOpenAI) -> None:
+    """Make `client` this event loop's shared client for `settings` (a Ray actor's, with the
+    cluster-global limiter's HTTP hooks), so `shared_async_client` hands it to every call."""
+    _async_clients.setdefault(asyncio.get_running_loop(), {})[_key(settings)] = client
+
+
 async def aclose_shared_clients() -> None:
     """Close this event loop's shared clients (call at the end of a batch, before the loop closes)."""
     for client in _async_clients.pop(asyncio.get_running_loop(), {}).values():
         await client.close()
 
 
-__all__ = ["NO_KEY", "aclose_shared_clients", "make_client", "shared_async_client", "shared_client"]
+__all__ = ["NO_KEY", "aclose_shared_clients", "install_shared_async_client", "make_client", "shared_async_client",
+           "shared_client"]

@@ -2,7 +2,7 @@
 
 An input is a URL, a file, a directory or '-' (stdin). Files and fetched URLs are sniffed:
 sitemaps (and sitemap indexes, .gz too) go through trafilatura's sitemap parser, RSS/Atom feeds
-through feedparser, JSONL lines are `{"url"}`, `{"url", "html"}` or `{"text"}`, a text file
+through feedparser, WARC files (.warc, .warc.gz) give their HTML `response` records, JSONL lines are `{"url"}`, `{"url", "html"}` or `{"text"}`, a text file
 whose lines are all URLs or paths is a list (each line expanded again), anything else is one
 article. Nothing is held in memory beyond the current input: the caller de-duplicates by
 `Item.key` (the batch state db does it with a primary key).
@@ -31,7 +31,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from .config import Settings
 from .errors import FetchError, SourceError
-from .sources import HTML_SUFFIXES, http_client, is_url
+from .models import Page
+from .sources import HTML_SUFFIXES, HTML_TYPES, decode, http_client, is_url
 
 ARTICLE_SUFFIXES = {".html", ".htm", ".txt", ".md"}  # what a directory input picks up
 MAX_DEPTH = 5  # lists of sitemaps of sitemaps …
@@ -159,7 +160,9 @@ def _expand_file(path: Path, settings: Settings, client: httpx2.Client, *, depth
         raise SourceError(f"{path}: cannot read ({exc}); check the file") from exc
     suffix = path.suffix.lower()
     stripped = head.lstrip()
-    if _SITEMAP.search(head) or _FEED.search(head):
+    if head.startswith(b"WARC/"):
+        yield from expand_warc(path, settings)
+    elif _SITEMAP.search(head) or _FEED.search(head):
         yield from _expand_xml(_read_all(path, settings), str(path), settings, client, depth=depth)
     elif suffix in {".jsonl", ".ndjson"} or (stripped.startswith(b"{") and suffix not in ARTICLE_SUFFIXES):
         yield from _expand_jsonl(path)
@@ -170,6 +173,39 @@ def _expand_file(path: Path, settings: Settings, client: httpx2.Client, *, depth
             yield from _expand_lines(fh, str(path), path.parent, settings, client, depth=depth + 1)
     else:
         yield path_item(path)
+
+
+def expand_warc(path: Path, settings: Settings) -> Iterator[Item]:
+    """The HTML `response` records of a WARC file (gzipped or not), as items with inline HTML.
+
+    The record's WARC-Target-URI is the source (and the key, like a fetched URL); only successful
+    (2xx) HTML/XHTML answers count: redirects, errors, robots.txt, images and request/metadata
+    records are left out, as a crawler's own view of the page would. A record over --max-bytes
+    becomes one failed item saying so.
+    """
+    from warcio.archiveiterator import ArchiveIterator  # only WARC inputs pay for the import
+    from warcio.exceptions import ArchiveLoadFailed
+
+    try:
+        with path.open("rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                status = record.http_headers.get_statuscode() or ""
+                ctype, _, params = (record.http_headers.get_header("Content-Type") or "").partition(";")
+                if not is_url(uri) or not status.startswith("2") or ctype.strip().lower() not in HTML_TYPES:
+                    continue
+                data = record.content_stream().read(settings.max_bytes + 1)
+                if len(data) > settings.max_bytes:
+                    yield Item(key="url:" + normalise_url(uri), source=uri, url=uri,
+                               error=f"{uri} (in {path.name}) is over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
+                    continue
+                m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", params, re.I)
+                html = decode(Page(source=uri, url=uri, content=data, content_type="html", encoding=m.group(1) if m else None))
+                yield url_item(uri, html)
+    except (ArchiveLoadFailed, OSError, EOFError) as exc:
+        raise SourceError(f"{path}: not a readable WARC file ({exc}); check the file") from exc
 
 
 def _read_all(path: Path, settings: Settings) -> bytes:

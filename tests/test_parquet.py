@@ -1,0 +1,51 @@
+"""results.parquet: one row per article with its takeaways, FAQ, evidence, usage and error; complete after a resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from takeaways import parquet
+from tests.fakellm import FakeLLM
+from tests.site import Site
+from tests.test_batch import results, run
+
+pa = pytest.importorskip("pyarrow", reason="pyarrow (the parquet extra) is not installed")
+pq = pytest.importorskip("pyarrow.parquet")
+pd = pytest.importorskip("pandas")
+
+LLM = ["-e", "openai", "--api-key", "k", "--workers", "0", "--retry-wait", "0.01", "--progress", "none",
+       "--max-retries", "0"]
+
+
+def test_parquet_has_one_row_per_article_and_survives_a_resume(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with Site(flaky_failures=5) as site:
+        first = [site.url("/a/1.html"), site.url("/flaky/1.html"), site.url("/nav.html")]
+        run([*first, "--out", str(out), "--base-url", fake_llm.url, *LLM])
+        parquet.write(out)
+        assert pq.read_table(out / "results.parquet").num_rows == 3
+        site.flaky_failures = 0
+        run([*first, site.url("/a/2.html"), "--out", str(out), "--base-url", fake_llm.url, "--retry-failed", *LLM])
+    assert len(results(out)) == 5  # the flaky page's failure and its later success are both in the log
+    path = parquet.write(out)
+    table = pq.read_table(path)
+    assert table.schema == parquet.schema()
+    df = pd.read_parquet(path).set_index("source")
+    assert sorted(df.index) == sorted([*first, site.url("/a/2.html")])
+    assert df.loc[site.url("/flaky/1.html"), "status"] == "done"  # the retried item's final outcome
+    assert df.loc[site.url("/nav.html"), "status"] == "skipped"
+    assert df.loc[site.url("/nav.html"), "reason"].startswith("ExtractionError")
+    row = df.loc[site.url("/a/1.html")]
+    assert row["title"] == "News about the railway 1" and row["language"] == "en" and row["engine"] == "openai"
+    takeaway = row["takeaways"][0]
+    assert takeaway["evidence"] and takeaway["evidence"] in takeaway["text"]
+    assert {"question", "answer", "evidence", "evidence_start", "evidence_end", "match"} <= set(row["faq"][0])
+    assert row["usage"]["requests"] == 1 and row["usage"]["prompt_tokens"] == 100
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_empty_run_writes_an_empty_table_with_the_schema(tmp_path: Path) -> None:
+    (tmp_path / "results.jsonl").write_text("")
+    assert pq.read_table(parquet.write(tmp_path)).num_rows == 0
