@@ -3,6 +3,7 @@
 Endpoints, as the installed openai package calls them (openai/resources/{files,batches}.py):
 
     POST /v1/files                     multipart/form-data: `purpose`=batch, `file`=the JSONL
+    GET  /v1/files?purpose=&order=     the files, newest first by default (one page)
     GET  /v1/files/{id}/content        the file's bytes (input, output or error file)
     POST /v1/batches                   {input_file_id, endpoint, completion_window, metadata}
     GET  /v1/batches/{id}              the batch object; every retrieve moves the job one step on
@@ -130,6 +131,11 @@ class FakeBatchAPI(LoopbackServer):
         method = handler.command
         if parts == ["files"] and method == "POST":
             return 200, self._upload(handler)
+        if parts == ["files"] and method == "GET":
+            purpose = query.get("purpose", [None])[0]
+            files = [f for f in self.files.values() if purpose is None or f.purpose == purpose]
+            files.sort(key=lambda f: int(f.id.split("-")[1]), reverse=query.get("order", ["desc"])[0] == "desc")
+            return 200, {"object": "list", "data": [f.obj() for f in files], "has_more": False}
         if len(parts) == 3 and parts[0] == "files" and parts[2] == "content" and method == "GET":
             f = self.files.get(parts[1])
             if f is None:

@@ -1,0 +1,568 @@
+"""The provider Batch API as a step machine: request files out, answers in, nothing paid twice.
+
+One `Submission` per output directory keeps its state in `DIR/batchapi.db` (SQLite, one
+transaction per recorded step) and its files in `DIR/batchapi/`. Work is done in *parts*: one
+request file and one job each. A part moves through these steps, each recorded before the
+action (→ …ing) and after it, with what the provider answered:
+
+    planned ─► written ─► uploading ─► uploaded (file id) ─► creating ─► created (batch id)
+        ─► ended (status, output/error file ids, polled) ─► downloaded ─► collected
+
+Resuming after a kill at any point:
+
+- `planned` (file not fully written): the part is dropped and its requests planned again;
+  nothing was sent.
+- `uploading` (killed between upload and recording it): the upload is looked up by its file
+  name (`files.list(purpose="batch")`, names are unique per run and part) before uploading again.
+- `creating` (killed between creating the job and recording it): the job is looked up by its
+  metadata `{"takeaways_run": RUN, "takeaways_part": PART}` (`batches.list`) before creating
+  another, so no request is submitted, or paid, twice.
+- later steps are repeated (retrieve, download, collect are free and idempotent; collecting is
+  one transaction).
+
+Conversations are replayed (`engines.batchfile.replay`): the db holds every answer an item got
+so far, and the next request is rebuilt from them, so the answer history is the only state an
+item has. A finished conversation gives an unverified Digest; the caller verifies, fills,
+renders and commits it exactly as a live answer. What did not come back (error-file lines
+with 5xx/429/408/409, lines of a job that `expired`, was `cancelled` or `failed`, lines missing
+from an output) is sent again in a later part; so is a re-ask after invalid JSON and a retry
+after `finish_reason: length` (a follow-up, from the conversation). Each of those spends one of
+the item's `max_retries` rounds; an item with none left fails with the reason.
+
+custom_id: the item's key (its content key) for its first request; its n-th further request
+(a follow-up, a chunk or a resend) is `KEY~n`, so no custom_id is ever submitted twice and
+every result line maps back to exactly one request.
+
+Test hook: `TAKEAWAYS_BATCHAPI_CRASH=POINT` raises `Crash` (or, with `POINT:kill`, the process
+SIGKILLs itself) at one of `CRASH_POINTS`, so tests can stop a run at every step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from . import pricing
+from .client import make_client
+from .config import Settings
+from .engines import batchfile
+from .engines.batchfile import Answer, Ask
+from .errors import LLMError, TakeawaysError
+from .fsutil import atomic_write
+from .models import Article, Digest, Spec, Usage
+
+CRASH_ENV = "TAKEAWAYS_BATCHAPI_CRASH"
+CRASH_POINTS = ("planned", "written", "uploaded-unrecorded", "uploaded", "created-unrecorded", "created",
+                "polled", "downloaded", "collected")
+ENDED = ("completed", "expired", "cancelled", "failed")
+STEPS = ("planned", "written", "uploading", "uploaded", "creating", "created", "ended", "downloaded", "collected")
+LOOKBACK_S = 600.0  # how far before a recorded 'uploading'/'creating' step a lookup scans (clock skew)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parts (
+    part TEXT PRIMARY KEY,
+    round INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    requests INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    file_id TEXT,
+    batch_id TEXT,
+    status TEXT,
+    counts TEXT,
+    output_file_id TEXT,
+    error_file_id TEXT,
+    error TEXT,
+    step_at REAL NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS requests (
+    custom_id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    part TEXT NOT NULL,
+    followup INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_part ON requests(part);
+CREATE INDEX IF NOT EXISTS requests_key ON requests(key);
+CREATE TABLE IF NOT EXISTS convs (
+    key TEXT PRIMARY KEY,
+    inflight TEXT,
+    retries INTEGER NOT NULL DEFAULT 0,
+    failed TEXT,
+    reason TEXT
+);
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    answer TEXT NOT NULL,
+    PRIMARY KEY (key, idx)
+);
+"""
+
+
+class Crash(BaseException):
+    """Raised at a crash point (TAKEAWAYS_BATCHAPI_CRASH): the run stops as if killed there."""
+
+
+def checkpoint(point: str) -> None:
+    want = os.environ.get(CRASH_ENV)
+    if not want:
+        return
+    name, _, how = want.partition(":")
+    if name == point:
+        if how == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise Crash(point)
+
+
+@dataclass
+class Finished:
+    """One item whose conversation is over: an unverified Digest, or the error it failed with."""
+
+    key: str
+    digest: Digest | None = None
+    error: TakeawaysError | None = None
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    part: str
+    round: int
+    step: str
+    requests: int
+    file_id: str | None
+    batch_id: str | None
+    status: str | None
+    counts: dict[str, int]
+    created: float
+    error: str | None
+
+
+def custom_id(key: str, n: int) -> str:
+    """The custom_id of an item's request number `n` (0 = the first)."""
+    return key if n == 0 else f"{key}~{n}"
+
+
+def history_usage(answers: Sequence[Answer], settings: Settings) -> Usage:
+    """What the answers cost at the batch price (error lines are not billed)."""
+    total = Usage()
+    for a in answers:
+        if a.completion is None:
+            continue
+        u = a.completion.get("usage") or {}
+        pt, ct = int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0)
+        total = total.add(Usage(requests=1, prompt_tokens=pt, completion_tokens=ct,
+                                cost_usd=pricing.cost(settings.model, pt, ct, settings.price_file, batch=True)))
+    return total
+
+
+class Submission:
+    """The Batch API state of one output directory. Use from one thread; one process at a time
+    (the batch runner holds the directory lock)."""
+
+    def __init__(self, state_dir: Path, settings: Settings, spec: Spec, *, client: openai.OpenAI | None = None,
+                 max_requests: int = batchfile.MAX_REQUESTS, max_bytes: int = batchfile.MAX_BYTES,
+                 max_retries: int | None = None) -> None:
+        self.dir = state_dir
+        self.files_dir = state_dir / "batchapi"
+        self.settings = settings
+        self.spec = spec
+        self._client = client
+        self.max_requests = max_requests
+        self.max_bytes = max_bytes
+        self.max_retries = settings.max_retries if max_retries is None else max_retries
+        self.problems: list[str] = []  # result lines that matched no request, malformed lines
+        self._emitted: set[str] = set()
+        self._asks: dict[str, Ask] = {}
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(state_dir / "batchapi.db", isolation_level=None, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_SCHEMA)
+        run = self._meta("run")
+        if run is None:
+            run = uuid.uuid4().hex[:12]
+            self.conn.execute("INSERT INTO meta(name, value) VALUES ('run', ?)", (run,))
+        self.run_id = run
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _meta(self, name: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @contextmanager
+    def _txn(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _set(self, part: str, step: str, **cols: Any) -> None:
+        """Record a step of a part (one transaction)."""
+        names = ", ".join(f"{k} = ?" for k in cols)
+        with self._txn() as c:
+            c.execute(f"UPDATE parts SET step = ?, step_at = ?{', ' + names if cols else ''} WHERE part = ?",
+                      (step, time.time(), *cols.values(), part))
+
+    def _path(self, filename: str) -> Path:
+        return self.files_dir / filename
+
+    # ------------------------------------------------------------ the public steps
+
+    def step(self, articles: Mapping[str, Article], *, retry_failed: bool = False) -> list[Finished]:
+        """One pass: finish interrupted steps, poll every job once and collect the ended ones,
+        then send what the items in `articles` (key → article) need next. Returns the items whose
+        conversation ended in this pass (each key once per process)."""
+        self._register(articles, retry_failed)
+        for part, step in self.conn.execute("SELECT part, step FROM parts WHERE step != 'collected' ORDER BY part").fetchall():
+            self._resume(part, step)
+        finished = self._advance(articles)
+        self._plan_and_submit(articles)
+        return finished
+
+    def open_keys(self, keys: Sequence[str]) -> list[str]:
+        """Of `keys`, those not yet finished in this process."""
+        return [k for k in keys if k not in self._emitted]
+
+    def jobs(self) -> list[JobInfo]:
+        rows = self.conn.execute("SELECT part, round, step, requests, file_id, batch_id, status, counts, created, error "
+                                 "FROM parts ORDER BY part").fetchall()
+        return [JobInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9])
+                for r in rows]
+
+    def cancel(self) -> list[str]:
+        """Cancel every job that has not ended; returns their batch ids."""
+        ids = []
+        for part, batch_id in self.conn.execute(
+                "SELECT part, batch_id FROM parts WHERE step = 'created' AND batch_id IS NOT NULL").fetchall():
+            try:
+                job = self.client.batches.cancel(batch_id)
+            except openai.OpenAIError as exc:
+                raise _api_error(f"cancel {batch_id}", exc) from exc
+            self._set(part, "created", status=job.status)
+            ids.append(batch_id)
+        return ids
+
+    # ------------------------------------------------------------ registration
+
+    def _register(self, articles: Mapping[str, Article], retry_failed: bool) -> None:
+        with self._txn() as c:
+            c.executemany("INSERT OR IGNORE INTO convs(key) VALUES (?)", [(k,) for k in articles])
+            if retry_failed:
+                failed = [(k,) for k in articles if k not in self._emitted and
+                          c.execute("SELECT failed FROM convs WHERE key = ?", (k,)).fetchone()[0] is not None]
+                c.executemany("DELETE FROM answers WHERE key = ?", failed)
+                c.executemany("UPDATE convs SET failed = NULL, reason = NULL, retries = 0 WHERE key = ?", failed)
+
+    # ------------------------------------------------------------ resuming a part
+
+    def _resume(self, part: str, step: str) -> None:
+        if step == "planned":
+            self._abandon(part)
+            return
+        if step == "written":
+            if not self._path(self._filename(part)).exists():
+                self._abandon(part)
+                return
+            step = self._upload(part)
+        if step == "uploading":
+            step = self._upload(part, lookup=True)
+        if step == "uploaded":
+            step = self._create(part)
+        if step == "creating":
+            step = self._create(part, lookup=True)
+        if step == "created":
+            step = self._poll(part)
+        if step == "ended":
+            step = self._download(part)
+        if step == "downloaded":
+            self._collect(part)
+
+    def _filename(self, part: str) -> str:
+        return str(self.conn.execute("SELECT filename FROM parts WHERE part = ?", (part,)).fetchone()[0])
+
+    def _abandon(self, part: str) -> None:
+        """A part that never left this machine: forget it, its requests are planned again."""
+        with self._txn() as c:
+            rows = c.execute("SELECT custom_id, key, followup FROM requests WHERE part = ?", (part,)).fetchall()
+            for cid, key, followup in rows:
+                c.execute("UPDATE convs SET inflight = NULL, retries = retries - ? WHERE key = ? AND inflight = ?",
+                          (followup, key, cid))
+            c.execute("DELETE FROM requests WHERE part = ?", (part,))
+            filename = c.execute("SELECT filename FROM parts WHERE part = ?", (part,)).fetchone()[0]
+            c.execute("DELETE FROM parts WHERE part = ?", (part,))
+        self._path(filename).unlink(missing_ok=True)
+
+    def _upload(self, part: str, *, lookup: bool = False) -> str:
+        filename = self._filename(part)
+        path = self._path(filename)
+        if lookup:
+            since = float(self.conn.execute("SELECT step_at FROM parts WHERE part = ?", (part,)).fetchone()[0])
+            found = self._find_upload(filename, since)
+            if found is not None:
+                self._set(part, "uploaded", file_id=found)
+                return "uploaded"
+        if not path.exists():  # uploading, and the file is gone: nothing can have been created from it yet
+            self._abandon(part)
+            return "abandoned"
+        self._set(part, "uploading")
+        try:
+            with path.open("rb") as fh:
+                uploaded = self.client.files.create(file=(filename, fh), purpose="batch")
+        except openai.OpenAIError as exc:
+            raise _api_error(f"upload {filename}", exc) from exc
+        checkpoint("uploaded-unrecorded")
+        self._set(part, "uploaded", file_id=uploaded.id)
+        checkpoint("uploaded")
+        return "uploaded"
+
+    def _find_upload(self, filename: str, since: float) -> str | None:
+        try:
+            for f in self.client.files.list(purpose="batch", order="desc"):
+                if f.filename == filename:
+                    return str(f.id)
+                if f.created_at < since - LOOKBACK_S:
+                    break
+        except openai.NotFoundError:
+            return None  # the provider cannot list files: uploading again costs nothing
+        except openai.OpenAIError as exc:
+            raise _api_error("list files", exc) from exc
+        return None
+
+    def _metadata(self, part: str) -> dict[str, str]:
+        return {"takeaways_run": self.run_id, "takeaways_part": part}
+
+    def _create(self, part: str, *, lookup: bool = False) -> str:
+        file_id, since = self.conn.execute("SELECT file_id, step_at FROM parts WHERE part = ?", (part,)).fetchone()
+        if lookup:
+            found = self._find_job(part, float(since))
+            if found is not None:
+                self._set(part, "created", batch_id=found.id, status=found.status)
+                return "created"
+        self._set(part, "creating")
+        try:
+            job = self.client.batches.create(input_file_id=file_id, endpoint=batchfile.ENDPOINT,  # type: ignore[arg-type]
+                                             completion_window="24h", metadata=self._metadata(part))
+        except openai.OpenAIError as exc:
+            raise _api_error(f"create the job for {self._filename(part)}", exc) from exc
+        checkpoint("created-unrecorded")
+        self._set(part, "created", batch_id=job.id, status=job.status)
+        checkpoint("created")
+        self._path(self._filename(part)).unlink(missing_ok=True)  # the provider has it now
+        return "created"
+
+    def _find_job(self, part: str, since: float) -> Any:
+        want = self._metadata(part)
+        try:
+            for job in self.client.batches.list(limit=100):
+                meta = job.metadata or {}
+                if all(meta.get(k) == v for k, v in want.items()):
+                    return job
+                if job.created_at < since - LOOKBACK_S:
+                    break
+        except openai.OpenAIError as exc:
+            raise _api_error(f"look for the job of part {part} (a run stopped while creating it; it is not "
+                             "created again before it is known not to exist)", exc) from exc
+        return None
+
+    def _poll(self, part: str) -> str:
+        batch_id = self.conn.execute("SELECT batch_id FROM parts WHERE part = ?", (part,)).fetchone()[0]
+        try:
+            job = self.client.batches.retrieve(batch_id)
+        except openai.OpenAIError as exc:
+            raise _api_error(f"retrieve job {batch_id}", exc) from exc
+        counts = job.request_counts.model_dump() if job.request_counts is not None else {}
+        if job.status not in ENDED:
+            self._set(part, "created", status=job.status, counts=json.dumps(counts))
+            checkpoint("polled")
+            return "created"
+        error = None
+        if job.errors is not None and job.errors.data:
+            error = "; ".join(f"{e.code}: {e.message}" for e in job.errors.data)[:500]
+        self._set(part, "ended", status=job.status, counts=json.dumps(counts), output_file_id=job.output_file_id,
+                  error_file_id=job.error_file_id, error=error)
+        return "ended"
+
+    def _download(self, part: str) -> str:
+        out_id, err_id = self.conn.execute("SELECT output_file_id, error_file_id FROM parts WHERE part = ?",
+                                           (part,)).fetchone()
+        for file_id, suffix in ((out_id, "output"), (err_id, "errors")):
+            if file_id:
+                try:
+                    data = self.client.files.content(file_id).content
+                except openai.OpenAIError as exc:
+                    raise _api_error(f"download {file_id}", exc) from exc
+                atomic_write(self._path(f"{part}.{suffix}.jsonl"), data)
+        self._set(part, "downloaded")
+        checkpoint("downloaded")
+        return "downloaded"
+
+    def _collect(self, part: str) -> None:
+        """The part's answers into the conversations, in one transaction."""
+        status, error = self.conn.execute("SELECT status, error FROM parts WHERE part = ?", (part,)).fetchone()
+        texts = [p.read_text(encoding="utf-8") for p in (self._path(f"{part}.output.jsonl"), self._path(f"{part}.errors.jsonl"))
+                 if p.exists()]
+        results = batchfile.parse_results(texts)
+        self.problems += [f"{part}: {p}" for p in results.problems]
+        missing = f"not answered: the job {status}" + (f" ({error})" if error else "")
+        with self._txn() as c:
+            rows = c.execute("SELECT custom_id, key FROM requests WHERE part = ?", (part,)).fetchall()
+            known = {cid for cid, _ in rows}
+            self.problems += [f"{part}: unknown custom_id {cid}" for cid in results.answers if cid not in known]
+            for cid, key in rows:
+                inflight = c.execute("SELECT inflight FROM convs WHERE key = ?", (key,)).fetchone()
+                if inflight is None or inflight[0] != cid:
+                    continue  # reset (--retry-failed) since this was sent
+                answer = results.answers.get(cid)
+                if answer is None or answer.transient:
+                    reason = missing if answer is None else answer.reason()
+                    c.execute("UPDATE requests SET outcome = 'transient' WHERE custom_id = ?", (cid,))
+                    c.execute("UPDATE convs SET inflight = NULL, retries = retries + 1, reason = ? WHERE key = ?",
+                              (reason, key))
+                    continue
+                idx = c.execute("SELECT COUNT(*) FROM answers WHERE key = ?", (key,)).fetchone()[0]
+                c.execute("INSERT INTO answers(key, idx, answer) VALUES (?, ?, ?)", (key, idx, answer.to_json()))
+                c.execute("UPDATE requests SET outcome = 'answer' WHERE custom_id = ?", (cid,))
+                c.execute("UPDATE convs SET inflight = NULL WHERE key = ?", (key,))
+            c.execute("UPDATE parts SET step = 'collected', step_at = ? WHERE part = ?", (time.time(), part))
+        checkpoint("collected")
+
+    # ------------------------------------------------------------ conversations
+
+    def _history(self, key: str) -> list[Answer]:
+        return [Answer.from_json(r[0]) for r in
+                self.conn.execute("SELECT answer FROM answers WHERE key = ? ORDER BY idx", (key,))]
+
+    def _advance(self, articles: Mapping[str, Article]) -> list[Finished]:
+        """Items with nothing in flight: finished, failed, or needing a request (left for planning)."""
+        finished: list[Finished] = []
+        self._asks = {}
+        rows = self.conn.execute("SELECT key, retries, failed, reason FROM convs WHERE inflight IS NULL").fetchall()
+        for key, retries, failed, reason in rows:
+            if key not in articles or key in self._emitted:
+                continue
+            history = self._history(key)
+            if failed is not None:
+                finished.append(Finished(key, error=LLMError(failed), usage=history_usage(history, self.settings)))
+                continue
+            if retries > self.max_retries:
+                message = f"{reason}; gave up after {retries} round(s) (--max-retries {self.max_retries})"
+                self._fail(key, message)
+                finished.append(Finished(key, error=LLMError(message), usage=history_usage(history, self.settings)))
+                continue
+            try:
+                result = batchfile.replay(articles[key], self.spec, self.settings, history)
+            except TakeawaysError as exc:
+                self._fail(key, str(exc))
+                finished.append(Finished(key, error=exc, usage=getattr(exc, "usage", None) or Usage()))
+                continue
+            if isinstance(result, Digest):
+                finished.append(Finished(key, digest=result, usage=result.usage))
+                continue
+            if result.followup and retries >= self.max_retries:
+                what = "a longer retry after a cut-off answer" if _cut_off(history[-1]) else "a re-ask after invalid output"
+                message = f"needed {what}, but its {self.max_retries} retry round(s) are used (--max-retries)"
+                self._fail(key, message)
+                finished.append(Finished(key, error=LLMError(message), usage=history_usage(history, self.settings)))
+                continue
+            self._asks[key] = result
+        self._emitted.update(f.key for f in finished)
+        return finished
+
+    def _fail(self, key: str, message: str) -> None:
+        with self._txn() as c:
+            c.execute("UPDATE convs SET failed = ? WHERE key = ?", (message, key))
+
+    # ------------------------------------------------------------ a new round
+
+    def _plan_and_submit(self, articles: Mapping[str, Article]) -> None:
+        asks = self._asks
+        if not asks:
+            return
+        round_no = int(self._meta("rounds") or "0") + 1
+        entries: list[tuple[str, str, Ask]] = []
+        for key, ask in asks.items():
+            n = self.conn.execute("SELECT COUNT(*) FROM requests WHERE key = ?", (key,)).fetchone()[0]
+            entries.append((custom_id(key, n), key, ask))
+        lines = [batchfile.request_line(cid, ask.body) for cid, _, ask in entries]
+        files = batchfile.split_files(lines, self.max_requests, self.max_bytes)
+        first = int(self._meta("parts") or "0")
+        planned: list[tuple[str, list[bytes]]] = []
+        with self._txn() as c:
+            c.execute("INSERT INTO meta(name, value) VALUES ('rounds', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                      (str(round_no),))
+            at = 0
+            now = time.time()
+            for i, file_lines in enumerate(files):
+                part = f"p{first + i + 1:05d}"
+                filename = f"takeaways-{self.run_id}-{part}.jsonl"
+                c.execute("INSERT INTO parts(part, round, step, filename, requests, bytes, step_at, created) "
+                          "VALUES (?, ?, 'planned', ?, ?, ?, ?, ?)",
+                          (part, round_no, filename, len(file_lines), sum(map(len, file_lines)), now, now))
+                for cid, key, ask in entries[at:at + len(file_lines)]:
+                    c.execute("INSERT INTO requests(custom_id, key, part, followup) VALUES (?, ?, ?, ?)",
+                              (cid, key, part, int(ask.followup)))
+                    c.execute("UPDATE convs SET inflight = ?, retries = retries + ? WHERE key = ?",
+                              (cid, int(ask.followup), key))
+                at += len(file_lines)
+                planned.append((part, file_lines))
+            c.execute("INSERT INTO meta(name, value) VALUES ('parts', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                      (str(first + len(files)),))
+        self._asks = {}
+        checkpoint("planned")
+        for part, file_lines in planned:
+            atomic_write(self._path(f"takeaways-{self.run_id}-{part}.jsonl"), b"".join(file_lines))
+            self._set(part, "written")
+            checkpoint("written")
+        for part, _ in planned:
+            if self._upload(part) == "uploaded":
+                self._create(part)
+
+    def in_flight(self) -> int:
+        """Requests sent and not yet collected."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM convs WHERE inflight IS NOT NULL").fetchone()[0])
+
+
+def _cut_off(answer: Answer) -> bool:
+    choices = (answer.completion or {}).get("choices") or [{}]
+    return bool(choices[0].get("finish_reason") == "length")
+
+
+def _api_error(what: str, exc: openai.OpenAIError) -> TakeawaysError:
+    detail = getattr(exc, "message", None) or str(exc)
+    status = getattr(exc, "status_code", None)
+    err = LLMError(f"Batch API: could not {what}: {f'HTTP {status}: ' if status else ''}{detail}; "
+                   "the state is saved, run the same command again to continue",
+                   transient=status is None or status >= 500 or status == 429)
+    return err
+
+
+__all__ = ["CRASH_ENV", "CRASH_POINTS", "Crash", "Finished", "JobInfo", "Submission", "checkpoint", "custom_id",
+           "history_usage"]
