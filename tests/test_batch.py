@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from takeaways import batch as batch_mod
+from takeaways.batch import journal, keys
 from takeaways.cli import cli
 from tests.site import Site, article_html
 
@@ -107,14 +108,14 @@ def test_the_offline_engine_is_not_cached(site: Site, tmp_path: Path) -> None:
 def test_cache_key_follows_prompt_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "builtin" / "prompts").mkdir(parents=True)
     (tmp_path / "builtin" / "prompts" / "system.j2").write_text("Be brief.")
-    monkeypatch.setattr(batch_mod, "builtin_dir", lambda: tmp_path / "builtin")
-    base = batch_mod.prompt_hash(None)
+    monkeypatch.setattr(importlib.import_module("takeaways.render"), "builtin_dir", lambda: tmp_path / "builtin")
+    base = keys.prompt_hash(None)
     (tmp_path / "mine").mkdir()
-    assert batch_mod.prompt_hash(tmp_path / "mine") == base  # no override: same prompts
+    assert keys.prompt_hash(tmp_path / "mine") == base  # no override: same prompts
     (tmp_path / "mine" / "system.j2").write_text("Be very brief.")
-    assert batch_mod.prompt_hash(tmp_path / "mine") != base
+    assert keys.prompt_hash(tmp_path / "mine") != base
     (tmp_path / "builtin" / "prompts" / "system.j2").write_text("Be brief!")
-    assert batch_mod.prompt_hash(None) != base
+    assert keys.prompt_hash(None) != base
 
 
 def test_jsonl_on_stdin_with_text_and_html(tmp_path: Path) -> None:
@@ -145,7 +146,7 @@ def test_dry_run_limit_quiet_and_progress_lines(site: Site, tmp_path: Path) -> N
 
 def test_one_output_dir_one_run_at_a_time(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x")
-    lock = batch_mod._lock(tmp_path / "out" / ".takeaways" / "lock")
+    lock = journal._lock(tmp_path / "out" / ".takeaways" / "lock")
     try:
         res = CliRunner().invoke(cli, ["batch", str(tmp_path / "a.txt"), "--out", str(tmp_path / "out"), *FAST])
         assert res.exit_code == 1 and "another batch run is using" in res.output

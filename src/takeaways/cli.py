@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import __version__, api
+from .batch.executors import names as executor_names
 from .config import DEFAULT_MODEL, Settings
 from .errors import TakeawaysError
 from .fsutil import atomic_write
@@ -169,6 +170,9 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--format", "-f", "formats", default="md", show_default=True, callback=_formats,
               help=f"Comma-separated formats: {', '.join(FORMATS)}.")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), help="Templates here override built-ins by file name.")
+@click.option("--executor", type=click.Choice(executor_names()), default="local", show_default=True,
+              help="How items are run: local = this process (asyncio); batch-api = the provider's Batch API; "
+                   "ray = a Ray cluster.")
 @click.option("--concurrency", "-c", type=click.IntRange(1, 1000), default=8, show_default=True, help="Articles generated at once.")
 @click.option("--per-host", type=click.IntRange(1, 100), default=2, show_default=True, help="Downloads at once from one host.")
 @click.option("--rpm", type=click.IntRange(1), help="At most this many LLM requests per minute.")
@@ -200,7 +204,7 @@ def batch(inputs: tuple[str, ...], out: Path, formats: tuple[str, ...], batch_dr
         if source != "-" and "://" not in source and not Path(source).expanduser().exists():
             raise click.UsageError(f"{source}: no such file or directory (URLs must start with http:// or https://)")
     opts = batch_mod.BatchOptions(
-        out=out, formats=formats, concurrency=kwargs.pop("concurrency"), per_host=kwargs.pop("per_host"),
+        out=out, formats=formats, executor=kwargs.pop("executor"), concurrency=kwargs.pop("concurrency"), per_host=kwargs.pop("per_host"),
         rpm=kwargs.pop("rpm"), tpm=kwargs.pop("tpm"), max_cost=kwargs.get("max_cost"),
         retry_failed=kwargs.pop("retry_failed"), limit=kwargs.pop("limit"), dry_run=batch_dry_run,
         progress="none" if quiet else progress, cache_dir=kwargs.pop("cache_dir"), use_cache=not no_cache,

@@ -11,7 +11,6 @@ article. Nothing is held in memory beyond the current input: the caller de-dupli
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -21,14 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import feedparser
 import httpx2
-from courlan import normalize_url
 from lxml import etree
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from .batch.keys import normalise_url, path_key, text_key, url_key
 from .config import Settings
 from .errors import FetchError, SourceError
 from .models import Page
@@ -68,28 +67,13 @@ def _guarded(where: str, items: Iterator[Item], context: str | None = None) -> I
         yield Item(key=f"input:{where}", source=where, error=f"{context}: {exc}" if context else str(exc))
 
 
-def normalise_url(url: str) -> str:
-    """Lower-case scheme/host, default port, dot segments, tracking parameters and fragment removed."""
-    try:
-        norm = normalize_url(url.strip(), trailing_slash=False)
-    except ValueError:
-        norm = url.strip()
-    parts = urlsplit(norm)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
-
-
-def text_key(text: str) -> str:
-    return "text:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
-
-
 def url_item(url: str, html: str | None = None) -> Item:
-    norm = normalise_url(url)
-    return Item(key="url:" + norm, source=url.strip(), url=url.strip(), html=html)
+    return Item(key=url_key(url), source=url.strip(), url=url.strip(), html=html)
 
 
 def path_item(path: Path) -> Item:
     resolved = path.resolve()
-    return Item(key=f"file:{resolved}", source=str(path), path=str(resolved))
+    return Item(key=path_key(resolved), source=str(path), path=str(resolved))
 
 
 def expand(inputs: list[str], settings: Settings, *, stdin: BinaryIO | None = None,
@@ -198,7 +182,7 @@ def expand_warc(path: Path, settings: Settings) -> Iterator[Item]:
                     continue
                 data = record.content_stream().read(settings.max_bytes + 1)
                 if len(data) > settings.max_bytes:
-                    yield Item(key="url:" + normalise_url(uri), source=uri, url=uri,
+                    yield Item(key=url_key(uri), source=uri, url=uri,
                                error=f"{uri} (in {path.name}) is over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
                     continue
                 m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", params, re.I)
@@ -275,7 +259,7 @@ def _jsonl_item(line: str, where: str) -> Item:
     url, html, text = obj.get("url"), obj.get("html"), obj.get("text")
     if isinstance(url, str) and is_url(url):
         return url_item(url, html if isinstance(html, str) else None) if not isinstance(text, str) else \
-            Item(key="url:" + normalise_url(url), source=url, url=url, text=text)
+            Item(key=url_key(url), source=url, url=url, text=text)
     if isinstance(text, str) and text.strip():
         return Item(key=text_key(text), source=f"{where} (text)", text=text)
     if isinstance(html, str) and html.strip():

@@ -1,5 +1,7 @@
 """SQLite: the batch state db (one per output dir) and the result cache (one per user). The only SQL.
 
+Only `journal.py` uses this module: it is the journal's storage, not an API of its own.
+
 State: one row per work item (status pending|done|failed|skipped, attempts, error, content hash,
 usage) and a `meta` table. `results_size` in `meta` is the committed length of results.jsonl:
 a line appended to results.jsonl counts only once the same transaction that marks its item
@@ -14,14 +16,15 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .inputs import Item
-from .models import Usage
+from ..inputs import Item
+from .work import DONE, FAILED, SKIPPED, Outcome
 
-PENDING, DONE, FAILED, SKIPPED = "pending", "done", "failed", "skipped"
+PENDING = "pending"
+__all__ = ["DONE", "FAILED", "PENDING", "SKIPPED", "ResultCache", "State", "read_statuses"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -50,23 +53,12 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    # The journal serialises every use with its own lock; an executor's gate may call it from another thread.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses no committed txn
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
-
-
-@dataclass
-class Outcome:
-    """How one item finished, as recorded in the state db."""
-
-    status: str
-    error: str | None = None
-    reason: str | None = None
-    content_hash: str | None = None
-    usage: Usage | None = None
-    cached: bool = False
 
 
 class State:
@@ -149,20 +141,22 @@ class State:
         self.conn.execute("UPDATE items SET content_hash = ? WHERE key = ?", (content_hash, key))
         return None
 
-    def add_attempt(self, key: str) -> None:
-        self.conn.execute("UPDATE items SET attempts = attempts + 1 WHERE key = ?", (key,))
+    def status(self, key: str) -> str | None:
+        """This run's status of `key`; None when this run does not list it."""
+        row = self.conn.execute("SELECT status FROM items WHERE key = ? AND run = ?", (key, self.run)).fetchone()
+        return str(row[0]) if row else None
 
     def finish(self, key: str, outcome: Outcome, results_size: int) -> None:
         """Record the outcome and the new committed length of results.jsonl in one transaction."""
-        u = outcome.usage or Usage()
+        u = outcome.usage
         with self.conn:
             self.conn.execute("BEGIN")
             self.conn.execute(
                 "UPDATE items SET status = ?, error = ?, reason = ?, content_hash = COALESCE(?, content_hash), "
                 "finished_run = ?, cached = ?, requests = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, "
-                "updated = ? WHERE key = ?",
+                "attempts = attempts + ?, updated = ? WHERE key = ?",
                 (outcome.status, outcome.error, outcome.reason, outcome.content_hash, self.run, int(outcome.cached),
-                 u.requests, u.prompt_tokens, u.completion_tokens, u.cost_usd, time.time(), key))
+                 u.requests, u.prompt_tokens, u.completion_tokens, u.cost_usd, outcome.attempts, time.time(), key))
             self.set_meta("results_size", str(results_size))
 
     # report ---------------------------------------------------------------

@@ -1,0 +1,286 @@
+"""The local executor: one process, asyncio.
+
+Fetching in a thread pool with a per-host semaphore, extraction in a process pool (CPU-bound),
+generation on the event loop (the async openai client) bounded by --concurrency and the
+optional --rpm/--tpm limiters (aiolimiter) and the run-wide --max-cost budget. Transient errors
+are retried with backoff (tenacity). Ctrl-C or SIGTERM: start no new item, cancel the ones in
+flight; what finished is still yielded (and so committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from ...errors import BudgetExceeded, ConfigError, SourceError
+from ...models import Article, Digest, Page, Spec, Usage
+from ..stages import is_transient, load_page
+from ..work import DONE, Outcome, WorkItem, failed
+from . import Context, Status
+
+T = TypeVar("T")
+
+
+def make(ctx: Context) -> LocalExecutor:
+    return LocalExecutor(ctx)
+
+
+def _init_worker() -> None:  # pragma: no cover - runs in the extraction processes
+    """Extraction processes ignore Ctrl-C (the runner handles it) and die with the runner, even on kill -9."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the runner died before prctl
+            os._exit(1)
+
+
+def _noop() -> None:  # pragma: no cover - runs in the extraction processes
+    pass
+
+
+def extraction_pool(workers: int | None) -> Executor:
+    """Processes for the CPU-bound extraction (threads when workers == 0).
+
+    Forked while this process is still single-threaded (before the event loop and the fetch
+    threads), after loading the language model, so the workers start at once and share its
+    pages; spawned otherwise (fork is unsafe once threads run).
+    """
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n == 0:
+        return ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
+    method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
+    if method == "fork":
+        import py3langid
+
+        py3langid.classify("warm up the language model before forking")
+    pool = ProcessPoolExecutor(max_workers=n, initializer=_init_worker, mp_context=multiprocessing.get_context(method))
+    pool.submit(_noop).result()  # start the workers now, before any thread exists
+    return pool
+
+
+@dataclass
+class _Budget:
+    limit: float | None
+    spent: float = 0.0
+    reserved: float = 0.0
+    reached: bool = False
+
+    def reserve(self, estimate: float) -> bool:
+        if self.limit is not None and self.spent + self.reserved + estimate > self.limit:
+            self.reached = True
+            return False
+        self.reserved += estimate
+        return True
+
+    def settle(self, estimate: float, actual: float) -> None:
+        self.reserved -= estimate
+        self.spent += actual
+
+
+class _OverBudget(Exception):
+    """Not started: the run-wide budget is spent (the item stays pending)."""
+
+
+class LocalExecutor:
+    def __init__(self, ctx: Context) -> None:
+        from ...engines import get_engine
+
+        self.ctx = ctx
+        self.opts = ctx.options
+        self.settings = ctx.settings
+        self.engine = self.settings.resolved_engine()
+        self.status = Status()
+        self.budget = _Budget(self.opts.max_cost)
+        get_engine(self.engine)  # import it now (the LLM engine takes ~1 s), not on the event loop
+        self.cpu_pool = extraction_pool(self.opts.workers)
+        self.tasks: set[asyncio.Task[Outcome | None]] = set()
+
+    def close(self) -> None:
+        self.cpu_pool.shutdown(wait=True, cancel_futures=True)
+
+    async def run(self, items: Iterable[WorkItem]) -> AsyncIterator[Outcome]:
+        from aiolimiter import AsyncLimiter
+
+        from ... import sources
+
+        loop = asyncio.get_running_loop()
+        opts = self.opts
+        self.gen_sem = asyncio.Semaphore(opts.concurrency)
+        self.host_sems: dict[str, asyncio.Semaphore] = {}
+        self.rpm = AsyncLimiter(opts.rpm, 60) if opts.rpm else None
+        self.tpm = AsyncLimiter(opts.tpm, 60) if opts.tpm else None
+        slots = asyncio.Semaphore(opts.concurrency * 2 + 2)  # items in flight: generation plus prefetch
+        self.fetch_pool = ThreadPoolExecutor(max_workers=min(64, opts.concurrency * 2 + 2), thread_name_prefix="fetch")
+        self.client = sources.http_client(self.settings)
+        done: asyncio.Queue[Outcome | None] = asyncio.Queue()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a scheduler stopping the job
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread / Windows
+                loop.add_signal_handler(signum, self._interrupt)
+
+        def finished(t: asyncio.Task[Outcome | None]) -> None:
+            self.tasks.discard(t)
+            slots.release()
+            if not t.cancelled() and t.exception() is None and (o := t.result()) is not None:
+                done.put_nowait(o)
+
+        async def feed() -> None:
+            try:
+                for item in items:
+                    await slots.acquire()
+                    if self._stopped():
+                        slots.release()
+                        break
+                    task = asyncio.create_task(self._process(item))
+                    self.tasks.add(task)
+                    task.add_done_callback(finished)
+                while self.tasks:
+                    await asyncio.gather(*list(self.tasks), return_exceptions=True)
+            finally:
+                done.put_nowait(None)
+
+        feeder = asyncio.create_task(feed())
+        try:
+            while (outcome := await done.get()) is not None:
+                yield outcome
+            await feeder
+        finally:
+            feeder.cancel()
+            self._cancel_in_flight()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(feeder, *list(self.tasks), return_exceptions=True)
+            from ...client import aclose_shared_clients
+
+            await aclose_shared_clients()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+            self.client.close()
+            self.fetch_pool.shutdown(wait=False, cancel_futures=True)
+
+    def _stopped(self) -> bool:
+        return self.status.interrupted or self.budget.reached or self.status.fatal is not None
+
+    def _interrupt(self) -> None:
+        """Ctrl-C (or SIGTERM): start no new item, cancel the ones in flight; finished items are still yielded."""
+        if self.status.interrupted:  # a second Ctrl-C: leave now (state stays consistent, see journal)
+            os._exit(130)
+        self.status.interrupted = True
+        self._cancel_in_flight()
+
+    def _cancel_in_flight(self) -> None:
+        current = asyncio.current_task()
+        for task in list(self.tasks):
+            if task is not current:
+                task.cancel()
+
+    async def _retrying(self, attempts: list[int], fn: Callable[[], Awaitable[T]]) -> T:
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(self.opts.attempts),
+                                           wait=wait_exponential_jitter(multiplier=self.opts.retry_wait,
+                                                                        jitter=self.opts.retry_wait, max=30),
+                                           retry=retry_if_exception(is_transient), reraise=True):
+            with attempt:
+                attempts[0] += 1
+                return await fn()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _process(self, item: WorkItem) -> Outcome | None:
+        attempts = [0]
+        try:
+            return await self._stages(item, attempts)
+        except ConfigError as exc:  # a setup problem, not this item's: stop the run, leave the items pending
+            self.status.fatal = self.status.fatal or exc
+            self._cancel_in_flight()
+            return None
+        except _OverBudget:
+            return None
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # one bad item must not end a run of thousands
+            return failed(item, exc, attempts=attempts[0])
+
+    async def _stages(self, item: WorkItem, attempts: list[int]) -> Outcome:
+        from ...extract import extract_page
+
+        loop = asyncio.get_running_loop()
+        if item.error is not None:  # the input (a sitemap, a list line) could not be read
+            raise SourceError(item.error)
+        host = urlsplit(item.url).hostname or "" if item.url and item.html is None and item.text is None else None
+
+        async def fetch() -> Page:
+            if host is None:
+                return await loop.run_in_executor(self.fetch_pool, load_page, item, self.settings, None)
+            sem = self.host_sems.setdefault(host, asyncio.Semaphore(self.opts.per_host))
+            async with sem:
+                return await loop.run_in_executor(self.fetch_pool, load_page, item, self.settings, self.client)
+
+        page = await self._retrying(attempts, fetch)
+        article = await loop.run_in_executor(self.cpu_pool, extract_page, page, self.settings)
+        if (known := self.ctx.lookup(item, article)) is not None:
+            return known.with_(attempts=attempts[0])
+        digest = await self._generate(article, attempts)
+        return Outcome(item.key, DONE, digest=digest, article=article, usage=digest.usage, attempts=attempts[0])
+
+    async def _generate(self, article: Article, attempts: list[int]) -> Digest:
+        """Generate under the concurrency bound, the limiters and the budget."""
+        from ... import api
+        from ...errors import TakeawaysError
+
+        async with self.gen_sem:
+            estimate = self._estimate_cost(article)
+            if not self.budget.reserve(estimate):
+                self.status.budget_reached = True
+                raise _OverBudget
+            try:
+                if self.engine != "extractive":
+                    if self.rpm is not None:
+                        await self.rpm.acquire()
+                    if self.tpm is not None:
+                        tokens = min(len(article.text) // 4 + self.settings.max_output_tokens, self.opts.tpm or 1)
+                        await self.tpm.acquire(tokens)
+                spent = Usage()  # what failed attempts cost: paid for, so it is counted
+
+                async def attempt() -> Digest:
+                    nonlocal spent
+                    try:
+                        return await api.agenerate(article, self.settings)
+                    except TakeawaysError as exc:
+                        spent = spent.add(getattr(exc, "usage", None) or Usage())
+                        exc.usage = spent  # type: ignore[attr-defined]
+                        raise
+
+                digest = await self._retrying(attempts, attempt)
+                digest = digest.model_copy(update={"usage": spent.add(digest.usage)})
+            except BaseException as exc:
+                self.budget.settle(estimate, getattr(exc, "usage", Usage()).cost_usd)
+                raise
+            self.budget.settle(estimate, digest.usage.cost_usd)
+            return digest
+
+    def _estimate_cost(self, article: Article) -> float:
+        if self.budget.limit is None or self.engine == "extractive":
+            return 0.0
+        from ...engines import llm  # the LLM engine exposes estimate_cost(article, spec, settings)
+
+        spec = Spec(takeaways=self.settings.takeaways, questions=self.settings.questions, language=self.settings.lang)
+        try:
+            return float(llm.estimate_cost(article, spec, self.settings))
+        except BudgetExceeded:
+            return float("inf")
+
+
+__all__ = ["LocalExecutor", "extraction_pool", "make"]

@@ -1,0 +1,39 @@
+"""One frozen options object for a batch run (the CLI fills it; executors read it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+STATE_DIR = ".takeaways"
+RESULTS = "results.jsonl"
+REPORT = "report.json"
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What the batch job adds to Settings: where to write, how to run, how hard to push, what to resume."""
+
+    out: Path
+    formats: tuple[str, ...] = ("md",)
+    executor: str = "local"  # a name in batch.executors.EXECUTORS
+    concurrency: int = 8
+    per_host: int = 2
+    rpm: int | None = None
+    tpm: int | None = None
+    max_cost: float | None = None
+    retry_failed: bool = False
+    limit: int | None = None
+    dry_run: bool = False
+    progress: str = "auto"  # auto (bar on a TTY, else lines) | bar | lines | none
+    progress_interval: float = 10.0
+    cache_dir: Path | None = None  # None: the user cache dir
+    use_cache: bool = True
+    workers: int | None = None  # extraction processes; None: one per CPU; 0: threads in this process
+    attempts: int = 3  # tries per stage for transient errors
+    retry_wait: float = 1.0  # first backoff, seconds
+
+    def resolved_cache_dir(self) -> Path:
+        from platformdirs import user_cache_dir
+
+        return self.cache_dir or Path(user_cache_dir("takeaways"))

@@ -1,0 +1,60 @@
+"""Progress: a rich bar on a TTY, plain periodic lines otherwise, nothing with --quiet."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from .work import DONE, FAILED, SKIPPED
+
+
+class Progress:
+    def __init__(self, mode: str, interval: float, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        if mode == "auto":
+            mode = "bar" if self.stream.isatty() else "lines"
+        self.mode = mode
+        self.interval = interval
+        self.total = 0
+        self._bar: Any = None
+        self._task: Any = None
+        self._last = 0.0
+        self._start = time.monotonic()
+
+    def start(self, total: int) -> None:
+        self.total = total
+        self._start = time.monotonic()
+        if self.mode == "bar":
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(
+                TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] "
+                           "[yellow]{task.fields[skipped]} skipped[/]"),
+                TextColumn("{task.fields[rate]:.2f}/s"), TimeRemainingColumn(),
+                TextColumn("{task.fields[tokens]:,} tok ${task.fields[cost]:.4f}"),
+                console=Console(file=self.stream), transient=False)
+            self._bar.start()
+            self._task = self._bar.add_task("batch", total=total, done=0, failed=0, skipped=0, rate=0.0, tokens=0, cost=0.0)
+
+    def update(self, counts: dict[str, int], tokens: int, cost: float, finished_now: int, force: bool = False) -> None:
+        elapsed = max(time.monotonic() - self._start, 1e-6)
+        rate = finished_now / elapsed
+        finished = counts[DONE] + counts[FAILED] + counts[SKIPPED]
+        if self.mode == "bar" and self._bar is not None:
+            self._bar.update(self._task, completed=finished, done=counts[DONE], failed=counts[FAILED],
+                             skipped=counts[SKIPPED], rate=rate, tokens=tokens, cost=cost)
+        elif self.mode == "lines" and (force or time.monotonic() - self._last >= self.interval):
+            self._last = time.monotonic()
+            left = self.total - finished
+            eta = f"{left / rate:.0f}s" if rate > 0 else "?"
+            print(f"batch: {finished}/{self.total} ({counts[DONE]} done, {counts[FAILED]} failed, "
+                  f"{counts[SKIPPED]} skipped) {rate:.2f}/s ETA {eta} {tokens:,} tokens ${cost:.4f}",
+                  file=self.stream, flush=True)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
