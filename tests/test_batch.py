@@ -73,6 +73,7 @@ def test_batch_outputs_dedup_failures_and_report(site: Site, tmp_path: Path) -> 
     assert len(lines) == 9 and len({x["key"] for x in lines}) == 9
     done = [x for x in lines if x["status"] == "done"]
     assert all(x["digest"]["takeaways"] and x["usage"]["requests"] == 0 for x in done)
+    assert all(t["match"] == "exact" and t["evidence_span"] for x in done for t in x["digest"]["takeaways"])
     assert sorted(f for x in done for f in x["files"]) == outputs(out) and len(outputs(out)) == 10
     assert site.hits["/flaky/1.html"] == 2  # a 503 is transient: retried within the run
     assert "2 failed" in res.output and "HTTP 404" in res.output and "--retry-failed" in res.output

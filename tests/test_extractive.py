@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -23,7 +23,7 @@ from takeaways.engines.extractive import (
 from takeaways.engines.questions import heading_question, question_problems, template_questions
 from takeaways.extract import extract_text
 from takeaways.grounding import verify
-from takeaways.models import Article, Block, Spec
+from takeaways.models import QA, Article, Block, Spec, Takeaway
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = FIXTURES / "extractive-golden.txt"
@@ -229,7 +229,8 @@ def test_faq_answers_drop_the_dateline_but_the_evidence_keeps_it() -> None:
     digest = run(article, 3, 6)
     lead = next(qa for qa in digest.faq if qa.evidence.startswith("MADRID (AP) — "))
     assert lead.answer.startswith("Rafael Nadal kept Spain's hopes alive")
-    assert verify(digest, article).faq == digest.faq
+    verified = verify(digest, article).faq  # kept as they are, now with where each quote was found
+    assert unlocated(verified) == digest.faq and all(q.match == "exact" for q in verified)
 
 
 def test_date_stamps_labels_and_copyright_lines_are_not_takeaways() -> None:
@@ -343,6 +344,14 @@ def test_title_overlap_lifts_a_sentence() -> None:
 
 # --- the engine ---------------------------------------------------------------------------------
 
+T = TypeVar("T", Takeaway, QA)
+
+
+def unlocated(items: list[T]) -> list[T]:
+    """The items without what verification adds (where each quote was found)."""
+    return [i.model_copy(update={"evidence_span": None, "match": None, "match_score": None}) for i in items]
+
+
 def test_evidence_is_verbatim_and_survives_verification() -> None:
     article = extract_text(GOLDEN.read_text(encoding="utf-8"))
     digest = run(article, 5, 6)
@@ -351,7 +360,10 @@ def test_evidence_is_verbatim_and_survives_verification() -> None:
         assert item.evidence in article.text
         assert item.origin == "extractive"
     verified = verify(digest, article)
-    assert verified.takeaways == digest.takeaways and verified.faq == digest.faq
+    assert unlocated(verified.takeaways) == digest.takeaways and unlocated(verified.faq) == digest.faq
+    for item in [*verified.takeaways, *verified.faq]:  # verbatim, so found exactly where it is
+        assert item.match == "exact" and item.evidence_span is not None
+        assert article.text[slice(*item.evidence_span)] == item.evidence
     starts = [article.text.index(t.evidence) for t in digest.takeaways]
     assert starts == sorted(starts)  # takeaways in article order
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from takeaways.extract import extract_text
 from takeaways.grounding import find_evidence, haystack_of, verify
 from takeaways.models import QA, Digest, Takeaway
@@ -67,3 +69,89 @@ def test_repeated_questions_and_takeaways_are_dropped() -> None:
                          QA(question="who voted", answer="The council.", evidence=evidence)]), ARTICLE)
     assert len(out.takeaways) == 1 and len(out.faq) == 1
     assert len(out.warnings) == 2
+
+
+def _one(quote: str) -> Takeaway:
+    out = verify(digest([Takeaway(text="A point.", evidence=quote, origin="llm")]), ARTICLE)
+    assert len(out.takeaways) == 1, out.warnings
+    return out.takeaways[0]
+
+
+def test_an_exact_quote_records_its_span_in_article_text() -> None:
+    quote = "lease the old coal pier to Tidewater Storage"
+    t = _one(quote)
+    assert (t.match, t.match_score) == ("exact", 1.0)
+    assert t.evidence_span == (ARTICLE.text.index(quote), ARTICLE.text.index(quote) + len(quote))
+    assert ARTICLE.text[slice(*t.evidence_span)] == quote
+
+
+def test_a_normalised_quote_maps_back_to_the_original_characters() -> None:
+    # straight quotes for curly ones, a hyphen for the em dash, doubled spaces, other case
+    t = _one('MAYOR Elena Vasquez called the vote  "the end of one chapter"')
+    assert (t.match, t.match_score) == ("normalised", 1.0)
+    assert t.evidence_span is not None
+    assert ARTICLE.text[slice(*t.evidence_span)] == "Mayor Elena Vasquez called the vote “the end of one chapter"
+    t = _one("about 480 megawatt-hours - enough for 90,000\n homes")
+    assert t.match == "normalised" and t.evidence_span is not None
+    assert ARTICLE.text[slice(*t.evidence_span)] == "about 480 megawatt-hours — enough for 90,000 homes"
+
+
+def test_a_span_survives_characters_that_normalise_to_several() -> None:
+    # "ﬁ" (one char) normalises to "fi", "…" to "...", a soft hyphen to nothing: offsets stay original
+    article = extract_text("Title\nThe ﬁnal\u00adreport … arrived late on a rainy Friday in March.\n")
+    out = verify(Digest(article=article.meta, engine="t", takeaways=[
+        Takeaway(text="x y", evidence="the finalreport ... arrived late on a rainy Friday")]), article)
+    t = out.takeaways[0]
+    assert t.match == "normalised" and t.evidence_span is not None
+    assert article.text[slice(*t.evidence_span)] == "The ﬁnal\u00adreport … arrived late on a rainy Friday"
+
+
+def test_a_fuzzy_quote_records_its_window_and_score() -> None:
+    t = _one("The council voted 7-2 on Tuesday to lease the old coal pier to Tidewater Storages.")
+    assert t.match == "fuzzy" and t.match_score is not None and 0.9 <= t.match_score < 1.0
+    assert t.evidence_span is not None
+    assert ARTICLE.text[slice(*t.evidence_span)].startswith("The council voted 7-2 on Tuesday")
+    assert ARTICLE.text[slice(*t.evidence_span)].endswith("Tidewater Storage.")
+
+
+def test_a_quote_found_only_in_the_title_has_no_span() -> None:
+    t = _one("Harbor Council Backs the Battery Plan")
+    assert t.match is not None and t.evidence_span is None
+
+
+def test_ellipsis_quote_spans_from_first_to_last_part() -> None:
+    t = _one("The council voted 7-2 ... to Tidewater Storage")
+    assert t.evidence_span is not None
+    assert ARTICLE.text[slice(*t.evidence_span)] == (
+        "The council voted 7-2 on Tuesday to lease the old coal pier to Tidewater Storage")
+
+
+def test_dropped_items_are_kept_with_the_check_and_reason_and_warnings_derive_from_them() -> None:
+    evidence = "The council voted 7-2 on Tuesday"
+    invented = Takeaway(text="Prices will fall by half.", evidence="Prices will fall by half next year.", origin="llm")
+    out = verify(digest([Takeaway(text="The vote was 7-2.", evidence=evidence), invented,
+                         Takeaway(text="the vote was 7-2", evidence=evidence)],
+                        [QA(question="What Changes", answer="x", evidence=evidence),
+                         QA(question="  ?", answer="x", evidence=evidence)]), ARTICLE)
+    got = [(d.kind, d.index, d.check, d.details) for d in out.dropped]
+    assert got == [("takeaway", 2, "evidence", {}), ("takeaway", 3, "duplicate", {"repeats": 1}),
+                   ("faq", 1, "question_mark", {}), ("faq", 2, "empty", {})]
+    assert out.dropped[0].item == invented
+    assert out.warnings == [d.warning for d in out.dropped]
+    assert out.warnings[0] == "dropped takeaway 2 (llm): its evidence quote is not in the article"
+    # JSON round trip keeps the entries (the batch journal stores the digest as JSON)
+    assert Digest.model_validate_json(out.model_dump_json()) == out
+
+
+def test_block_formats_never_carry_a_dropped_items_text() -> None:
+    from takeaways.render import FORMATS, render
+
+    out = verify(digest([Takeaway(text="Cheese moon.", evidence="The moon is green cheese, said nobody.",
+                                  origin="llm")]), ARTICLE)
+    assert out.dropped
+    for fmt in FORMATS:
+        text = render(out, fmt)
+        assert "cheese" not in text.lower(), fmt
+    data = json.loads(render(out, "json"))
+    assert data["dropped"] == [{"kind": "takeaway", "index": 1, "check": "evidence",
+                                "reason": "its evidence quote is not in the article", "details": {}}]

@@ -227,6 +227,19 @@ def test_invented_quotes_are_dropped_named_and_filled(fake_llm: FakeLLM) -> None
         assert "cheese" not in out.lower(), fmt
 
 
+def test_filled_items_say_which_dropped_item_they_replace(fake_llm: FakeLLM) -> None:
+    fake_llm.script.append(_with_invented)
+    digest = api.generate(make_article(), settings_for(fake_llm))
+    assert [(d.kind, d.index, d.check) for d in digest.dropped] == [("takeaway", 2, "evidence"), ("faq", 1, "evidence")]
+    assert digest.dropped[0].item.origin == "llm" and "moon" in digest.dropped[0].item.evidence
+    filled = [t for t in digest.takeaways if t.filled]
+    assert [(t.origin, t.replaces) for t in filled] == [("extractive", 2)]
+    assert all(not t.filled and t.replaces is None for t in digest.takeaways if t.origin == "llm")
+    assert [(q.replaces) for q in digest.faq if q.filled] == [1]
+    for item in [*digest.takeaways, *digest.faq]:  # every published item says where its quote is
+        assert item.match in ("exact", "normalised", "fuzzy") and item.evidence_span is not None
+
+
 def test_seed_is_sent_only_when_set(fake_llm: FakeLLM) -> None:
     api.generate(make_article(), settings_for(fake_llm))
     api.generate(make_article(), settings_for(fake_llm, seed=7))

@@ -63,11 +63,13 @@ def test_markdown_with_only_one_block() -> None:
 
 def test_json_has_the_documented_shape() -> None:
     data = json.loads(render(digest(), "json"))
-    assert set(data) >= {"article", "takeaways", "faq", "engine", "model", "usage", "warnings", "existing_blocks"}
+    assert set(data) >= {"article", "takeaways", "faq", "engine", "model", "usage", "warnings", "existing_blocks",
+                         "dropped"}
     assert set(data["article"]) >= {"url", "title", "author", "date", "sitename", "language", "word_count"}
     assert data["takeaways"][0] == {"text": "Cyclists may board from May.", "evidence": "from the first of May",
-                                    "origin": "extractive"}
-    assert set(data["faq"][0]) >= {"question", "answer", "evidence"}
+                                    "origin": "extractive", "evidence_span": None, "match": None,
+                                    "match_score": None, "filled": False, "replaces": None}
+    assert set(data["faq"][0]) >= {"question", "answer", "evidence", "evidence_span", "match", "match_score"}
     assert data["existing_blocks"] == [{"kind": "faq", "heading": "FAQ", "items": ["Q: a? A: b."]}]
     assert data["article"]["url"] == "https://ledger.example/a?x=1&y=2"  # plain JSON, not HTML-escaped
 

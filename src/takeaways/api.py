@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import extract as _extract
 from . import sources
 from .config import Settings
 from .engines import get_engine
 from .grounding import normalise, verify
-from .models import Article, Digest, Spec
+from .models import QA, Article, Digest, DropKind, Spec, Takeaway
 from .render import render as _render
+
+T = TypeVar("T", Takeaway, QA)
 
 __all__ = ["agenerate", "dry_run", "extract", "generate", "load_article", "render", "summarize"]
 
@@ -82,13 +84,23 @@ def fill(digest: Digest, article: Article, spec: Spec, settings: Settings) -> Di
         e = normalise(evidence)
         return not any(e in k or k in e for k in kept)
 
-    extra_t = [t for t in offline.takeaways if new(t.evidence)][: max(missing_t, 0)]
-    extra_q = [q for q in offline.faq if normalise(q.question) not in seen_q and new(q.evidence)][: max(missing_q, 0)]
+    extra_t = _filled(digest, "takeaway", [t for t in offline.takeaways if new(t.evidence)][: max(missing_t, 0)])
+    extra_q = _filled(digest, "faq", [q for q in offline.faq
+                                      if normalise(q.question) not in seen_q and new(q.evidence)][: max(missing_q, 0)])
     warnings = list(digest.warnings)
     if extra_t or extra_q:
         warnings.append(f"filled {len(extra_t)} takeaway(s) and {len(extra_q)} FAQ item(s) from the extractive engine")
     return digest.model_copy(update={"takeaways": digest.takeaways + extra_t, "faq": digest.faq + extra_q,
                                      "warnings": warnings})
+
+
+def _filled(digest: Digest, kind: DropKind, extra: list[T]) -> list[T]:
+    """Mark top-ups as filled; each stands in for the next dropped item of its kind not yet replaced."""
+    kept = digest.takeaways if kind == "takeaway" else digest.faq
+    taken = {i.replaces for i in kept if i.filled}
+    open_ = [d.index for d in digest.dropped if d.kind == kind and d.index not in taken]
+    return [item.model_copy(update={"filled": True, "replaces": open_[n] if n < len(open_) else None})
+            for n, item in enumerate(extra)]
 
 
 def summarize(source: str | Path | Article, *, engine: str = "auto", takeaways: int = 5, questions: int = 4,

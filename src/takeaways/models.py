@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -71,21 +71,68 @@ class Article(ArticleMeta):
 Origin = Literal["llm", "extractive"]
 
 
+Match = Literal["exact", "normalised", "fuzzy"]
+
+
 class Takeaway(BaseModel):
-    """One Key Takeaways bullet with the verbatim quote that supports it."""
+    """One Key Takeaways bullet with the verbatim quote that supports it.
+
+    Where grounding found the quote (set by grounding.verify, None before): `evidence_span` is
+    [start, end) in character offsets into `article.text` (None when the quote is only in the
+    title); `match` says how: verbatim ("exact"), after normalising case, quote marks, dashes and
+    whitespace ("normalised"), or a window at least grounding.MIN_SIMILARITY alike ("fuzzy");
+    `match_score` is that similarity (1.0 otherwise). `filled` items were topped up from the
+    offline engine; `replaces` is the `index` of the dropped entry of the same kind they stand in
+    for (None: they fill a shortfall the engine left).
+    """
 
     text: str
     evidence: str
     origin: Origin = "extractive"
+    evidence_span: tuple[int, int] | None = None
+    match: Match | None = None
+    match_score: float | None = None
+    filled: bool = False
+    replaces: int | None = None
 
 
 class QA(BaseModel):
-    """One FAQ entry with the verbatim quote that supports the answer."""
+    """One FAQ entry with the verbatim quote that supports the answer (evidence fields as in Takeaway)."""
 
     question: str
     answer: str
     evidence: str
     origin: Origin = "extractive"
+    evidence_span: tuple[int, int] | None = None
+    match: Match | None = None
+    match_score: float | None = None
+    filled: bool = False
+    replaces: int | None = None
+
+
+DropKind = Literal["takeaway", "faq"]
+
+
+class Dropped(BaseModel):
+    """An item a check removed, kept for review (never rendered into the published blocks).
+
+    `check` names the check that failed: "empty", "duplicate", "question_mark", "evidence"
+    (grounding) or "support" (support.py); `reason` is the human sentence; `details` holds
+    check-specific figures (e.g. the best similarity found).
+    """
+
+    kind: DropKind
+    index: int = Field(description="1-based position among the engine's items of this kind")
+    item: Takeaway | QA
+    check: str
+    reason: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def warning(self) -> str:
+        """The warning string for humans; it names kind and position, never the dropped text."""
+        label = "takeaway" if self.kind == "takeaway" else "FAQ item"
+        return f"dropped {label} {self.index} ({self.item.origin}): {self.reason}"
 
 
 class Usage(BaseModel):
@@ -121,6 +168,7 @@ class Digest(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     warnings: list[str] = Field(default_factory=list)
     existing_blocks: list[ExistingBlock] = Field(default_factory=list)
+    dropped: list[Dropped] = Field(default_factory=list)
 
 
 class Spec(BaseModel):

@@ -104,12 +104,22 @@ def render(digest: Digest, format: str = "md", template_dir: Path | str | None =
         raise TemplateError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     tdir = Path(template_dir) if template_dir else None
     name = STANDALONE if standalone and format == "html" else FORMATS[format]
-    data = digest.model_dump(mode="json")
+    data = public_data(digest)
     context = {"digest": data, **data, "faq_page": faq_page(digest)}
     try:
         return get_template(name, tdir).render(context)
     except jinja2.TemplateError as exc:
         raise TemplateError(f"template {name} failed: {exc}; fix the template or remove it from --template-dir") from exc
+
+
+def public_data(digest: Digest) -> dict[str, Any]:
+    """The digest as the block templates see it: `dropped` entries say which item failed which
+    check and why, but not the item's text, so no output format can carry an unsupported claim
+    (the batch journal keeps the whole entry for review)."""
+    data = digest.model_dump(mode="json")
+    for entry in data.get("dropped", []):
+        entry.pop("item", None)
+    return data
 
 
 ARTICLE_FORMATS = ("text", "json")
