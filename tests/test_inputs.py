@@ -13,8 +13,13 @@ from tests.site import Site, article_html
 from tests.warcs import write_warc
 
 
-def keys(sources: list[str], **kw: object) -> list[str]:
-    return [item.key for item in expand(sources, Settings(), **kw)]  # type: ignore[arg-type]
+def keys(sources: list[str], settings: Settings | None = None, **kw: object) -> list[str]:
+    return [item.key for item in expand(sources, settings or Settings(), **kw)]  # type: ignore[arg-type]
+
+
+# The test site is on 127.0.0.1: child sitemaps an index names there are remote content pointing at a
+# loopback address, which the fetch policy refuses unless --allow-private (tests/test_attacks.py).
+INTRANET = Settings(allow_private=True)
 
 
 def test_normalise_url_drops_fragment_tracking_default_port_and_case() -> None:
@@ -89,7 +94,8 @@ def test_sitemap_file_gz_file_and_feed_file(tmp_path: Path) -> None:
 
 def test_remote_sitemap_index_with_gz_child_and_feeds() -> None:
     with Site() as site:
-        got = keys([site.url("/sitemap-index.xml"), site.url("/feed.rss"), site.url("/feed.atom"), site.url("/a/9.html")])
+        got = keys([site.url("/sitemap-index.xml"), site.url("/feed.rss"), site.url("/feed.atom"), site.url("/a/9.html")],
+                   INTRANET)
         want = ["/a/1.html", "/a/2.html", "/a/3.html", "/a/1.html", "/a/4.html", "/a/5.html", "/a/6.html", "/a/7.html",
                 "/a/9.html"]
         assert got == [f"url:{site.url(p)}" for p in want]  # duplicates are dropped later, by the state db
@@ -117,7 +123,7 @@ def test_a_sitemap_index_listing_itself_is_read_once() -> None:
             '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
             f"<sitemap><loc>{me}</loc></sitemap><sitemap><loc>{site.url('/sitemap.xml')}</loc></sitemap>"
             "</sitemapindex>").encode()
-        assert keys([me]) == [f"url:{site.url('/a/1.html')}", f"url:{site.url('/a/2.html')}"]
+        assert keys([me], INTRANET) == [f"url:{site.url('/a/1.html')}", f"url:{site.url('/a/2.html')}"]
         assert site.hits["/loop-sitemap.xml"] == 1
 
 

@@ -45,6 +45,10 @@ load_options = _stack(
     click.option("--max-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, help="Refuse pages larger than this."),
     click.option("--connect-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True, help="Seconds to wait for a connection."),
     click.option("--read-timeout", type=click.FloatRange(0.1), default=30.0, show_default=True, help="Seconds to wait for the server to answer."),
+    click.option("--max-fetch-time", type=click.FloatRange(1), default=120.0, show_default=True,
+                 help="Seconds one download may take in all (redirects and a slow server included)."),
+    click.option("--allow-private", is_flag=True, default=None,
+                 help="Let URLs found in sitemaps, feeds, fetched lists and redirects reach private, loopback and link-local addresses."),
     click.option("--min-words", type=click.IntRange(0), default=120, show_default=True, help="Refuse articles shorter than this."),
 )
 
@@ -187,6 +191,8 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
               help="Result cache directory [env: TAKEAWAYS_CACHE; default: the user cache dir].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--workers", type=click.IntRange(0, 64), help="Extraction processes (default: one per CPU; 0 = threads).")
+@click.option("--max-urls", type=click.IntRange(1), default=1_000_000, show_default=True,
+              help="Work items one INPUT (a sitemap index, feed or list) may expand to; the rest are refused.")
 @click.option("--retry-wait", type=click.FloatRange(0), default=1.0, hidden=True, help="First backoff for transient errors (s).")
 @generate_options
 @llm_options

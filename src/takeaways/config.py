@@ -25,6 +25,9 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     max_redirects: int = 10
+    max_fetch_time: float = 120.0  # seconds for one whole fetch: connect, redirects, every read
+    allow_private: bool = False  # let URLs from remote content (sitemaps, feeds, redirects) reach private addresses
+    max_urls: int = 1_000_000  # work items one batch input (a sitemap index, a feed, a list) may expand to
     # extraction
     min_words: int = 120
     # generation

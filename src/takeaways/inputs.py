@@ -16,8 +16,9 @@ import json
 import os
 import re
 import sys
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -27,9 +28,10 @@ import httpx2
 from lxml import etree
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from . import netpolicy, sources
 from .batch.keys import normalise_url, path_key, text_key, url_key
 from .config import Settings
-from .errors import FetchError, SourceError
+from .errors import SourceError
 from .models import Page
 from .sources import HTML_SUFFIXES, HTML_TYPES, decode, http_client, is_url
 
@@ -57,6 +59,7 @@ class Item:
     html: str | None = None
     text: str | None = None
     error: str | None = None  # the input itself could not be read (a sitemap that 404s, a bad JSONL line)
+    trusted: bool = True  # False when a fetched document (remote sitemap, feed, list) named it: the fetch policy applies
 
 
 def _guarded(where: str, items: Iterator[Item], context: str | None = None) -> Iterator[Item]:
@@ -67,8 +70,8 @@ def _guarded(where: str, items: Iterator[Item], context: str | None = None) -> I
         yield Item(key=f"input:{where}", source=where, error=f"{context}: {exc}" if context else str(exc))
 
 
-def url_item(url: str, html: str | None = None) -> Item:
-    return Item(key=url_key(url), source=url.strip(), url=url.strip(), html=html)
+def url_item(url: str, html: str | None = None, *, trusted: bool = True) -> Item:
+    return Item(key=url_key(url), source=url.strip(), url=url.strip(), html=html, trusted=trusted)
 
 
 def path_item(path: Path) -> Item:
@@ -91,21 +94,36 @@ def expand(inputs: list[str], settings: Settings, *, stdin: BinaryIO | None = No
                 yield from _expand_lines(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"),
                                          "standard input", Path.cwd(), settings, client, depth=1)
             else:
-                yield from _guarded(source, _expand_one(source, settings, client, depth=0, base=Path.cwd()))
+                yield from _capped(source, _guarded(source, _expand_one(source, settings, client, depth=0, base=Path.cwd())),
+                                   settings.max_urls)
     finally:
         if own:
             client.close()
 
 
-def _expand_one(source: str, settings: Settings, client: httpx2.Client, *, depth: int, base: Path) -> Iterator[Item]:
+def _capped(source: str, items: Iterator[Item], limit: int) -> Iterator[Item]:
+    """At most `limit` work items from one input; past that, one failed item says so and nothing more is read."""
+    for n, item in enumerate(items):
+        if n >= limit:
+            yield Item(key=f"input:{source}:over-max-urls", source=source,
+                       error=f"{source}: more than {limit:,} URLs in one input; the rest were not read; pass --max-urls to raise the cap")
+            return
+        yield item
+
+
+def _expand_one(source: str, settings: Settings, client: httpx2.Client, *, depth: int, base: Path,
+                trusted: bool = True) -> Iterator[Item]:
+    """`trusted` is False for a line of a list fetched from the web: the fetch policy applies to it."""
     if depth > MAX_DEPTH:
         raise SourceError(f"{source}: lists/sitemaps nested more than {MAX_DEPTH} deep; flatten the input")
     if is_url(source):
         if _FEEDISH_URL.search(urlsplit(source).path):
-            yield from _expand_remote(source, settings, client, depth=depth)
+            yield from _expand_remote(source, settings, client, depth=depth, trusted=trusted)
         else:
-            yield url_item(source)
+            yield url_item(source, trusted=trusted)
         return
+    if not trusted:
+        raise SourceError(f"{source}: not an http(s) URL; remote content may not name local files")
     if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.I):
         raise SourceError(f"{source}: unsupported URL scheme; use http:// or https://, a file path, or '-' for stdin")
     path = Path(source).expanduser()
@@ -229,13 +247,14 @@ def _expand_lines(lines: Iterator[str] | io.TextIOBase, what: str, base: Path, s
         if not line or line.startswith("#"):
             continue
         if line.startswith("{"):
-            yield from _guarded(f"{what}:{n}", _jsonl_items(line, f"{what}:{n}"))
+            yield from _guarded(f"{what}:{n}", _jsonl_items(line, f"{what}:{n}", trusted=not urls_only))
             continue
         if urls_only and not is_url(line):
             yield Item(key=f"input:{what}:{n}", source=f"{what}, line {n}",
                        error=f"{what}, line {n}: {line[:80]!r} is not an http(s) URL; a list fetched from the web may only hold URLs")
             continue
-        yield from _guarded(line, _expand_one(line, settings, client, depth=depth, base=base), f"{what}, line {n}")
+        yield from _guarded(line, _expand_one(line, settings, client, depth=depth, base=base, trusted=not urls_only),
+                            f"{what}, line {n}")
 
 
 def _expand_jsonl(path: Path) -> Iterator[Item]:
@@ -245,8 +264,9 @@ def _expand_jsonl(path: Path) -> Iterator[Item]:
                 yield from _guarded(f"{path}:{n}", _jsonl_items(line, f"{path}:{n}"))
 
 
-def _jsonl_items(line: str, where: str) -> Iterator[Item]:
-    yield _jsonl_item(line, where)
+def _jsonl_items(line: str, where: str, *, trusted: bool = True) -> Iterator[Item]:
+    item = _jsonl_item(line, where)
+    yield item if trusted else replace(item, trusted=False)
 
 
 def _jsonl_item(line: str, where: str) -> Item:
@@ -267,72 +287,68 @@ def _jsonl_item(line: str, where: str) -> Item:
     raise SourceError(f"{where}: needs a \"url\" (http/https), \"html\" or \"text\" field")
 
 
-def fetch_bytes(url: str, settings: Settings, client: httpx2.Client) -> bytes:
+def fetch_bytes(url: str, settings: Settings, client: httpx2.Client, *, trusted: bool = True) -> bytes:
     """GET a sitemap or feed (any content type), with the size cap; gzip bodies are decompressed.
 
     Transient failures (timeouts, 429, 5xx) are tried 3 times with backoff."""
     for attempt in Retrying(stop=stop_after_attempt(3), wait=wait_exponential_jitter(multiplier=0.5, jitter=0.5, max=10),
                             retry=retry_if_exception(lambda e: bool(getattr(e, "transient", False))), reraise=True):
         with attempt:
-            return _fetch_bytes(url, settings, client)
+            return _fetch_bytes(url, settings, client, trusted=trusted)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _fetch_bytes(url: str, settings: Settings, client: httpx2.Client) -> bytes:
-    try:
-        with client.stream("GET", url) as resp:
-            if resp.status_code >= 400:
-                raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}; check the URL",
-                                 transient=resp.status_code >= 500 or resp.status_code == 429)
-            chunks, total = [], 0
-            for chunk in resp.iter_bytes():
-                total += len(chunk)
-                if total > settings.max_bytes * 5:
-                    raise SourceError(f"{url}: over {settings.max_bytes * 5 / 1e6:g} MB; pass --max-bytes to raise it")
-                chunks.append(chunk)
-    except httpx2.HTTPError as exc:
-        raise FetchError(f"{url}: download failed ({exc}); check the URL and that the server is up", transient=True) from exc
-    data = b"".join(chunks)
+def _fetch_bytes(url: str, settings: Settings, client: httpx2.Client, *, trusted: bool = True) -> bytes:
+    limit = settings.max_bytes * 5
+    data = sources.fetch_bytes(url, settings, client, trusted=trusted, limit=limit)
     if data.startswith(b"\x1f\x8b"):
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
+            inflated = netpolicy.gunzip_capped(data, limit)
+        except zlib.error as exc:
             raise SourceError(f"{url}: broken gzip data ({exc})") from exc
+        if inflated is None:
+            raise SourceError(f"{url}: over {limit / 1e6:g} MB after decompression; pass --max-bytes to raise it")
+        data = inflated
     return data
 
 
 def _expand_remote(url: str, settings: Settings, client: httpx2.Client, *, depth: int,
-                   seen: set[str] | None = None) -> Iterator[Item]:
-    data = fetch_bytes(url, settings, client)
+                   seen: set[str] | None = None, trusted: bool = True) -> Iterator[Item]:
+    """A sitemap, feed or list fetched over HTTP: what it names is remote content (untrusted)."""
+    data = fetch_bytes(url, settings, client, trusted=trusted)
     head = data[:4096]
     if _SITEMAP.search(head) or _FEED.search(head):
-        yield from _expand_xml(data, url, settings, client, depth=depth, seen=(seen or set()) | {normalise_url(url)})
+        yield from _expand_xml(data, url, settings, client, depth=depth, seen=(seen or set()) | {normalise_url(url)},
+                               remote=True)
     elif _HTML.search(head):
-        yield url_item(url, None)  # an article whose URL merely looked like a feed; loaded again later
+        yield url_item(url, None, trusted=trusted)  # an article whose URL merely looked like a feed; loaded again later
     else:
         yield from _expand_lines(iter(data.decode("utf-8", "replace").splitlines()), url, Path.cwd(), settings,
                                  client, depth=depth + 1, urls_only=True)
 
 
 def _expand_xml(data: bytes, where: str, settings: Settings, client: httpx2.Client, *, depth: int,
-                seen: set[str] | None = None) -> Iterator[Item]:
-    """Pages of a sitemap (following a sitemap index, never to a sitemap already on the way) or a feed."""
+                seen: set[str] | None = None, remote: bool = False) -> Iterator[Item]:
+    """Pages of a sitemap (following a sitemap index, never to a sitemap already on the way) or a feed.
+
+    `remote`: the document came over HTTP, so the URLs in it are untrusted (the fetch policy applies).
+    """
     head = data[:4096]
     if _SITEMAP.search(head):
         pages, children = sitemap_links(data, where)
         for link in pages:
-            yield url_item(link)
+            yield url_item(link, trusted=not remote)
         seen = seen or set()
         for child in children:
             if normalise_url(child) in seen:
                 continue  # an index that lists itself or an ancestor
             if depth + 1 > MAX_DEPTH:
                 raise SourceError(f"{child}: sitemaps nested more than {MAX_DEPTH} deep")
-            yield from _guarded(child, _expand_remote(child, settings, client, depth=depth + 1, seen=seen),
-                                f"sitemap in {where}")
+            yield from _guarded(child, _expand_remote(child, settings, client, depth=depth + 1, seen=seen,
+                                                      trusted=not remote), f"sitemap in {where}")
     else:
         for link in feed_links(data, where):
-            yield url_item(link)
+            yield url_item(link, trusted=not remote)
 
 
 def sitemap_links(data: bytes, where: str) -> tuple[list[str], list[str]]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import sys
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 import httpx2
 from charset_normalizer import from_bytes
 
-from . import __version__
+from . import __version__, netpolicy
 from .config import USER_AGENT, Settings
 from .errors import FetchError, SourceError
 from .models import Page
@@ -111,11 +114,15 @@ def _load_stdin(stream: BinaryIO, settings: Settings) -> Page:
 
 
 def http_client(settings: Settings) -> httpx2.Client:
-    """The one place that configures HTTP fetching: timeouts, redirects, User-Agent."""
+    """The one place that configures HTTP fetching: timeouts, User-Agent, the fetch policy (netpolicy).
+
+    Redirects are followed by `open_url`, one checked hop at a time, not by the client.
+    """
     return httpx2.Client(
         timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-        follow_redirects=True,
+        follow_redirects=False,
         max_redirects=settings.max_redirects,
+        transport=netpolicy.PolicyTransport(settings.allow_private),
         headers={
             "User-Agent": USER_AGENT.format(version=__version__),
             "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1",
@@ -124,28 +131,101 @@ def http_client(settings: Settings) -> httpx2.Client:
     )
 
 
-def fetch(url: str, settings: Settings, client: httpx2.Client | None = None) -> Page:
-    """GET a URL with timeouts, a size cap and content-type checks."""
+@contextmanager
+def open_url(url: str, settings: Settings, client: httpx2.Client | None = None, *,
+             trusted: bool = True) -> Iterator[httpx2.Response]:
+    """The one HTTP GET: the final response of `url`, streaming, after checked redirects, under the time cap.
+
+    `trusted` is True for what the user typed: its host may be private, and so may a redirect that
+    stays on that host. Every other hop, and every hop of an untrusted URL (a sitemap or feed
+    entry), must pass `netpolicy.check_url` (unless --allow-private), before it is sent and again
+    at connect time. Read the body with `read_body`, inside the `with` block (the time cap holds).
+    Raises FetchError/SourceError with the URL and what to do.
+    """
     own = client is None
     client = client or http_client(settings)
+    trusted_host = _host(url) if trusted else None
     try:
-        with client.stream("GET", url) as resp:
-            return _read_response(url, resp, settings)
+        with netpolicy.time_limit(settings.max_fetch_time):
+            request = client.build_request("GET", url)
+            for _hop in range(settings.max_redirects + 1):
+                hop_trusted = settings.allow_private or (trusted_host is not None and request.url.host == trusted_host)
+                if not hop_trusted:
+                    netpolicy.check_url(request.url)
+                request.extensions = {**request.extensions, netpolicy.TRUSTED: hop_trusted}
+                resp = client.send(request, stream=True)
+                if resp.next_request is None:
+                    try:
+                        yield resp
+                    finally:
+                        resp.close()
+                    return
+                resp.close()
+                request = resp.next_request
+            raise FetchError(f"{url}: more than {settings.max_redirects} redirects (a redirect loop?); check the URL")
+    except netpolicy.Refused as exc:
+        hint = "" if settings.allow_private else "; pass --allow-private to fetch addresses inside your network"
+        where = "" if str(request.url) == url else f" (redirected to {str(request.url)[:200]})"
+        raise FetchError(f"{url}: refused{where}: {exc.reason}{hint if 'address' in exc.reason else ''}") from None
+    except netpolicy.Overtime as exc:
+        raise FetchError(f"{url}: the download took longer than {exc.limit:g} s; raise --max-fetch-time if the server is just slow") from None
     except httpx2.InvalidURL as exc:
         raise FetchError(f"{url}: not a valid URL ({exc}); check it") from exc
-    except httpx2.TooManyRedirects as exc:
-        raise FetchError(f"{url}: more than {settings.max_redirects} redirects (a redirect loop?); check the URL") from exc
     except httpx2.ConnectTimeout as exc:
         raise FetchError(f"{url}: no connection within {settings.connect_timeout:g} s; check the URL or raise --connect-timeout", transient=True) from exc
     except httpx2.TimeoutException as exc:
         raise FetchError(f"{url}: the server did not answer within {settings.read_timeout:g} s; try again later or raise --read-timeout", transient=True) from exc
     except httpx2.ConnectError as exc:
         raise FetchError(f"{url}: cannot connect ({_reason(exc)}); check the URL and that the server is up", transient=True) from exc
+    except httpx2.RemoteProtocolError as exc:
+        raise FetchError(f"{url}: the server broke the HTTP protocol ({_reason(exc)}); check the URL") from exc
     except httpx2.HTTPError as exc:
         raise FetchError(f"{url}: download failed ({_reason(exc)}); try again later", transient=True) from exc
     finally:
         if own:
             client.close()
+
+
+def _host(url: str) -> str | None:
+    try:
+        return httpx2.URL(url).host or None
+    except httpx2.InvalidURL:
+        return None
+
+
+def read_body(url: str, resp: httpx2.Response, limit: int) -> bytes:
+    """The body, decompressed (Content-Encoding) in bounded pieces: SourceError once it passes `limit` bytes."""
+    coding = resp.headers.get("content-encoding", "")
+    try:
+        data = netpolicy.read_capped(netpolicy.decoded(resp.iter_raw(), coding), limit)
+    except ValueError as exc:
+        raise FetchError(f"{url}: {exc}; takeaways reads identity, gzip and deflate") from exc
+    except zlib.error as exc:
+        raise FetchError(f"{url}: broken compressed data ({exc})") from exc
+    if data is None:
+        once = f" once decompressed ({coding})" if coding.strip().lower() not in ("", "identity") else ""
+        raise SourceError(f"{url} is over the {human_size(limit)} limit{once}; pass --max-bytes to raise it")
+    return data
+
+
+def fetch(url: str, settings: Settings, client: httpx2.Client | None = None, *, trusted: bool = True) -> Page:
+    """GET a page with timeouts, the fetch policy, a size cap and content-type checks."""
+    with open_url(url, settings, client, trusted=trusted) as resp:
+        return _read_response(url, resp, settings)
+
+
+def fetch_bytes(url: str, settings: Settings, client: httpx2.Client | None = None, *, trusted: bool = True,
+                limit: int | None = None) -> bytes:
+    """GET a sitemap, feed or list (any content type): the decompressed body, at most `limit` bytes."""
+    limit = limit or settings.max_bytes
+    with open_url(url, settings, client, trusted=trusted) as resp:
+        if resp.status_code >= 400:
+            raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}; check the URL",
+                             transient=resp.status_code >= 500 or resp.status_code == 429)
+        declared = resp.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit and not resp.headers.get("content-encoding"):
+            raise _too_big(url, int(declared), settings.with_(max_bytes=limit))
+        return read_body(url, resp, limit)
 
 
 def _reason(exc: Exception) -> str:
@@ -165,16 +245,9 @@ def _read_response(url: str, resp: httpx2.Response, settings: Settings) -> Page:
     if ctype and ctype not in HTML_TYPES | TEXT_TYPES:
         raise FetchError(f"{url}: content type {ctype} is not supported; takeaways reads HTML, XHTML and plain text pages")
     declared = resp.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+    if declared and declared.isdigit() and int(declared) > settings.max_bytes and not resp.headers.get("content-encoding"):
         raise _too_big(url, int(declared), settings)
-    chunks: list[bytes] = []
-    total = 0
-    for chunk in resp.iter_bytes():
-        total += len(chunk)
-        if total > settings.max_bytes:
-            raise SourceError(f"{url} is over the {human_size(settings.max_bytes)} limit; pass --max-bytes to raise it")
-        chunks.append(chunk)
-    data = b"".join(chunks)
+    data = read_body(url, resp, settings.max_bytes)
     if not data.strip():
         raise FetchError(f"{url}: the server sent an empty page")
     _check_binary(url, data)

@@ -28,7 +28,7 @@ def load_page(item: WorkItem, settings: Settings | None = None, client: httpx2.C
         return Page(source=item.source, url=item.url, content=item.html.encode("utf-8"), content_type="html",
                     encoding="utf-8")
     if item.url is not None:
-        return sources.fetch(item.url, settings, client)
+        return sources.fetch(item.url, settings, client, trusted=item.trusted)
     return sources.load(item.path or item.source, settings)
 
 

@@ -48,7 +48,7 @@ class WorkItem:
     def input(self) -> Item:
         """Back to the input record (what `sources`/`inputs` know how to load)."""
         return Item(key=self.key, source=self.source, url=self.url, path=self.path, html=self.html, text=self.text,
-                    error=self.error)
+                    error=self.error, trusted=self.trusted)
 
 
 @dataclass(frozen=True)
