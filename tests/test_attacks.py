@@ -8,8 +8,15 @@ docs/security.md lists each threat with the behaviour and the test that shows it
 
 from __future__ import annotations
 
+import functools
+import gzip
+import io
 import json
+import os
 import socket
+import struct
+import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +27,9 @@ from click.testing import CliRunner, Result
 from takeaways import netpolicy, sources
 from takeaways.cli import cli
 from takeaways.config import Settings
-from takeaways.errors import FetchError
+from takeaways.errors import FetchError, SourceError
 from takeaways.inputs import expand
+from tests.loopback import Handler, LoopbackServer
 from tests.pageserver import PageServer, Route
 from tests.site import Site, article_html
 
@@ -270,3 +278,237 @@ def test_the_socket_connects_to_the_checked_address_with_the_host_header_kept(
     assert page.content.startswith(b"<!doctype html>")
     assert calls == ["site.example.test", "site.example.test"]  # the URL check, then the connect-time check
     assert server.requests[0][1]["Host"] == f"site.example.test:{port}"
+
+
+# -- resource caps ------------------------------------------------------------------------------
+
+
+@functools.cache
+def zero_bomb(prefix: bytes = b"") -> bytes:
+    """A valid gzip stream of `prefix` and 1 GiB of zeros in about 1 MB: one 1 MiB block, full-flushed, repeated."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    zeros = b"\0" * (1 << 20)
+    head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(zeros) + c.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(prefix)
+    for _ in range(1024):
+        crc = zlib.crc32(zeros, crc)
+    return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + head + block * 1024 + c.flush()
+            + struct.pack("<II", crc, (len(prefix) + (1 << 30)) & 0xFFFFFFFF))
+
+
+SITEMAP_HEAD = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>'
+
+
+def test_a_gzip_content_encoding_bomb_stops_at_the_cap(server: PageServer) -> None:
+    server.routes["/bomb"] = Route(body=zero_bomb(), headers={"Content-Encoding": "gzip"})
+    with pytest.raises(SourceError, match=r"/bomb is over the 2 MB limit once decompressed \(gzip\); pass --max-bytes"):
+        sources.fetch(server.url("/bomb"), Settings(max_bytes=2_000_000))
+
+
+def test_a_deflate_bomb_and_a_double_encoded_bomb_stop_at_the_cap(server: PageServer) -> None:
+    raw = zlib.compressobj(9, zlib.DEFLATED, 15)
+    deflated = raw.compress(b"\0" * 50_000_000) + raw.flush()  # zlib-wrapped, 50 MB of zeros
+    server.routes["/deflate"] = Route(body=deflated, headers={"Content-Encoding": "deflate"})
+    server.routes["/twice"] = Route(body=gzip.compress(zero_bomb()), headers={"Content-Encoding": "gzip, gzip"})
+    for path, coding in (("/deflate", "deflate"), ("/twice", "gzip, gzip")):
+        with pytest.raises(SourceError, match=rf"{path} is over the 1 MB limit once decompressed \({coding}\)"):
+            sources.fetch(server.url(path), Settings(max_bytes=1_000_000))
+
+
+def test_an_unknown_content_encoding_is_refused_not_passed_through(server: PageServer) -> None:
+    server.routes["/br"] = Route(body=b"\x1b\x00\xf8\xff", headers={"Content-Encoding": "br"})
+    with pytest.raises(FetchError, match=r"/br: content encoding 'br' is not supported; takeaways reads identity, gzip and deflate"):
+        sources.fetch(server.url("/br"), Settings())
+
+
+def test_a_gz_sitemap_bomb_stops_at_the_cap(site: Site, tmp_path: Path) -> None:
+    site.pages["/bomb-sitemap.xml.gz"] = zero_bomb(SITEMAP_HEAD)  # a .gz body, not a content encoding
+    items = list(expand([site.url("/bomb-sitemap.xml.gz")], Settings(max_bytes=1_000_000)))
+    assert len(items) == 1 and "over 5 MB after decompression; pass --max-bytes" in (items[0].error or "")
+    local = tmp_path / "bomb-sitemap.xml.gz"
+    local.write_bytes(zero_bomb(SITEMAP_HEAD))
+    items = list(expand([str(local)], Settings(max_bytes=1_000_000)))
+    assert len(items) == 1 and "over 5 MB; split it or pass --max-bytes" in (items[0].error or "")
+
+
+class Drip(LoopbackServer):
+    """Sends headers, then one byte of body every 0.2 s: never idle long enough for a read timeout."""
+
+    def handle(self, handler: Handler) -> None:
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Content-Length", "100000")
+            handler.end_headers()
+            for _ in range(100):
+                handler.wfile.write(b"<")
+                handler.wfile.flush()
+                time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def test_a_slow_drip_server_is_cut_off_by_the_total_time_cap() -> None:
+    with Drip() as drip, pytest.raises(FetchError, match=r"the download took longer than 1 s; raise --max-fetch-time"):
+        sources.fetch(drip.base + "/", Settings(read_timeout=5, max_fetch_time=1))
+
+
+def test_redirect_loops_are_stopped(server: PageServer) -> None:
+    server.routes["/a"] = Route(status=302, headers={"Location": "/b"}, content_type=None)
+    server.routes["/b"] = Route(status=302, headers={"Location": "/a"}, content_type=None)
+    with pytest.raises(FetchError, match=r"/a: more than 3 redirects \(a redirect loop\?\)"):
+        sources.fetch(server.url("/a"), Settings(max_redirects=3))
+    assert len(server.requests) == 4
+
+
+def test_sitemap_index_depth_is_capped(site: Site) -> None:
+    for n in range(12):  # /deep/0.xml -> /deep/1.xml -> ... each a sitemap index naming the next
+        site.pages[f"/deep/{n}.xml"] = (
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{site.url(f'/deep/{n + 1}.xml')}</loc></sitemap></sitemapindex>").encode()
+    items = list(expand([site.url("/deep/0.xml")], Settings(allow_private=True)))
+    assert len(items) == 1 and "nested more than 5 deep" in (items[0].error or "")
+    assert max(int(p.split("/")[2].split(".")[0]) for p in site.hits if p.startswith("/deep/")) == 5
+
+
+def test_urls_per_input_are_capped(site: Site) -> None:
+    locs = "".join(f"<url><loc>https://example.com/{n}</loc></url>" for n in range(500))
+    site.pages["/big-sitemap.xml"] = (
+        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>').encode()
+    items = list(expand([site.url("/big-sitemap.xml"), "https://example.com/typed"], Settings(max_urls=100)))
+    assert len(items) == 102
+    assert "more than 100 URLs in one input; the rest were not read; pass --max-urls" in (items[100].error or "")
+    assert items[101].key == "url:https://example.com/typed"  # the next input is read as usual
+
+
+# -- XML: entity bombs and external entities ------------------------------------------------------
+
+LAUGHS = b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n' + b"".join(
+    b' <!ENTITY lol%d "%s">\n' % (n, b"".join(b"&lol%d;" % (n - 1) if n > 1 else b"&lol;" for _ in range(10)))
+    for n in range(1, 10)) + b"]>\n"
+XXE = b'<?xml version="1.0"?>\n<!DOCTYPE x [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>\n'
+SITEMAP_BODY = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://example.com/&ENT;</loc></url></urlset>'
+FEED_BODY = b'<rss version="2.0"><channel><title>&ENT;</title><item><title>&ENT;</title><link>https://example.com/&ENT;</link></item></channel></rss>'
+ATOM_BODY = b'<feed xmlns="http://www.w3.org/2005/Atom"><title>&ENT;</title><entry><title>&ENT;</title><link href="https://example.com/&ENT;"/></entry></feed>'
+
+
+@pytest.mark.parametrize("body", [SITEMAP_BODY, FEED_BODY, ATOM_BODY], ids=["sitemap", "rss", "atom"])
+@pytest.mark.parametrize(("prolog", "entity"), [(LAUGHS, b"lol9"), (XXE, b"xxe")], ids=["billion-laughs", "xxe"])
+def test_entity_bombs_and_external_entities_fail_cleanly(site: Site, tmp_path: Path, body: bytes, prolog: bytes,
+                                                          entity: bytes) -> None:
+    doc = prolog + body.replace(b"ENT", entity)
+    site.pages["/evil/sitemap.xml"] = doc
+    local = tmp_path / "evil.xml"
+    local.write_bytes(doc)
+    for source in (site.url("/evil/sitemap.xml"), str(local)):
+        items = list(expand([source], Settings()))
+        assert len(items) == 1, items
+        assert "declares XML entities" in (items[0].error or "") and "refused" in (items[0].error or "")
+        assert "root:" not in repr(items)  # nothing of /etc/passwd
+
+
+def test_an_external_dtd_or_parameter_entity_is_never_fetched(site: Site) -> None:
+    site.pages["/evil.dtd"] = b'<!ENTITY % all "<!ENTITY x SYSTEM \'file:///etc/passwd\'>">'
+    external_dtd = (f'<?xml version="1.0"?><!DOCTYPE urlset SYSTEM "{site.url("/evil.dtd")}">'.encode()
+                    + SITEMAP_BODY.replace(b"&ENT;", b"ok"))
+    param = (f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY % p SYSTEM "{site.url("/evil.dtd")}"> %p;]>'.encode()
+             + SITEMAP_BODY.replace(b"&ENT;", b"ok"))
+    site.pages["/ext/sitemap.xml"] = external_dtd
+    site.pages["/param/sitemap.xml"] = param
+    ok, refused = list(expand([site.url("/ext/sitemap.xml"), site.url("/param/sitemap.xml")], Settings()))
+    assert ok.key == "url:https://example.com/ok" and ok.trusted is False  # a DOCTYPE alone is harmless: read
+    assert "declares XML entities" in (refused.error or "")
+    assert site.hits["/evil.dtd"] == 0
+
+
+# -- local inputs: FIFOs, devices, directories, loops, unreadable files ---------------------------
+
+
+def summarize(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["summarize", *args, "-e", "extractive"], catch_exceptions=False)
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "article.html"
+    os.mkfifo(path)  # nobody ever writes to it: opening it for reading would wait forever
+    return path
+
+
+def test_a_fifo_is_refused_without_opening_it(fifo: Path, tmp_path: Path) -> None:
+    res = summarize(str(fifo))
+    assert res.exit_code == 1
+    assert res.output == f"Error: {fifo} is a FIFO (named pipe), not a regular file; to read a stream, pipe it in as '-' (cat {fifo} | takeaways summarize -)\n"
+    out = tmp_path / "out"
+    res = run([str(fifo), "--out", str(out), *FAST])  # batch: one failed item, not a hang
+    assert res.exit_code == 1 and "FIFO" in results(out)[0]["error"]
+    (tmp_path / "dir").mkdir()
+    os.mkfifo(tmp_path / "dir" / "a.html")
+    (tmp_path / "dir" / "b.html").write_text(article_html(3))
+    out2 = tmp_path / "out2"
+    res = run([str(tmp_path / "dir"), "--out", str(out2), *FAST])  # a FIFO inside a directory input
+    assert sorted(x["status"] for x in results(out2)) == ["done", "failed"]
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_devices_are_refused(device: str, tmp_path: Path) -> None:
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    res = summarize(device)
+    assert (res.exit_code, res.output) == (1, f"Error: {device} is a device, not a regular file; to read a stream, pipe it in as '-' (cat {device} | takeaways summarize -)\n")
+    out = tmp_path / "out"
+    assert run([device, "--out", str(out), *FAST]).exit_code == 1
+    assert "is a device" in results(out)[0]["error"]
+
+
+def test_a_symlink_to_a_device_is_a_device(tmp_path: Path) -> None:
+    link = tmp_path / "story.html"
+    link.symlink_to("/dev/zero")
+    assert "is a device" in summarize(str(link)).output
+
+
+def test_a_directory_given_as_a_file(tmp_path: Path) -> None:
+    res = summarize(str(tmp_path))
+    assert res.exit_code == 1 and f"{tmp_path} is a directory; pass a file" in res.output
+
+
+def test_symlink_loops_give_a_clear_error(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.html", tmp_path / "b.html"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    res = summarize(str(a))
+    assert (res.exit_code, res.output) == (1, f"Error: {a}: a symbolic link loop; point it at a real file\n")
+    out = tmp_path / "out"
+    res = run([str(a), "--out", str(out), *FAST])
+    assert res.exit_code == 1 and "symbolic link loop" in results(out)[0]["error"]
+    loopdir = tmp_path / "tree"
+    loopdir.mkdir()
+    (loopdir / "self").symlink_to(loopdir)  # a directory loop inside a directory input is not followed
+    (loopdir / "x.html").write_text(article_html(2))
+    out2 = tmp_path / "out2"
+    assert run([str(loopdir), "--out", str(out2), *FAST]).exit_code == 0
+    assert [x["status"] for x in results(out2)] == ["done"]
+
+
+def test_an_unreadable_file_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "secret.html"
+    path.write_text(article_html(1))
+    path.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the open fail the way it would for a user
+        real = os.open
+        monkeypatch.setattr(os, "open", lambda p, *a, **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied"))
+                            if str(p) == str(path) else real(p, *a, **k))
+    res = summarize(str(path))
+    assert (res.exit_code, res.output) == (1, f"Error: {path}: cannot read (Permission denied); check its permissions\n")
+
+
+def test_reads_are_bounded_even_when_the_size_lies(tmp_path: Path) -> None:
+    """A file that grows after the size check, or a JSONL/list line without end, is read only up to the cap."""
+    big = tmp_path / "items.jsonl"
+    big.write_text('{"text": "' + "x" * 3000 + '"}\n{"url": "https://example.com/ok"}\n')
+    items = list(expand([str(big)], Settings(max_bytes=1000)))
+    assert "a line over the 0.001 MB limit" in (items[0].error or "") and items[1].key == "url:https://example.com/ok"
+    stdin = io.BytesIO(b"https://example.com/" + b"a" * 5000 + b"\nhttps://example.com/b\n")
+    items = list(expand(["-"], Settings(max_bytes=1000), stdin=stdin))
+    assert "over the 0.001 MB limit" in (items[0].error or "") and items[1].key == "url:https://example.com/b"

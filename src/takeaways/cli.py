@@ -207,7 +207,7 @@ def batch(inputs: tuple[str, ...], out: Path, formats: tuple[str, ...], batch_dr
     from . import batch as batch_mod
 
     for source in inputs:
-        if source != "-" and "://" not in source and not Path(source).expanduser().exists():
+        if source != "-" and "://" not in source and not (Path(source).expanduser().exists() or Path(source).expanduser().is_symlink()):
             raise click.UsageError(f"{source}: no such file or directory (URLs must start with http:// or https://)")
     opts = batch_mod.BatchOptions(
         out=out, formats=formats, executor=kwargs.pop("executor"), concurrency=kwargs.pop("concurrency"), per_host=kwargs.pop("per_host"),

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 from urllib.parse import urlsplit
 
 import feedparser
@@ -28,7 +28,7 @@ import httpx2
 from lxml import etree
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from . import netpolicy, sources
+from . import netpolicy, sources, xmlsafe
 from .batch.keys import normalise_url, path_key, text_key, url_key
 from .config import Settings
 from .errors import SourceError
@@ -131,7 +131,8 @@ def _expand_one(source: str, settings: Settings, client: httpx2.Client, *, depth
         path = base / path
     if path.is_dir():
         yield from _expand_dir(path)
-    elif path.is_file():
+    elif path.exists() or path.is_symlink():
+        sources.check_file(path)  # a FIFO, a device, a symlink loop: a clear error, never a read that blocks or never ends
         yield from _expand_file(path, settings, client, depth=depth)
     else:
         raise SourceError(f"{source}: no such file or directory; check the path (URLs must start with http:// or https://)")
@@ -167,7 +168,7 @@ def _expand_file(path: Path, settings: Settings, client: httpx2.Client, *, depth
     elif _SITEMAP.search(head) or _FEED.search(head):
         yield from _expand_xml(_read_all(path, settings), str(path), settings, client, depth=depth)
     elif suffix in {".jsonl", ".ndjson"} or (stripped.startswith(b"{") and suffix not in ARTICLE_SUFFIXES):
-        yield from _expand_jsonl(path)
+        yield from _expand_jsonl(path, settings.max_bytes)
     elif suffix in HTML_SUFFIXES or _HTML.search(head):
         yield path_item(path)
     elif _is_list(path):
@@ -221,12 +222,28 @@ def _read_all(path: Path, settings: Settings) -> bytes:
     return data
 
 
+def bounded_lines(fh: io.TextIOBase | TextIO, limit: int) -> Iterator[str | None]:
+    """The lines of a text stream, None for one longer than `limit` characters (skipped piece by piece, never held whole)."""
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit:
+            while line and not line.endswith("\n"):
+                line = fh.readline(1 << 16)
+            yield None
+        else:
+            yield line
+
+
 def _is_list(path: Path) -> bool:
     """A text file is a list when each of its first lines (comments and blanks aside) is a URL or looks like a path."""
     seen = 0
     with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            line = _INLINE_COMMENT.sub("", line).strip()
+        for raw in bounded_lines(fh, 1 << 16):
+            if raw is None:
+                return False
+            line = _INLINE_COMMENT.sub("", raw).strip()
             if not line or line.startswith("#"):
                 continue
             if not (is_url(line) or _PATHLIKE.fullmatch(line)):
@@ -237,10 +254,16 @@ def _is_list(path: Path) -> bool:
     return seen > 0
 
 
-def _expand_lines(lines: Iterator[str] | io.TextIOBase, what: str, base: Path, settings: Settings,
+def _expand_lines(lines: Iterator[str | None] | Iterator[str] | io.TextIOBase, what: str, base: Path, settings: Settings,
                   client: httpx2.Client, *, depth: int, urls_only: bool = False) -> Iterator[Item]:
     """Lines of a list; `urls_only` for a list that came from the web (it must not name local files)."""
+    if isinstance(lines, io.TextIOBase):
+        lines = bounded_lines(lines, settings.max_bytes)
     for n, raw in enumerate(lines, 1):
+        if raw is None:
+            yield Item(key=f"input:{what}:{n}", source=f"{what}, line {n}",
+                       error=f"{what}, line {n}: over the {settings.max_bytes / 1e6:g} MB limit; pass --max-bytes to raise it")
+            continue
         line = raw.strip()
         if not line.startswith("{"):
             line = _INLINE_COMMENT.sub("", line).strip()
@@ -257,10 +280,13 @@ def _expand_lines(lines: Iterator[str] | io.TextIOBase, what: str, base: Path, s
                             f"{what}, line {n}")
 
 
-def _expand_jsonl(path: Path) -> Iterator[Item]:
+def _expand_jsonl(path: Path, limit: int) -> Iterator[Item]:
     with path.open(encoding="utf-8", errors="replace") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
+        for n, line in enumerate(bounded_lines(fh, limit), 1):
+            if line is None:
+                yield Item(key=f"input:{path}:{n}", source=f"{path}:{n}",
+                           error=f"{path}:{n}: a line over the {limit / 1e6:g} MB limit; pass --max-bytes to raise it")
+            elif line.strip():
                 yield from _guarded(f"{path}:{n}", _jsonl_items(line, f"{path}:{n}"))
 
 
@@ -358,11 +384,12 @@ def sitemap_links(data: bytes, where: str) -> tuple[list[str], list[str]]:
     or other-domain hosts and tells child sitemaps from pages by an `.xml` suffix only; here a
     `<loc>` inside `<sitemap>` is a sitemap and one inside `<url>` is a page, as the protocol says.
     """
+    xmlsafe.check(data, where)
     pages: list[str] = []
     children: list[str] = []
     try:
         for _, el in etree.iterparse(io.BytesIO(data), events=("end",), tag=("{*}loc", "loc"), recover=True,
-                                     resolve_entities=False, no_network=True, huge_tree=True):
+                                     resolve_entities=False, no_network=True, huge_tree=False):
             parent = el.getparent()
             link = (el.text or "").strip()
             if link and parent is not None and is_url(link):
@@ -375,8 +402,9 @@ def sitemap_links(data: bytes, where: str) -> tuple[list[str], list[str]]:
 
 
 def feed_links(data: bytes, where: str) -> list[str]:
-    """Entry links of an RSS/Atom feed, through feedparser."""
-    parsed = feedparser.parse(data)
+    """Entry links of an RSS/Atom feed, through feedparser (given bytes: it never opens a file or URL itself)."""
+    xmlsafe.check(data, where)
+    parsed = feedparser.parse(io.BytesIO(data))
     if parsed.bozo and not parsed.entries:
         raise SourceError(f"{where}: not a readable RSS/Atom feed ({parsed.get('bozo_exception')})")
     links = []

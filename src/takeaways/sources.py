@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterator
@@ -83,18 +86,46 @@ def sniff_kind(data: bytes) -> Literal["html", "text"]:
     return "html" if head.startswith(b"<") or _HTML_SNIFF.search(head) else "text"
 
 
-def _load_file(path: Path, settings: Settings) -> Page:
-    if not path.exists():
-        raise SourceError(f"{path}: no such file; check the path (URLs must start with http:// or https://)")
-    if path.is_dir():
-        raise SourceError(f"{path} is a directory; pass a file, or run `takeaways batch {path} --out DIR` for every page in it")
-    size = path.stat().st_size
-    if size > settings.max_bytes:
-        raise _too_big(str(path), size, settings)
+def check_file(path: Path) -> os.stat_result:
+    """The stat of a regular file; SourceError saying what it is otherwise (missing, a loop, a FIFO, a device)."""
     try:
-        data = path.read_bytes()
+        st = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SourceError(f"{path}: a symbolic link loop; point it at a real file") from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise SourceError(f"{path}: no such file; check the path (URLs must start with http:// or https://)") from None
+        raise SourceError(f"{path}: cannot read ({exc.strerror}); check the path and its permissions") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SourceError(f"{path} is a directory; pass a file, or run `takeaways batch {path} --out DIR` for every page in it")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise SourceError(f"{path} is {kind}, not a regular file; to read a stream, pipe it in as '-' (cat {path} | takeaways summarize -)")
+    return st
+
+
+def read_file(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, at most `limit` (SourceError past it): a file that grows while read cannot run away."""
+    st = check_file(path)
+    if st.st_size > limit:
+        raise SourceError(f"{path} is {human_size(st.st_size)}, over the {human_size(limit)} limit; pass --max-bytes to raise it")
+    try:
+        # O_NONBLOCK: should the path turn into a FIFO between the check and the open, open() does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise SourceError(f"{path} is not a regular file any more; pass a file")
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror}); check its permissions") from exc
+    if len(data) > limit:
+        raise SourceError(f"{path} is over the {human_size(limit)} limit; pass --max-bytes to raise it")
+    return data
+
+
+def _load_file(path: Path, settings: Settings) -> Page:
+    data = read_file(path, settings.max_bytes)
     if not data.strip():
         raise SourceError(f"{path} is empty; pass a file with an article in it")
     _check_binary(str(path), data)
