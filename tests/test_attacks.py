@@ -29,6 +29,7 @@ from takeaways.cli import cli
 from takeaways.config import Settings
 from takeaways.errors import FetchError, SourceError
 from takeaways.inputs import expand
+from tests.fakellm import FakeLLM, Reply, article_of, grounded, grounded_reply
 from tests.loopback import Handler, LoopbackServer
 from tests.pageserver import PageServer, Route
 from tests.site import Site, article_html
@@ -512,3 +513,49 @@ def test_reads_are_bounded_even_when_the_size_lies(tmp_path: Path) -> None:
     stdin = io.BytesIO(b"https://example.com/" + b"a" * 5000 + b"\nhttps://example.com/b\n")
     items = list(expand(["-"], Settings(max_bytes=1000), stdin=stdin))
     assert "over the 0.001 MB limit" in (items[0].error or "") and items[1].key == "url:https://example.com/b"
+
+
+# -- secrets: the API key is in nothing written or printed --------------------------------------
+
+CANARY = "sk-TAKEAWAYS-CANARY-7f3a9c1e5b2d4068"
+
+
+def echoing(request: dict[str, Any]) -> Reply:
+    """A server that puts the key everywhere it can: error bodies, answers, evidence, invalid JSON."""
+    art = article_of(request)
+    if "railway 1" in art:
+        return Reply(status=401, body={"error": {"message": f"Incorrect API key provided: {CANARY}", "type": "invalid_request_error"}})
+    if "library 2" in art:
+        return Reply(status=500, body={"error": {"message": f"upstream failed for Bearer {CANARY}"}})
+    if "orchard 3" in art:
+        return Reply(status=400, body={"error": {"message": f"bad request, headers: Authorization: Bearer {CANARY}"}})
+    if "observatory 4" in art:
+        answer = grounded(request)
+        answer["takeaways"].append({"text": f"The key is {CANARY}", "evidence": f"key {CANARY}"})
+        answer["faq"].append({"question": f"What is {CANARY}?", "answer": CANARY, "evidence": CANARY})
+        return Reply(content=json.dumps(answer))
+    if "bakery 5" in art:
+        return Reply(content=f"not JSON at all {CANARY}")
+    return grounded_reply(request)
+
+
+def test_the_api_key_never_appears_in_anything_written_or_printed(site: Site, tmp_path: Path) -> None:
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    with FakeLLM(default=echoing) as llm:
+        args = [*(site.url(f"/a/{n}.html") for n in range(7)), "--out", str(out), "--cache", str(cache),
+                "-f", "md,html,json,jsonld,text", "-e", "openai", "--api-key", CANARY, "--base-url", llm.url,
+                "--max-retries", "0", "--workers", "0", "--retry-wait", "0.01", "--progress", "lines"]
+        res = CliRunner().invoke(cli, ["batch", *args], catch_exceptions=False)
+        single = CliRunner().invoke(cli, ["summarize", site.url("/a/1.html"), "-e", "openai", "--base-url", llm.url,
+                                          "--max-retries", "0"], env={"OPENAI_API_KEY": CANARY})
+        assert any(f"Bearer {CANARY}" in {v for k, v in h.items() if k.lower() == "authorization"} for h in llm.headers)  # the key was really in use
+    assert res.exit_code == 1, res.output
+    statuses = sorted(x["status"] for x in results(out))
+    assert statuses.count("failed") >= 3 and statuses.count("done") >= 3, statuses
+    assert single.exit_code == 1 and "refused the API key" in single.output
+    written = [p for p in [*out.rglob("*"), *cache.rglob("*")] if p.is_file()]
+    assert any(p.name == "state.db" for p in written) and any(p.suffix == ".jsonld" for p in written)
+    leaks = [str(p) for p in written if CANARY.encode() in p.read_bytes()]
+    leaks += [name for name, text in (("batch output", res.output), ("summarize output", single.output)) if CANARY in text]
+    assert leaks == []
+    assert "[redacted]" in (out / "results.jsonl").read_text()  # the echoed key was there, and was scrubbed

@@ -6,11 +6,11 @@ Precedence: explicit value (CLI option / keyword) > environment variable > defau
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, register_secret
 
 DEFAULT_MODEL = "gpt-4o-mini"
 USER_AGENT = "Mozilla/5.0 (compatible; takeaways/{version}; +https://pypi.org/project/takeaways/)"
@@ -37,7 +37,7 @@ class Settings:
     lang: str | None = None
     fill: bool = True  # top up from the extractive engine when LLM items fail verification
     # LLM
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never in a repr, a log line or a traceback
     base_url: str | None = None
     model: str = DEFAULT_MODEL
     timeout: float = 60.0
@@ -50,6 +50,15 @@ class Settings:
     dry_run: bool = False
     # rendering
     template_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        register_secret(self.api_key)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled in a worker process or a Ray actor: the key is registered there too."""
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+        register_secret(self.api_key)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 
+_SECRETS: set[str] = set()
+REDACTED = "[redacted]"
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret (the API key) so that no error message can carry it (see `scrub`)."""
+    if value and len(value) >= 8:
+        _SECRETS.add(value)
+
+
+def scrub(text: str) -> str:
+    """`text` with every registered secret replaced by [redacted] (a server may echo the key in its error)."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 class TakeawaysError(Exception):
-    """Base class: a problem the user can fix; the CLI prints it without a traceback."""
+    """Base class: a problem the user can fix; the CLI prints it without a traceback.
+
+    The message never holds a registered secret: it is scrubbed here, where every error is made.
+    """
 
     exit_code = 1
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
 
 class SourceError(TakeawaysError):
