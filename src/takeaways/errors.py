@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 _SECRETS: set[str] = set()
 REDACTED = "[redacted]"
 
