@@ -21,8 +21,10 @@ and every read, so a server that drips a byte a second cannot hold a worker for 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -242,8 +244,14 @@ class Backend(httpcore2.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every fetch client (loading the CA bundle takes a while; it never changes)."""
+    return httpx2.create_ssl_context()
+
+
 def _transport(guard: bool) -> httpx2.HTTPTransport:
-    transport = httpx2.HTTPTransport(trust_env=False)
+    transport = httpx2.HTTPTransport(verify=_ssl_context(), trust_env=False)
     pool = transport._pool
     # The pool hands its backend to every connection it opens; replace it before the first one.
     if not isinstance(pool, httpcore2.ConnectionPool) or not hasattr(pool, "_network_backend"):  # pragma: no cover

@@ -90,9 +90,12 @@ def slug(text: str, limit: int = 60) -> str:
 def output_stem(key: str, url: str | None, path: str | None, text: str | None) -> str:
     """`<slug>-<shorthash>`: stable for an item across runs, so a redone item overwrites its own files."""
     if url:
-        parts = urlsplit(url)
-        segs = [s for s in parts.path.split("/") if s]
-        base = re.sub(r"\.(s?html?|php|aspx?)$", "", segs[-1], flags=re.I) if segs else parts.hostname or "page"
+        try:
+            parts = urlsplit(url)
+            segs = [s for s in parts.path.split("/") if s]
+            base = re.sub(r"\.(s?html?|php|aspx?)$", "", segs[-1], flags=re.I) if segs else parts.hostname or "page"
+        except ValueError:  # "http://[": not a URL anything could fetch, but a name is still owed
+            base = "page"
     elif path:
         base = Path(path).stem
     else:
