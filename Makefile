@@ -31,6 +31,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/rouge.py --data $(DATA)
 	$(BIN)/python bench/llm.py
 	$(BIN)/python bench/batch.py --data $(DATA)
+	$(BIN)/python bench/support.py --data $(DATA)
 
 # Opt-in: a real local LLM (llama.cpp's OpenAI-compatible server + Gemma 3 270M from PyPI).
 # Not part of `make test` or CI. The portable build flags avoid a crash in libggml-cpu seen with

@@ -1,0 +1,508 @@
+"""Does a claim say what the article says? The support check, beside grounding (pure functions).
+
+Grounding makes sure an item's quote is in the article; this module checks that the item says
+what its evidence says. `check_claim(claim, text)` finds the best evidence window (one sentence
+or two adjacent ones, from `sentences.sentence_spans`) and compares the claim with it term by term:
+
+- numbers, amounts, percentages and years, normalised: "7-2" is 7 and 2, "£330million" and
+  "£330m" are 330,000,000, "3.5 per cent" is "3.5%", "three" is 3 (number words are read by the
+  `number-parser` library, its calls cached);
+- names of people, places and organisations, told by the article's own casing, so a lower-cased
+  claim is checked too; a name the window lacks counts when the window refers to it by a pronoun
+  and the article named it before, or names the same person by another part of the name;
+- negation and modality: "did not" or "may" in one and not the other, for a word both share;
+- who-did-what: two names with a shared verb between them must stand in the same order in the
+  window ("A beat B" vs "B beat A"), a passive "by" turning the order round;
+- every other content word (stemmed with the Snowball English stemmer) counts towards coverage.
+
+The score (0–1) is the weighted share of the claim's terms the window backs, lowered for each
+hard problem (a number, a name, a negation, a modality, a role); `supported` means no hard
+problem and enough coverage. `unsupported` lists the claim's terms the evidence does not back,
+each with its kind and reason. What it cannot catch: see docs/support.md.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+import snowballstemmer
+from number_parser import parse_number
+from number_parser.data.en import info as _EN_NUMBERS
+
+from .sentences import sentence_spans
+
+__all__ = ["MIN_COVERAGE", "MIN_SCORE", "SupportResult", "Unsupported", "check_claim", "check_claims"]
+
+TermKind = Literal["number", "name", "word", "negation", "modality", "role"]
+
+MIN_COVERAGE = 0.6  # share of the claim's weighted terms the window must back
+MIN_SCORE = 0.7  # and the score after penalties for words the article never uses
+W_NAME = 2.0
+W_NUMBER = 2.0
+W_WORD = 1.0
+PENALTY = {"number": 0.35, "name": 0.3, "negation": 0.35, "modality": 0.2, "role": 0.35}
+PENALTY_NEW_WORD = 0.2  # a content word the article never uses (on top of the coverage it costs)
+PAIR_COST = 0.02  # a two-sentence window must back this much more to beat a single sentence
+
+# Function words: never content terms, never names (even capitalised at a sentence start).
+_FUNCTION = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can did do does doing down during each few for from further had has have having
+he her here hers herself him himself his how i if in into is it its itself just me more most my myself
+nor now of off on once only or other our ours ourselves out over own same she should so some such than
+that the their theirs them themselves then there these they this those through to too under until up
+very was we were what when where which while who whom why will with you your yours yourself yourselves
+said says say told tell according s t us mr mrs ms dr also yet upon via amid among per cent percent
+would shall must last next year years day days week weeks month months time times
+""".split())  # noqa: SIM905 - a word list reads better as text
+_PRONOUNS = frozenset(["he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "it", "its"])
+_NEGATIONS = frozenset(["not", "no", "never", "nobody", "nothing", "none", "neither", "nor", "without", "cannot"])
+_MODALS = frozenset(["may", "might", "could", "possibly", "perhaps", "probably", "likely", "unlikely", "allegedly", "reportedly"])
+_SCOPE = 4  # negation / modal words govern the next few words
+
+_MONTHS = {m.casefold(): i for i, m in enumerate(calendar.month_name) if m}
+_MONTHS.update({m.casefold(): i for i, m in enumerate(calendar.month_abbr) if m})
+_MONTHS["sept"] = 9
+
+_NUMBER_WORDS = frozenset(
+    w for key in ("UNIT_NUMBERS", "DIRECT_NUMBERS", "TENS", "BIG_POWERS_OF_TEN") for w in _EN_NUMBERS[key])
+_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9,
+           "b": 1e9, "trillion": 1e12, "tn": 1e12}
+_NUMBER = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:st|nd|rd|th)?"
+    r"(?:\s?(thousand|million|billion|trillion|mn|bn|tn|m|k|b)\b)?", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A term of the claim the evidence does not back, and why."""
+
+    term: str
+    kind: TermKind
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"term": self.term, "kind": self.kind, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class SupportResult:
+    """The verdict for one claim: the best evidence window of the article and what it does not back."""
+
+    claim: str
+    supported: bool
+    score: float
+    evidence: str
+    evidence_span: tuple[int, int] | None
+    unsupported: tuple[Unsupported, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"claim": self.claim, "supported": self.supported, "score": self.score, "evidence": self.evidence,
+                "evidence_span": list(self.evidence_span) if self.evidence_span else None,
+                "unsupported": [u.to_dict() for u in self.unsupported]}
+
+
+# ---- tokens -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Tok:
+    low: str
+    stem: str
+    cap: bool
+    start: int  # character offset
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    w = word.replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    return str(_stemmer.stemWord(w))
+
+
+def _tokens(text: str, offset: int = 0) -> list[_Tok]:
+    out = []
+    for m in _WORD.finditer(text):
+        w = m.group(0)
+        if w == "UNK":
+            continue  # a placeholder some summarisers write for an unknown word; it claims nothing
+        low = w.casefold()
+        out.append(_Tok(low, _stem(low), w[0].isupper(), offset + m.start()))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _parse_words(run: str) -> float | None:
+    value = parse_number(run)
+    return None if value is None else float(value)
+
+
+def _norm(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def _numbers(text: str) -> dict[float, str]:
+    """The numbers of `text`, normalised (value → how it was written). Word numbers of value 1
+    ("one", "a") are left out: "one of the" is rarely a figure."""
+    found: dict[float, str] = {}
+    for m in _NUMBER.finditer(text):
+        whole, frac, scale = m.group(1), m.group(2), m.group(3)
+        value = float(whole.replace(",", "") + (f".{frac}" if frac else ""))
+        if scale:
+            s = scale.casefold()
+            if s in ("m", "k", "b") and scale.isupper() and s != "m":
+                s = ""  # "5K" as a race is fine either way; "B" alone is rarely billions
+            value *= _SCALES.get(s, 1.0)
+        found.setdefault(_norm(value), m.group(0))
+    words = text.replace("-", " ").split()
+    run: list[str] = []
+    for w in [*words, ""]:
+        low = w.casefold().strip(".,;:!?\"'()")
+        if low in _NUMBER_WORDS or (run and low == "and"):
+            run.append(low)
+            continue
+        while run and run[-1] == "and":
+            run.pop()
+        if run and not (len(run) == 1 and run[0] in ("one", "hundred", "thousand", "million", "billion")):
+            parsed = _parse_words(" ".join(run))
+            if parsed is not None:
+                found.setdefault(_norm(parsed), " ".join(run))
+        run = []
+    return found
+
+
+def _scoped(toks: list[_Tok], triggers: frozenset[str], negation: bool = False) -> dict[str, str]:
+    """Stems that occur only within _SCOPE words after a trigger word (→ the trigger)."""
+    inside: dict[str, str] = {}
+    covered: set[int] = set()
+    for i, t in enumerate(toks):
+        if (t.low in triggers and not (t.cap and i > 0)) or (negation and t.low.endswith(("n't", "n’t"))):
+            for j in range(i + 1, min(len(toks), i + 1 + _SCOPE)):
+                if toks[j].low not in _FUNCTION:
+                    inside.setdefault(toks[j].stem, t.low)
+                    covered.add(j)
+    if not inside:
+        return inside
+    outside = {t.stem for j, t in enumerate(toks) if j not in covered}
+    return {k: v for k, v in inside.items() if k not in outside}
+
+
+# ---- the article, analysed once -----------------------------------------------------------------
+
+@dataclass
+class _Sentence:
+    start: int
+    end: int
+    toks: list[_Tok]
+    stems: frozenset[str]
+    lows: frozenset[str]
+    numbers: dict[float, str]
+    negated: dict[str, str]
+    modal: dict[str, str]
+
+
+@dataclass
+class _Article:
+    text: str
+    sentences: list[_Sentence]
+    where: dict[str, list[int]]  # stem or number key → sentence indices
+    names: frozenset[str]  # lower-cased words the article writes capitalised (not only at a sentence start)
+    lower_words: frozenset[str]  # words the article writes in lower case somewhere
+    first_seen: dict[str, int]  # lower-cased word → offset of its first occurrence
+    numbers: dict[float, str]
+    idf: dict[str, float] = field(default_factory=dict)
+
+
+def _sentence(text: str, a: int, b: int) -> _Sentence:
+    chunk = text[a:b]
+    toks = _tokens(chunk, a)
+    return _Sentence(a, b, toks, frozenset(t.stem for t in toks), frozenset(t.low for t in toks), _numbers(chunk),
+                     _scoped(toks, _NEGATIONS, negation=True), _scoped(toks, _MODALS))
+
+
+@lru_cache(maxsize=16)
+def _analyse(text: str) -> _Article:
+    spans = sentence_spans(text)
+    sentences = [_sentence(text, a, b) for a, b in spans]
+    where: dict[str, list[int]] = {}
+    cap_mid: set[str] = set()
+    lower: set[str] = set()
+    first: dict[str, int] = {}
+    numbers: dict[float, str] = {}
+    for i, s in enumerate(sentences):
+        for key in s.stems | {f"#{n}" for n in s.numbers}:
+            where.setdefault(key, []).append(i)
+        for j, t in enumerate(s.toks):
+            first.setdefault(t.low, t.start)
+            if t.cap:
+                if j > 0 and text[t.start - 2:t.start].strip() not in ('"', "“", "'", "‘", ":", "(", "-"):
+                    cap_mid.add(t.low)
+            else:
+                lower.add(t.low)
+        for n, raw in s.numbers.items():
+            numbers.setdefault(n, raw)
+    n_sent = max(1, len(sentences))
+    idf = {k: math.log(1 + n_sent / len(v)) for k, v in where.items()}
+    return _Article(text, sentences, where, frozenset(cap_mid - _FUNCTION), frozenset(lower), first, numbers, idf)
+
+
+# ---- the claim ----------------------------------------------------------------------------------
+
+@dataclass
+class _Claim:
+    text: str
+    toks: list[_Tok]
+    names: list[list[int]]  # name phrases: runs of token indices
+    words: list[int]  # content-word token indices (not names)
+    numbers: dict[float, str]
+    negated: dict[str, str]
+    modal: dict[str, str]
+
+
+def _is_name(claim_toks: list[_Tok], i: int, cased: bool, art: _Article) -> bool:
+    t = claim_toks[i]
+    if t.low in _FUNCTION or t.low in _NUMBER_WORDS or len(t.low) < 2:
+        return False
+    if t.low in _MONTHS:
+        return True
+    if cased and t.cap and i > 0:
+        return t.low in art.names or t.low not in art.lower_words
+    if t.low in art.lower_words:
+        return False
+    return t.low in art.names or (cased and t.cap and t.low in art.first_seen)
+
+
+def _claim(text: str, art: _Article) -> _Claim:
+    toks = _tokens(text)
+    letters = [c for c in text if c.isalpha()]
+    cased = any(c.isupper() for c in letters[1:]) and not all(c.isupper() for c in letters)
+    names: list[list[int]] = []
+    words: list[int] = []
+    prev = -2
+    for i, t in enumerate(toks):
+        if _is_name(toks, i, cased, art):
+            if prev == i - 1:
+                names[-1].append(i)
+            else:
+                names.append([i])
+            prev = i
+        elif t.low not in _FUNCTION and t.low not in _NUMBER_WORDS and t.low not in _NEGATIONS \
+                and t.low not in _MODALS and not t.low.endswith(("n't", "n’t")) and len(t.low) > 1:
+            words.append(i)
+    return _Claim(text, toks, names, words, _numbers(text), _scoped(toks, _NEGATIONS, negation=True),
+                  _scoped(toks, _MODALS))
+
+
+# ---- windows ------------------------------------------------------------------------------------
+
+@dataclass
+class _Window:
+    start: int
+    end: int
+    toks: list[_Tok]
+    stems: frozenset[str]
+    lows: frozenset[str]
+    numbers: dict[float, str]
+    negated: dict[str, str]
+    modal: dict[str, str]
+
+
+def _join(ss: list[_Sentence]) -> _Window:
+    if len(ss) == 1:
+        s = ss[0]
+        return _Window(s.start, s.end, s.toks, s.stems, s.lows, s.numbers, s.negated, s.modal)
+    numbers: dict[float, str] = {}
+    negated: dict[str, str] = {}
+    modal: dict[str, str] = {}
+    for s in ss:
+        numbers.update(s.numbers)
+        negated.update(s.negated)
+        modal.update(s.modal)
+    return _Window(ss[0].start, ss[-1].end, [t for s in ss for t in s.toks],
+                   frozenset().union(*(s.stems for s in ss)), frozenset().union(*(s.lows for s in ss)),
+                   numbers, negated, modal)
+
+
+def _weights(c: _Claim, art: _Article) -> list[tuple[str, float]]:
+    """(key, weight) of every claim term: stems of names and words, '#n' for numbers."""
+    out: list[tuple[str, float]] = []
+    for phrase in c.names:
+        for i in phrase:
+            out.append((c.toks[i].stem, W_NAME))
+    for i in c.words:
+        out.append((c.toks[i].stem, W_WORD * min(2.0, art.idf.get(c.toks[i].stem, 2.0))))
+    for n in c.numbers:
+        out.append((f"#{n}", W_NUMBER))
+    return out
+
+
+def _coverage(keys: list[tuple[str, float]], stems: frozenset[str], numbers: dict[float, str]) -> float:
+    total = sum(w for _, w in keys)
+    if not total:
+        return 0.0
+    got = 0.0
+    for k, w in keys:
+        if (float(k[1:]) in numbers) if k.startswith("#") else (k in stems):
+            got += w
+    return got / total
+
+
+def _best_window(c: _Claim, art: _Article, keys: list[tuple[str, float]]) -> tuple[_Window | None, float]:
+    cand: set[int] = set()
+    for k, _ in keys:
+        cand.update(art.where.get(k, ()))
+    best: tuple[float, int, int] | None = None
+    n = len(art.sentences)
+    for i in sorted(cand):
+        for a, b, cost in ((i, i + 1, 0.0), (i, i + 2, PAIR_COST)):
+            if b > n:
+                continue
+            w = _join(art.sentences[a:b])
+            cov = _coverage(keys, w.stems, w.numbers) - cost
+            if best is None or cov > best[0] + 1e-9:
+                best = (cov, a, b)
+    if best is None:
+        return None, 0.0
+    w = _join(art.sentences[best[1]:best[2]])
+    return w, _coverage(keys, w.stems, w.numbers)
+
+
+# ---- the checks ---------------------------------------------------------------------------------
+
+def _role_swaps(c: _Claim, w: _Window) -> list[Unsupported]:
+    """Two names with a shared content word between them, in the opposite order in the window."""
+    out = []
+    pos: dict[str, list[int]] = {}
+    for j, t in enumerate(w.toks):
+        pos.setdefault(t.stem, []).append(j)
+    for pa, pb in zip(c.names, c.names[1:], strict=False):
+        between = [i for i in c.words if pa[-1] < i < pb[0] and c.toks[i].stem in pos]
+        if not between:
+            continue
+        a_pos = [j for i in pa for j in pos.get(c.toks[i].stem, [])]
+        b_pos = [j for i in pb for j in pos.get(c.toks[i].stem, [])]
+        if not a_pos or not b_pos:
+            continue
+        claim_passive = any(c.toks[i].low == "by" for i in range(between[-1] + 1, pb[0]))
+        for v in between:
+            v_pos = pos[c.toks[v].stem]
+
+            def by(x: int, y: int) -> bool:
+                return any(w.toks[j].low == "by" for j in range(x + 1, y))
+            # In each arrangement of the window, is A the doer (as in the claim, unless the claim is passive)?
+            a_doer = [not by(x, b) for a in a_pos for x in v_pos for b in b_pos if a < x < b] + \
+                     [by(x, a) for a in a_pos for x in v_pos for b in b_pos if b < x < a]
+            if not a_doer or (not claim_passive) in a_doer:
+                continue
+            names = " ".join(c.toks[i].low for i in pa), " ".join(c.toks[i].low for i in pb)
+            out.append(Unsupported(f"{names[0]} … {c.toks[v].low} … {names[1]}", "role",
+                                   "the evidence has it the other way round"))
+            break
+    return out
+
+
+def _check(c: _Claim, art: _Article, w: _Window, coverage: float) -> SupportResult:
+    problems: list[Unsupported] = []
+    soft: list[Unsupported] = []
+    for n, raw in c.numbers.items():
+        if n in w.numbers:
+            continue
+        if n in art.numbers:
+            problems.append(Unsupported(raw, "number", f"the evidence does not say {raw}; the article has it elsewhere"))
+        else:
+            problems.append(Unsupported(raw, "number", f"{raw} is not in the article"))
+    has_pronoun = bool(w.lows & _PRONOUNS)
+    for phrase in c.names:
+        in_window = [i for i in phrase if c.toks[i].stem in w.stems or c.toks[i].low in w.lows]
+        for i in phrase:
+            t = c.toks[i]
+            if i in in_window:
+                continue
+            name = " ".join(c.toks[j].low for j in phrase)
+            if t.low not in art.first_seen and t.stem not in art.where:
+                problems.append(Unsupported(t.low, "name", f"{name!r} is not in the article"))
+            elif in_window:
+                continue  # another part of the same name is in the window ("Moon" for "Natalia Moon")
+            elif has_pronoun and art.first_seen.get(t.low, len(art.text)) < w.start:
+                continue  # the window refers to the name by a pronoun
+            else:
+                problems.append(Unsupported(t.low, "name", f"{name!r} is not in the evidence"))
+    for i in c.words:
+        t = c.toks[i]
+        if t.stem not in w.stems:
+            reason = "not in the evidence" if t.stem in art.where else "not in the article"
+            soft.append(Unsupported(t.low, "word", reason))
+    for stem, trigger in w.negated.items():
+        if stem in c.negated or stem not in {c.toks[i].stem for i in c.words}:
+            continue
+        problems.append(Unsupported(stem, "negation", f"the evidence says {trigger!r} here and the claim does not"))
+        break
+    window_negates = any(t.low in _NEGATIONS or t.low.endswith(("n't", "n’t")) for t in w.toks)
+    for stem, trigger in c.negated.items():
+        if stem in w.stems and not window_negates:
+            problems.append(Unsupported(trigger, "negation", f"the claim says {trigger!r}; the evidence does not"))
+            break
+    if not c.modal:
+        for stem, trigger in w.modal.items():
+            if stem in {c.toks[i].stem for i in c.words}:
+                problems.append(Unsupported(stem, "modality",
+                                            f"the evidence only says it {trigger!r} be so; the claim says it is"))
+                break
+    problems.extend(_role_swaps(c, w))
+    score = coverage
+    for p in problems:
+        score *= 1 - PENALTY.get(p.kind, 0.3)
+    for u in soft:
+        if u.reason == "not in the article":
+            score *= 1 - PENALTY_NEW_WORD
+    supported = not problems and coverage >= MIN_COVERAGE and score >= MIN_SCORE
+    return SupportResult(c.text, supported, round(max(0.0, min(1.0, score)), 4), art.text[w.start:w.end],
+                         (w.start, w.end), tuple(problems + soft))
+
+
+def _window_at(art: _Article, span: tuple[int, int]) -> _Window:
+    a, b = span
+    chunk = art.text[a:b]
+    toks = _tokens(chunk, a)
+    return _Window(a, b, toks, frozenset(t.stem for t in toks), frozenset(t.low for t in toks), _numbers(chunk),
+                   _scoped(toks, _NEGATIONS, negation=True), _scoped(toks, _MODALS))
+
+
+def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = None) -> SupportResult:
+    """Check one claim against the article `text`.
+
+    With `evidence_span` (offsets into `text`, e.g. the item's own quote), that passage is judged
+    first; when it does not support the claim, the best window of the article is judged instead
+    and returned if it does better."""
+    art = _analyse(text)
+    c = _claim(claim, art)
+    keys = _weights(c, art)
+    first: SupportResult | None = None
+    if evidence_span is not None and 0 <= evidence_span[0] < evidence_span[1] <= len(text):
+        w = _window_at(art, evidence_span)
+        first = _check(c, art, w, _coverage(keys, w.stems, w.numbers))
+        if first.supported:
+            return first
+    best, coverage = _best_window(c, art, keys)
+    if best is None:
+        if first is not None:
+            return first
+        terms = [Unsupported(c.toks[i].low, "word", "not in the article") for i in c.words]
+        return SupportResult(claim, False, 0.0, "", None, tuple(terms))
+    result = _check(c, art, best, coverage)
+    if first is not None and first.score >= result.score and not result.supported:
+        return first
+    return result
+
+
+def check_claims(claims: list[str], text: str) -> list[SupportResult]:
+    """Check each claim against the article `text` (the article is analysed once)."""
+    return [check_claim(c, text) for c in claims]

@@ -1,0 +1,109 @@
+"""Support check: each kind of term, with a supported and an unsupported variant."""
+
+from __future__ import annotations
+
+import pytest
+
+from takeaways.support import check_claim, check_claims
+
+ARTICLE = (
+    "Chelsea beat Arsenal 7-2 at Stamford Bridge on Saturday.\n"
+    "The club signed Eden Hazard for £32million in 2012.\n"
+    "Unemployment fell to 3.5 per cent in March, the lowest since 2008.\n"
+    "Jose Mourinho praised the players after the match. He did not sign a new contract.\n"
+    "The minister may resign next week, officials said.\n"
+    "Three people were injured when a bus hit a wall in Leeds.\n"
+    "Everton sacked Roberto Martinez in May.\n"
+    "Lisa Nandy criticised the plan. She said it was unfair to tenants.\n"
+)
+
+
+@pytest.mark.parametrize(("claim", "supported"), [
+    # numbers in their spellings
+    ("Chelsea beat Arsenal 7-2.", True),
+    ("Chelsea beat Arsenal 6-2.", False),
+    ("The club signed Eden Hazard for £32m.", True),
+    ("The club signed Eden Hazard for £32 million.", True),
+    ("The club signed Eden Hazard for £23m.", False),
+    ("Unemployment fell to 3.5% in March.", True),
+    ("Unemployment fell to 4.5% in March.", False),
+    ("3 people were injured when a bus hit a wall.", True),
+    ("Four people were injured when a bus hit a wall.", False),
+    # dates
+    ("The club signed Eden Hazard in 2012.", True),
+    ("The club signed Eden Hazard in 2013.", False),
+    ("Unemployment fell to 3.5 per cent in April.", False),
+    # names, also lower-cased
+    ("Chelsea signed Eden Hazard for £32million.", True),
+    ("The club signed Oscar for £32million in 2012.", False),
+    ("three people were injured when a bus hit a wall in leeds", True),
+    ("three people were injured when a bus hit a wall in york", False),
+    # negation and modality
+    ("Mourinho did not sign a new contract.", True),
+    ("Mourinho signed a new contract.", False),
+    ("The minister may resign next week.", True),
+    ("The minister will resign next week.", False),
+    # who did what
+    ("Chelsea beat Arsenal at Stamford Bridge.", True),
+    ("Arsenal beat Chelsea at Stamford Bridge.", False),
+    ("Roberto Martinez was sacked by Everton in May.", True),
+    ("Everton was sacked by Roberto Martinez.", False),
+    ("Roberto Martinez sacked Everton.", False),
+    # a pronoun that refers to the name counts
+    ("Lisa Nandy said the plan was unfair to tenants.", True),
+    # a paraphrase that keeps the facts
+    ("Mourinho praised his players after the match.", True),
+])
+def test_verdicts(claim: str, supported: bool) -> None:
+    r = check_claim(claim, ARTICLE)
+    assert r.supported is supported, (r.score, r.evidence, r.unsupported)
+    assert 0.0 <= r.score <= 1.0
+
+
+def test_unsupported_terms_say_what_and_why() -> None:
+    r = check_claim("Chelsea beat Arsenal 6-2.", ARTICLE)
+    assert [(u.term, u.kind) for u in r.unsupported] == [("6", "number")]
+    assert "not in the article" in r.unsupported[0].reason
+    r = check_claim("The club signed Oscar for £32million in 2012.", ARTICLE)
+    assert [(u.term, u.kind) for u in r.unsupported] == [("oscar", "name")]
+    r = check_claim("Arsenal beat Chelsea at Stamford Bridge.", ARTICLE)
+    assert [u.kind for u in r.unsupported] == ["role"]
+    assert "other way round" in r.unsupported[0].reason
+
+
+def test_evidence_is_the_best_window_with_its_span() -> None:
+    r = check_claim("Unemployment fell to 3.5% in March.", ARTICLE)
+    assert r.evidence == "Unemployment fell to 3.5 per cent in March, the lowest since 2008."
+    assert r.evidence_span is not None
+    assert ARTICLE[r.evidence_span[0]:r.evidence_span[1]] == r.evidence
+    assert r.score == 1.0
+
+
+def test_supported_scores_above_unsupported() -> None:
+    good = check_claim("Three people were injured when a bus hit a wall.", ARTICLE)
+    bad = check_claim("Five people were injured when a bus hit a wall.", ARTICLE)
+    assert good.score > bad.score
+
+
+def test_own_quote_first_then_best_window() -> None:
+    quote = "Three people were injured when a bus hit a wall in Leeds."
+    start = ARTICLE.index(quote)
+    span = (start, start + len(quote))
+    assert check_claim("A bus hit a wall in Leeds, injuring three.", ARTICLE, span).evidence_span == span
+    # the quote given does not support the claim, another sentence does: that one is returned
+    r = check_claim("Chelsea beat Arsenal 7-2.", ARTICLE, span)
+    assert r.supported and r.evidence.startswith("Chelsea beat Arsenal")
+
+
+def test_claim_with_nothing_in_the_article() -> None:
+    r = check_claim("Quantum computers factor primes.", ARTICLE)
+    assert not r.supported and r.score == 0.0 and r.evidence_span is None
+    assert {u.reason for u in r.unsupported} == {"not in the article"}
+
+
+def test_check_claims_and_to_dict() -> None:
+    results = check_claims(["Chelsea beat Arsenal 7-2.", "Chelsea beat Arsenal 6-2."], ARTICLE)
+    assert [r.supported for r in results] == [True, False]
+    d = results[1].to_dict()
+    assert set(d) == {"claim", "supported", "score", "evidence", "evidence_span", "unsupported"}
+    assert d["unsupported"][0] == {"term": "6", "kind": "number", "reason": "6 is not in the article"}
