@@ -47,7 +47,9 @@ W_NUMBER = 2.0
 W_WORD = 1.0
 PENALTY = {"number": 0.35, "name": 0.3, "negation": 0.35, "modality": 0.2, "role": 0.35}
 PENALTY_NEW_WORD = 0.2  # a content word the article never uses (on top of the coverage it costs)
-PAIR_COST = 0.02  # a two-sentence window must back this much more to beat a single sentence
+PAIR_COST = 0.02
+ROLE_GAP = 4  # words between the two names of "A verb B"
+SPREAD = 1.5  # the claim's terms must be found within a run of about 1.5 times its length  # a two-sentence window must back this much more to beat a single sentence
 
 # Function words: never content terms, never names (even capitalised at a sentence start).
 _FUNCTION = frozenset("""
@@ -63,6 +65,7 @@ would shall must last next year years day days week weeks month months time time
 _PRONOUNS = frozenset(["he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "it", "its"])
 _NEGATIONS = frozenset(["not", "no", "never", "nobody", "nothing", "none", "neither", "nor", "without", "cannot"])
 _MODALS = frozenset(["may", "might", "could", "possibly", "perhaps", "probably", "likely", "unlikely", "allegedly", "reportedly"])
+_PLACEHOLDERS = frozenset(["UNK", "LRB", "RRB", "LSB", "RSB", "LCB", "RCB"])
 _SCOPE = 4  # negation / modal words govern the next few words
 
 _MONTHS = {m.casefold(): i for i, m in enumerate(calendar.month_name) if m}
@@ -132,8 +135,8 @@ def _tokens(text: str, offset: int = 0) -> list[_Tok]:
     out = []
     for m in _WORD.finditer(text):
         w = m.group(0)
-        if w == "UNK":
-            continue  # a placeholder some summarisers write for an unknown word; it claims nothing
+        if w in _PLACEHOLDERS:
+            continue  # "UNK" (an unknown word) and "-LRB-" (a bracket) in tokenised text claim nothing
         low = w.casefold()
         out.append(_Tok(low, _stem(low), w[0].isupper(), offset + m.start()))
     return out
@@ -344,15 +347,37 @@ def _weights(c: _Claim, art: _Article) -> list[tuple[str, float]]:
     return out
 
 
-def _coverage(keys: list[tuple[str, float]], stems: frozenset[str], numbers: dict[float, str]) -> float:
-    total = sum(w for _, w in keys)
+def _coverage(keys: list[tuple[str, float]], w: _Window, span: int | None = None) -> float:
+    """Weighted share of the claim's terms the window has; with `span`, only those found within
+    some run of `span` words of it count (numbers count anywhere in the window)."""
+    total = sum(wt for _, wt in keys)
     if not total:
         return 0.0
-    got = 0.0
-    for k, w in keys:
-        if (float(k[1:]) in numbers) if k.startswith("#") else (k in stems):
-            got += w
-    return got / total
+    got = sum(wt for k, wt in keys if k.startswith("#") and float(k[1:]) in w.numbers)
+    words = {k: wt for k, wt in keys if not k.startswith("#") and k in w.stems}
+    if span is None or len(w.toks) <= span or len(words) < 2:
+        return (got + sum(words.values())) / total
+    hits = [(j, t.stem) for j, t in enumerate(w.toks) if t.stem in words]
+    best = 0.0
+    inside: dict[str, int] = {}
+    weight = 0.0
+    lo = 0
+    for j, stem in hits:
+        inside[stem] = inside.get(stem, 0) + 1
+        if inside[stem] == 1:
+            weight += words[stem]
+        while j - hits[lo][0] >= span:
+            old = hits[lo][1]
+            inside[old] -= 1
+            if not inside[old]:
+                weight -= words[old]
+            lo += 1
+        best = max(best, weight)
+    return (got + best) / total
+
+
+def _span(c: _Claim) -> int:
+    return int(len(c.toks) * SPREAD) + 4
 
 
 def _best_window(c: _Claim, art: _Article, keys: list[tuple[str, float]]) -> tuple[_Window | None, float]:
@@ -366,13 +391,13 @@ def _best_window(c: _Claim, art: _Article, keys: list[tuple[str, float]]) -> tup
             if b > n:
                 continue
             w = _join(art.sentences[a:b])
-            cov = _coverage(keys, w.stems, w.numbers) - cost
+            cov = _coverage(keys, w, _span(c)) - cost
             if best is None or cov > best[0] + 1e-9:
                 best = (cov, a, b)
     if best is None:
         return None, 0.0
     w = _join(art.sentences[best[1]:best[2]])
-    return w, _coverage(keys, w.stems, w.numbers)
+    return w, _coverage(keys, w, _span(c))
 
 
 # ---- the checks ---------------------------------------------------------------------------------
@@ -385,8 +410,9 @@ def _role_swaps(c: _Claim, w: _Window) -> list[Unsupported]:
         pos.setdefault(t.stem, []).append(j)
     for pa, pb in zip(c.names, c.names[1:], strict=False):
         between = [i for i in c.words if pa[-1] < i < pb[0] and c.toks[i].stem in pos]
-        if not between:
-            continue
+        gap = pb[0] - pa[-1]
+        if not between or gap > ROLE_GAP:
+            continue  # only "A verb B" close together says who did what to whom
         a_pos = [j for i in pa for j in pos.get(c.toks[i].stem, [])]
         b_pos = [j for i in pb for j in pos.get(c.toks[i].stem, [])]
         if not a_pos or not b_pos:
@@ -398,8 +424,9 @@ def _role_swaps(c: _Claim, w: _Window) -> list[Unsupported]:
             def by(x: int, y: int) -> bool:
                 return any(w.toks[j].low == "by" for j in range(x + 1, y))
             # In each arrangement of the window, is A the doer (as in the claim, unless the claim is passive)?
-            a_doer = [not by(x, b) for a in a_pos for x in v_pos for b in b_pos if a < x < b] + \
-                     [by(x, a) for a in a_pos for x in v_pos for b in b_pos if b < x < a]
+            near = gap + ROLE_GAP
+            a_doer = [not by(x, b) for a in a_pos for x in v_pos for b in b_pos if a < x < b and b - a <= near] + \
+                     [by(x, a) for a in a_pos for x in v_pos for b in b_pos if b < x < a and a - b <= near]
             if not a_doer or (not claim_passive) in a_doer:
                 continue
             names = " ".join(c.toks[i].low for i in pa), " ".join(c.toks[i].low for i in pb)
@@ -488,7 +515,7 @@ def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = N
     first: SupportResult | None = None
     if evidence_span is not None and 0 <= evidence_span[0] < evidence_span[1] <= len(text):
         w = _window_at(art, evidence_span)
-        first = _check(c, art, w, _coverage(keys, w.stems, w.numbers))
+        first = _check(c, art, w, _coverage(keys, w, _span(c)))
         if first.supported:
             return first
     best, coverage = _best_window(c, art, keys)
