@@ -250,7 +250,8 @@ def test_fill_does_not_restate_what_a_kept_item_already_quotes(fake_llm: FakeLLM
     article = make_article()
     sents = [s for s in re.split(r"(?<=[.!?])\s+", article.text.replace("\n", " ")) if len(s.split()) >= 6]
     lead = " ".join(sents[:2])  # one LLM takeaway quoting the first two sentences at once
-    fake_llm.script.append(Reply(content=content({"takeaways": [{"text": "The lead.", "evidence": lead}], "faq": []})))
+    # (its text restates the first sentence, so the support check keeps it)
+    fake_llm.script.append(Reply(content=content({"takeaways": [{"text": sents[0], "evidence": lead}], "faq": []})))
     digest = api.generate(article, settings_for(fake_llm))
     extra = [normalise(t.evidence) for t in digest.takeaways if t.origin == "extractive"]
     assert extra, digest.warnings

@@ -68,7 +68,8 @@ def test_json_has_the_documented_shape() -> None:
     assert set(data["article"]) >= {"url", "title", "author", "date", "sitename", "language", "word_count"}
     assert data["takeaways"][0] == {"text": "Cyclists may board from May.", "evidence": "from the first of May",
                                     "origin": "extractive", "evidence_span": None, "match": None,
-                                    "match_score": None, "filled": False, "replaces": None}
+                                    "match_score": None, "filled": False, "replaces": None,
+                                    "support_score": None, "repaired_from": None}
     assert set(data["faq"][0]) >= {"question", "answer", "evidence", "evidence_span", "match", "match_score"}
     assert data["existing_blocks"] == [{"kind": "faq", "heading": "FAQ", "items": ["Q: a? A: b."]}]
     assert data["article"]["url"] == "https://ledger.example/a?x=1&y=2"  # plain JSON, not HTML-escaped

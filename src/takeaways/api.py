@@ -13,6 +13,7 @@ from .engines import get_engine
 from .grounding import normalise, verify
 from .models import QA, Article, Digest, DropKind, Spec, Takeaway
 from .render import render as _render
+from .support import check_digest
 
 T = TypeVar("T", Takeaway, QA)
 
@@ -61,7 +62,8 @@ def dry_run(article: Article, settings: Settings) -> str:
 
 
 def _checked(raw: Digest, engine_name: str, article: Article, settings: Settings) -> Digest:
-    digest = verify(raw, article).model_copy(update={"existing_blocks": article.existing_blocks})
+    digest = check_digest(verify(raw, article), article, raw)
+    digest = digest.model_copy(update={"existing_blocks": article.existing_blocks})
     if settings.fill and engine_name != "extractive":
         digest = fill(digest, article, _spec(settings), settings)
     return digest

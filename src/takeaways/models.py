@@ -83,7 +83,9 @@ class Takeaway(BaseModel):
     whitespace ("normalised"), or a window at least grounding.MIN_SIMILARITY alike ("fuzzy");
     `match_score` is that similarity (1.0 otherwise). `filled` items were topped up from the
     offline engine; `replaces` is the `index` of the dropped entry of the same kind they stand in
-    for (None: they fill a shortfall the engine left).
+    for (None: they fill a shortfall the engine left). `support_score` is support.py's verdict on
+    the text against its quote (0 to 1; None before the check); `repaired_from` is the engine's own
+    text when the check replaced it by its quote.
     """
 
     text: str
@@ -94,6 +96,8 @@ class Takeaway(BaseModel):
     match_score: float | None = None
     filled: bool = False
     replaces: int | None = None
+    support_score: float | None = None
+    repaired_from: str | None = None
 
 
 class QA(BaseModel):
@@ -108,6 +112,8 @@ class QA(BaseModel):
     match_score: float | None = None
     filled: bool = False
     replaces: int | None = None
+    support_score: float | None = None
+    repaired_from: str | None = None
 
 
 DropKind = Literal["takeaway", "faq"]

@@ -28,15 +28,20 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import snowballstemmer
 from number_parser import parse_number
 from number_parser.data.en import info as _EN_NUMBERS
 
+from .grounding import normalise
+from .models import QA, Article, Digest, DropKind, Dropped, Takeaway
 from .sentences import sentence_spans
 
-__all__ = ["MIN_COVERAGE", "MIN_SCORE", "SupportResult", "Unsupported", "check_claim", "check_claims"]
+T = TypeVar("T", Takeaway, QA)
+
+__all__ = ["MIN_COVERAGE", "MIN_SCORE", "SupportResult", "Unsupported", "check_claim", "check_claims", "check_digest",
+           "reads_well", "restates"]
 
 TermKind = Literal["number", "name", "word", "negation", "modality", "role"]
 
@@ -533,3 +538,83 @@ def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = N
 def check_claims(claims: list[str], text: str) -> list[SupportResult]:
     """Check each claim against the article `text` (the article is analysed once)."""
     return [check_claim(c, text) for c in claims]
+
+
+# ---- in the pipeline: every published item says what its quote says -------------------------------
+
+_DANGLING_START = frozenset(_PRONOUNS | {"this", "that", "these", "those", "but", "and", "or", "so", "yet", "also"})
+_SENTENCE_END = (".", "!", "?", '"', "”", "’", "'", ")")
+
+
+def restates(claim: str, quote: str) -> bool:
+    """The claim is (part of) its quote, word for word after normalising: nothing to check."""
+    c, q = normalise(claim), normalise(quote)
+    return bool(c) and c in q
+
+
+def reads_well(quote: str) -> bool:
+    """A quote that can stand as an item's text: one whole sentence, 6–40 words, that does not open
+    with a word pointing back to an earlier sentence ("He", "But", "This")."""
+    q = quote.strip()
+    words = q.split()
+    if not 6 <= len(words) <= 40 or not q.endswith(_SENTENCE_END):
+        return False
+    first = q.lstrip("\"'“‘(")
+    if not first or not (first[0].isupper() or first[0].isdigit()):
+        return False
+    return words[0].strip("\"'“‘(,").casefold() not in _DANGLING_START and len(sentence_spans(q)) == 1
+
+
+def _kinds(result: SupportResult) -> str:
+    kinds = list(dict.fromkeys(u.kind for u in result.unsupported if u.kind != "word"))
+    return ", ".join(f"{k}s" if k in ("number", "name") else k for k in kinds) or "too little of it is in the quote"
+
+
+def _kept_indices(raw_count: int, dropped: list[Dropped], kind: DropKind, kept: int) -> list[int]:
+    gone = {d.index for d in dropped if d.kind == kind}
+    indices = [i for i in range(1, raw_count + 1) if i not in gone]
+    return indices if len(indices) == kept else list(range(1, kept + 1))
+
+
+def check_digest(digest: Digest, article: Article, raw: Digest | None = None) -> Digest:
+    """After grounding: keep the items whose text says what their quote says (or what the best window
+    of the article says: then the item takes that quote); repair the others with their quote as
+    their text where it reads well; drop the rest as `Dropped` entries with check="support" and the
+    unsupported terms in `details`, for fill to replace. `raw` is the digest before grounding (it
+    gives each kept item its position among the engine's items)."""
+    text = article.text
+    warnings = list(digest.warnings)
+    dropped = list(digest.dropped)
+
+    def one(kind: DropKind, index: int, item: T) -> T | None:
+        claim = item.text if isinstance(item, Takeaway) else item.answer
+        if restates(claim, item.evidence):
+            return item.model_copy(update={"support_score": 1.0})
+        result = check_claim(claim, text, item.evidence_span)
+        if result.supported and result.evidence_span is not None:
+            update: dict[str, Any] = {"support_score": result.score}
+            if result.evidence_span != item.evidence_span:
+                update.update(evidence=result.evidence, evidence_span=result.evidence_span, match="exact",
+                              match_score=1.0)
+            return item.model_copy(update=update)
+        label = "takeaway" if kind == "takeaway" else "FAQ item"
+        reason = f"its text says what its quote does not ({_kinds(result)})"
+        if item.evidence_span is not None and reads_well(item.evidence):
+            field_ = "text" if isinstance(item, Takeaway) else "answer"
+            warnings.append(f"repaired {label} {index} ({item.origin}): {reason}; it now reads as its quote")
+            return item.model_copy(update={field_: item.evidence, "support_score": 1.0, "repaired_from": claim})
+        entry = Dropped(kind=kind, index=index, item=item, check="support", reason=reason,
+                        details={"score": result.score, "evidence": result.evidence,
+                                 "evidence_span": list(result.evidence_span) if result.evidence_span else None,
+                                 "unsupported": [u.to_dict() for u in result.unsupported]})
+        dropped.append(entry)
+        warnings.append(entry.warning)
+        return None
+
+    raw_t = len(raw.takeaways) if raw is not None else len(digest.takeaways)
+    raw_q = len(raw.faq) if raw is not None else len(digest.faq)
+    idx_t = _kept_indices(raw_t, digest.dropped, "takeaway", len(digest.takeaways))
+    idx_q = _kept_indices(raw_q, digest.dropped, "faq", len(digest.faq))
+    takeaways = [t for i, t0 in zip(idx_t, digest.takeaways, strict=True) if (t := one("takeaway", i, t0)) is not None]
+    faq = [q for i, q0 in zip(idx_q, digest.faq, strict=True) if (q := one("faq", i, q0)) is not None]
+    return digest.model_copy(update={"takeaways": takeaways, "faq": faq, "warnings": warnings, "dropped": dropped})
