@@ -96,13 +96,15 @@ def main(argv: list[str] | None = None) -> int:
         fact = [r["factuality"] for r in rs]
         print(f"\n{dataset}: {len(rs)} summaries")
         print(f"  {'measure':<18} {'pearson':>8} {'spearman':>9}")
-        series = {"support (ours)": [r["score"] for r in rs]}
+        series = {"support (ours)": [r["score"] for r in rs]}  # then FRANK's baselines on the same summaries
         names = sorted({k for r in rs for k in r["baselines"]})
-        for name in names:
-            if all(r["baselines"].get(name) is not None for r in rs):
-                series[name] = [float(r["baselines"][name]) for r in rs]
         for name, xs in series.items():
             print(f"  {name:<18} {partial(xs, fact, groups):8.3f} {partial(xs, fact, groups, True):9.3f}")
+        for name in names:  # a baseline missing on some summaries is measured on the rest (n says how many)
+            sub = [r for r in rs if r["baselines"].get(name) is not None]
+            xs, fs, gs = [float(r["baselines"][name]) for r in sub], [r["factuality"] for r in sub], [r["model"] for r in sub]
+            n = f"  (n={len(sub)})" if len(sub) < len(rs) else ""
+            print(f"  {name:<18} {partial(xs, fs, gs):8.3f} {partial(xs, fs, gs, True):9.3f}{n}")
         factual = [r for r in rs if r["factuality"] >= 1.0]
         wrong = [r for r in rs if r["ent_circ"]]
         fa = sum(r["flagged"] for r in factual) / max(1, len(factual))

@@ -47,12 +47,15 @@ ARTICLE = (
     ("Chelsea beat Arsenal at Stamford Bridge.", True),
     ("Arsenal beat Chelsea at Stamford Bridge.", False),
     ("Roberto Martinez was sacked by Everton in May.", True),
+    ("Arsenal were beaten by Chelsea at Stamford Bridge.", True),  # irregular forms: beaten = beat
     ("Everton was sacked by Roberto Martinez.", False),
     ("Roberto Martinez sacked Everton.", False),
     # a pronoun that refers to the name counts
     ("Lisa Nandy said the plan was unfair to tenants.", True),
     # a paraphrase that keeps the facts
     ("Mourinho praised his players after the match.", True),
+    # a claim that asserts nothing checkable
+    ("He said so.", True),
 ])
 def test_verdicts(claim: str, supported: bool) -> None:
     r = check_claim(claim, ARTICLE)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
+import simplemma
 import snowballstemmer
 from number_parser import parse_number
 from number_parser.data.en import info as _EN_NUMBERS
@@ -46,13 +47,16 @@ __all__ = ["MIN_COVERAGE", "MIN_SCORE", "SupportResult", "Unsupported", "check_c
 TermKind = Literal["number", "name", "word", "negation", "modality", "role"]
 
 MIN_COVERAGE = 0.6  # share of the claim's weighted terms the window must back
-MIN_SCORE = 0.7  # and the score after penalties for words the article never uses
+MIN_SCORE = 0.65  # and the score after penalties for words the article never uses
 W_NAME = 2.0
 W_NUMBER = 2.0
 W_WORD = 1.0
 PENALTY = {"number": 0.35, "name": 0.3, "negation": 0.35, "modality": 0.2, "role": 0.35}
+PENALTY_NEAR = 0.1  # a number or name found only in a sentence next to the window
+PENALTY_NEW_WORD_UNCASED = 0.35  # the same in a lower-cased claim, where it may be a name we cannot tell
 PENALTY_NEW_WORD = 0.2  # a content word the article never uses (on top of the coverage it costs)
 PAIR_COST = 0.02
+LEMMAS = True
 ROLE_GAP = 4  # words between the two names of "A verb B"
 SPREAD = 1.5  # the claim's terms must be found within a run of about 1.5 times its length  # a two-sentence window must back this much more to beat a single sentence
 
@@ -133,6 +137,8 @@ def _stem(word: str) -> str:
     w = word.replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
+    if LEMMAS and w.isalpha():
+        w = simplemma.lemmatize(w, lang="en")  # irregular forms: "paid" → "pay", "beaten" → "beat"
     return str(_stemmer.stemWord(w))
 
 
@@ -273,6 +279,7 @@ class _Claim:
     numbers: dict[float, str]
     negated: dict[str, str]
     modal: dict[str, str]
+    cased: bool
 
 
 def _is_name(claim_toks: list[_Tok], i: int, cased: bool, art: _Article) -> bool:
@@ -306,7 +313,7 @@ def _claim(text: str, art: _Article) -> _Claim:
                 and t.low not in _MODALS and not t.low.endswith(("n't", "n’t")) and len(t.low) > 1:
             words.append(i)
     return _Claim(text, toks, names, words, _numbers(text), _scoped(toks, _NEGATIONS, negation=True),
-                  _scoped(toks, _MODALS))
+                  _scoped(toks, _MODALS), cased)
 
 
 # ---- windows ------------------------------------------------------------------------------------
@@ -385,7 +392,7 @@ def _span(c: _Claim) -> int:
     return int(len(c.toks) * SPREAD) + 4
 
 
-def _best_window(c: _Claim, art: _Article, keys: list[tuple[str, float]]) -> tuple[_Window | None, float]:
+def _best_window(c: _Claim, art: _Article, keys: list[tuple[str, float]]) -> tuple[_Window | None, float, int, int]:
     cand: set[int] = set()
     for k, _ in keys:
         cand.update(art.where.get(k, ()))
@@ -400,9 +407,19 @@ def _best_window(c: _Claim, art: _Article, keys: list[tuple[str, float]]) -> tup
             if best is None or cov > best[0] + 1e-9:
                 best = (cov, a, b)
     if best is None:
-        return None, 0.0
+        return None, 0.0, 0, 0
     w = _join(art.sentences[best[1]:best[2]])
-    return w, _coverage(keys, w, _span(c))
+    return w, _coverage(keys, w, _span(c)), best[1], best[2]
+
+
+def _near(art: _Article, a: int, b: int) -> _Window | None:
+    return _join(art.sentences[max(0, a - 1):b + 1]) if art.sentences else None
+
+
+def _sentences_of(art: _Article, span: tuple[int, int]) -> tuple[int, int]:
+    """Indices [a, b) of the sentences that overlap `span`."""
+    idx = [i for i, s in enumerate(art.sentences) if s.end > span[0] and s.start < span[1]]
+    return (idx[0], idx[-1] + 1) if idx else (0, 0)
 
 
 # ---- the checks ---------------------------------------------------------------------------------
@@ -441,19 +458,31 @@ def _role_swaps(c: _Claim, w: _Window) -> list[Unsupported]:
     return out
 
 
-def _check(c: _Claim, art: _Article, w: _Window, coverage: float) -> SupportResult:
+def _has_name(t: _Tok, w: _Window) -> bool:
+    """The window names it: the same word or stem, or a word it begins ("Georgia" in "Georgian")."""
+    if t.stem in w.stems or t.low in w.lows:
+        return True
+    return len(t.low) >= 4 and any(x.startswith(t.low) for x in w.lows)
+
+
+def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window | None = None) -> SupportResult:
+    """Judge the claim against window `w`; `near` is `w` with a sentence either side, where a
+    number or a name the window lacks costs less (claims often join two neighbouring facts)."""
     problems: list[Unsupported] = []
     soft: list[Unsupported] = []
+    nearby: list[Unsupported] = []
     for n, raw in c.numbers.items():
         if n in w.numbers:
             continue
-        if n in art.numbers:
+        if near is not None and n in near.numbers:
+            nearby.append(Unsupported(raw, "number", f"{raw} is in the next or previous sentence, not in the evidence"))
+        elif n in art.numbers:
             problems.append(Unsupported(raw, "number", f"the evidence does not say {raw}; the article has it elsewhere"))
         else:
             problems.append(Unsupported(raw, "number", f"{raw} is not in the article"))
     has_pronoun = bool(w.lows & _PRONOUNS)
     for phrase in c.names:
-        in_window = [i for i in phrase if c.toks[i].stem in w.stems or c.toks[i].low in w.lows]
+        in_window = [i for i in phrase if _has_name(c.toks[i], w)]
         for i in phrase:
             t = c.toks[i]
             if i in in_window:
@@ -465,6 +494,8 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float) -> SupportResu
                 continue  # another part of the same name is in the window ("Moon" for "Natalia Moon")
             elif has_pronoun and art.first_seen.get(t.low, len(art.text)) < w.start:
                 continue  # the window refers to the name by a pronoun
+            elif near is not None and _has_name(t, near):
+                nearby.append(Unsupported(t.low, "name", f"{name!r} is in the next or previous sentence, not in the evidence"))
             else:
                 problems.append(Unsupported(t.low, "name", f"{name!r} is not in the evidence"))
     for i in c.words:
@@ -473,7 +504,7 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float) -> SupportResu
             reason = "not in the evidence" if t.stem in art.where else "not in the article"
             soft.append(Unsupported(t.low, "word", reason))
     for stem, trigger in w.negated.items():
-        if stem in c.negated or stem not in {c.toks[i].stem for i in c.words}:
+        if c.negated or stem not in {c.toks[i].stem for i in c.words}:
             continue
         problems.append(Unsupported(stem, "negation", f"the evidence says {trigger!r} here and the claim does not"))
         break
@@ -494,10 +525,11 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float) -> SupportResu
         score *= 1 - PENALTY.get(p.kind, 0.3)
     for u in soft:
         if u.reason == "not in the article":
-            score *= 1 - PENALTY_NEW_WORD
+            score *= 1 - (PENALTY_NEW_WORD if c.cased else PENALTY_NEW_WORD_UNCASED)
+    score *= (1 - PENALTY_NEAR) ** len(nearby)
     supported = not problems and coverage >= MIN_COVERAGE and score >= MIN_SCORE
     return SupportResult(c.text, supported, round(max(0.0, min(1.0, score)), 4), art.text[w.start:w.end],
-                         (w.start, w.end), tuple(problems + soft))
+                         (w.start, w.end), tuple(problems + nearby + soft))
 
 
 def _window_at(art: _Article, span: tuple[int, int]) -> _Window:
@@ -520,16 +552,18 @@ def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = N
     first: SupportResult | None = None
     if evidence_span is not None and 0 <= evidence_span[0] < evidence_span[1] <= len(text):
         w = _window_at(art, evidence_span)
-        first = _check(c, art, w, _coverage(keys, w, _span(c)))
+        first = _check(c, art, w, _coverage(keys, w, _span(c)), _near(art, *_sentences_of(art, evidence_span)))
         if first.supported:
             return first
-    best, coverage = _best_window(c, art, keys)
+    if not keys:  # nothing to check ("He said so."): no term can be unsupported
+        return first or SupportResult(claim, True, 1.0, "", None)
+    best, coverage, a, b = _best_window(c, art, keys)
     if best is None:
         if first is not None:
             return first
         terms = [Unsupported(c.toks[i].low, "word", "not in the article") for i in c.words]
         return SupportResult(claim, False, 0.0, "", None, tuple(terms))
-    result = _check(c, art, best, coverage)
+    result = _check(c, art, best, coverage, _near(art, a, b))
     if first is not None and first.score >= result.score and not result.supported:
         return first
     return result
