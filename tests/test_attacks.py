@@ -704,8 +704,6 @@ def test_an_obeyed_injection_with_made_up_quotes_never_reaches_the_output(tmp_pa
     assert all(t.origin == "extractive" and t.filled for t in digest.takeaways)  # what is left is from the article
 
 
-@pytest.mark.xfail(strict=True, reason="grounding checks that the quote is in the article, not that the item says "
-                   "what its quote says; that is support.py (#17), not on main yet")
 def test_an_obeyed_injection_with_a_real_quote_is_caught(tmp_path: Path) -> None:
     from takeaways import api
 
@@ -719,6 +717,7 @@ def test_an_obeyed_injection_with_a_real_quote_is_caught(tmp_path: Path) -> None
     with FakeLLM(default=sly) as llm:
         digest = api.generate(article, Settings(engine="openai", base_url=llm.url, max_retries=0, takeaways=1, questions=0))
     assert "evil.example" not in api.render(digest, "md")
+    assert [d.check for d in digest.dropped] == ["support"] or any(t.repaired_from for t in digest.takeaways)
 
 
 def article_sentences_of(article: Any) -> list[str]:
