@@ -28,7 +28,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import simplemma
 import snowballstemmer
@@ -124,8 +124,7 @@ class SupportResult:
 
 # ---- tokens -------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
     low: str
     stem: str
     cap: bool
