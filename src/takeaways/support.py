@@ -75,6 +75,8 @@ _PRONOUNS = frozenset(["he", "him", "his", "she", "her", "hers", "they", "them",
 _NEGATIONS = frozenset(["not", "no", "never", "nobody", "nothing", "none", "neither", "nor", "without", "cannot"])
 _MODALS = frozenset(["may", "might", "could", "possibly", "perhaps", "probably", "likely", "unlikely", "allegedly", "reportedly"])
 _PLACEHOLDERS = frozenset(["UNK", "LRB", "RRB", "LSB", "RSB", "LCB", "RCB"])
+_CLITICS = frozenset(["re", "ve", "ll", "d", "m", "s"])
+_CLITIC = re.compile(r"'(?:re|ve|ll|d|m)$")  # "we're" → "we"
 _SCOPE = 4  # negation / modal words govern the next few words
 
 _MONTHS = {m.casefold(): i for i, m in enumerate(calendar.month_name) if m}
@@ -147,8 +149,11 @@ def _tokens(text: str, offset: int = 0) -> list[_Tok]:
         w = m.group(0)
         if w in _PLACEHOLDERS:
             continue  # "UNK" (an unknown word) and "-LRB-" (a bracket) in tokenised text claim nothing
-        low = w.casefold()
-        out.append(_Tok(low, _stem(low), w[0].isupper(), offset + m.start()))
+        low = w.casefold().replace("’", "'")
+        if m.start() > 0 and text[m.start() - 1] in "'’" and low in _CLITICS:
+            continue  # "we 're", "it 's" in tokenised text: the clitic of the word before
+        stem = _CLITIC.sub("", low)
+        out.append(_Tok(low, _stem(stem or low), w[0].isupper(), offset + m.start()))
     return out
 
 
