@@ -56,6 +56,7 @@ PENALTY_NEAR = 0.1  # a number or name found only in a sentence next to the wind
 PENALTY_NEW_WORD_UNCASED = 0.35  # the same in a lower-cased claim, where it may be a name we cannot tell
 PENALTY_NEW_WORD = 0.2  # a content word the article never uses (on top of the coverage it costs)
 PAIR_COST = 0.02
+MAX_CANDIDATES = 4  # sentences scored in full per claim (those sharing the most terms with it)
 LEMMAS = True
 ROLE_GAP = 4  # words between the two names of "A verb B"
 SPREAD = 1.5  # the claim's terms must be found within a run of about 1.5 times its length  # a two-sentence window must back this much more to beat a single sentence
@@ -149,11 +150,16 @@ def _tokens(text: str, offset: int = 0) -> list[_Tok]:
         w = m.group(0)
         if w in _PLACEHOLDERS:
             continue  # "UNK" (an unknown word) and "-LRB-" (a bracket) in tokenised text claim nothing
-        low = w.casefold().replace("’", "'")
-        if m.start() > 0 and text[m.start() - 1] in "'’" and low in _CLITICS:
+        low = w.casefold()
+        start = m.start()
+        if "'" in low or "’" in low:
+            low = low.replace("’", "'")
+            key = _CLITIC.sub("", low) or low
+        elif low in _CLITICS and start > 0 and text[start - 1] in "'’":
             continue  # "we 're", "it 's" in tokenised text: the clitic of the word before
-        stem = _CLITIC.sub("", low)
-        out.append(_Tok(low, _stem(stem or low), w[0].isupper(), offset + m.start()))
+        else:
+            key = low
+        out.append(_Tok(low, _stem(key), w[0].isupper(), offset + start))
     return out
 
 
@@ -237,6 +243,13 @@ class _Article:
     first_seen: dict[str, int]  # lower-cased word → offset of its first occurrence
     numbers: dict[float, str]
     idf: dict[str, float] = field(default_factory=dict)
+    windows: dict[tuple[int, int], _Window] = field(default_factory=dict)  # built once, shared by claims
+
+    def window(self, a: int, b: int) -> _Window:
+        w = self.windows.get((a, b))
+        if w is None:
+            w = self.windows[(a, b)] = _join(self.sentences[a:b])
+        return w
 
 
 def _sentence(text: str, a: int, b: int) -> _Sentence:
@@ -397,27 +410,27 @@ def _span(c: _Claim) -> int:
 
 
 def _best_window(c: _Claim, art: _Article, keys: list[tuple[str, float]]) -> tuple[_Window | None, float, int, int]:
-    cand: set[int] = set()
-    for k, _ in keys:
-        cand.update(art.where.get(k, ()))
-    best: tuple[float, int, int] | None = None
+    hits: dict[int, float] = {}
+    for k, wt in keys:
+        for i in art.where.get(k, ()):
+            hits[i] = hits.get(i, 0.0) + wt
+    # Only the sentences that share most with the claim (and their pairs) are scored in full.
+    top = sorted(hits, key=lambda i: (-hits[i], i))[:MAX_CANDIDATES]
     n = len(art.sentences)
-    for i in sorted(cand):
-        for a, b, cost in ((i, i + 1, 0.0), (i, i + 2, PAIR_COST)):
-            if b > n:
-                continue
-            w = _join(art.sentences[a:b])
-            cov = _coverage(keys, w, _span(c)) - cost
-            if best is None or cov > best[0] + 1e-9:
-                best = (cov, a, b)
+    spans = sorted({(a, b) for i in top for a, b in ((i, i + 1), (i, i + 2), (i - 1, i + 1)) if a >= 0 and b <= n})
+    best: tuple[float, int, int] | None = None
+    for a, b in spans:
+        cov = _coverage(keys, art.window(a, b), _span(c)) - (PAIR_COST if b - a > 1 else 0.0)
+        if best is None or cov > best[0] + 1e-9:
+            best = (cov, a, b)
     if best is None:
         return None, 0.0, 0, 0
-    w = _join(art.sentences[best[1]:best[2]])
+    w = art.window(best[1], best[2])
     return w, _coverage(keys, w, _span(c)), best[1], best[2]
 
 
 def _near(art: _Article, a: int, b: int) -> _Window | None:
-    return _join(art.sentences[max(0, a - 1):b + 1]) if art.sentences else None
+    return art.window(max(0, a - 1), min(len(art.sentences), b + 1)) if art.sentences else None
 
 
 def _sentences_of(art: _Article, span: tuple[int, int]) -> tuple[int, int]:
