@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from takeaways.batch import journal, keys
+from takeaways.batch.journal import read_article
 from takeaways.cli import cli
 from tests.site import Site, article_html
 
@@ -74,6 +75,10 @@ def test_batch_outputs_dedup_failures_and_report(site: Site, tmp_path: Path) -> 
     done = [x for x in lines if x["status"] == "done"]
     assert all(x["digest"]["takeaways"] and x["usage"]["requests"] == 0 for x in done)
     assert all(t["match"] == "exact" and t["evidence_span"] for x in done for t in x["digest"]["takeaways"])
+    for x in done:  # the extracted article is kept, so a review never fetches the page again
+        article = read_article(out, x["article"])
+        assert article.title == x["digest"]["article"]["title"]
+        assert all(article.text[slice(*t["evidence_span"])] == t["evidence"] for t in x["digest"]["takeaways"])
     assert sorted(f for x in done for f in x["files"]) == outputs(out) and len(outputs(out)) == 10
     assert site.hits["/flaky/1.html"] == 2  # a 503 is transient: retried within the run
     assert "2 failed" in res.output and "HTTP 404" in res.output and "--retry-failed" in res.output

@@ -15,6 +15,7 @@ Thread-safe: every method holds one lock (an executor may call `lookup` from ano
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import threading
@@ -153,11 +154,16 @@ class Journal:
 
                     atomic_write(self.out / f"{stem}.{EXTENSIONS[fmt]}", render(digest, fmt, item.options.template_dir))
                     files.append(f"{stem}.{EXTENSIONS[fmt]}")
+                if outcome.article is not None:  # kept so that a review never fetches the page again
+                    article_file = f"{ARTICLES_DIR}/{stem}.json.gz"
+                    atomic_write(self.out / article_file, article_bytes(outcome.article))
                 if self.cache is not None and not outcome.cached and outcome.article is not None:
                     self.cache.put(cache_key(outcome.article, item.options, self.prompts), digest.model_dump_json())
             record: dict[str, Any] = {"source": item.source, "key": item.key, "status": outcome.status}
             if digest is not None:
                 record.update(files=files, cached=outcome.cached, digest=digest.model_dump(mode="json"))
+                if outcome.article is not None:
+                    record["article"] = article_file
             else:
                 record.update(error=outcome.error, reason=outcome.reason)
             record["usage"] = outcome.usage.model_dump(mode="json")
@@ -177,6 +183,19 @@ class Journal:
             self.tokens += outcome.usage.total_tokens
             self.cost += outcome.usage.cost_usd
             return True
+
+
+ARTICLES_DIR = f"{STATE_DIR}/articles"
+
+
+def article_bytes(article: Article) -> bytes:
+    """The extracted article (metadata and blocks; its text follows from them), gzipped JSON."""
+    return gzip.compress(article.model_dump_json(exclude={"text"}).encode("utf-8"), mtime=0)
+
+
+def read_article(out: Path, name: str) -> Article:
+    """The article a results.jsonl record names (its `article` field), as the journal kept it."""
+    return Article.model_validate_json(gzip.decompress((out / name).read_bytes()))
 
 
 def _lock(path: Path) -> Any:
