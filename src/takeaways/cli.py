@@ -110,13 +110,18 @@ def cli() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (atomically) instead of stdout.")
 @click.option("--standalone", is_flag=True, help="With -f html: a whole page with CSS, for previewing.")
 @click.option("--dry-run", is_flag=True, help="Print the LLM prompt, token estimate and cost; send nothing.")
+@click.option("--review", "review_page", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a review page (every item beside its quote, approve/reject) to this HTML file.")
 @generate_options
 @llm_options
 @load_options
-def summarize(source: str, fmt: str, output: Path | None, standalone: bool, **kwargs: Any) -> None:
+def summarize(source: str, fmt: str, output: Path | None, standalone: bool, review_page: Path | None,
+              **kwargs: Any) -> None:
     """Summarize SOURCE (a URL, a file, or - for stdin) into Key Takeaways and an FAQ."""
     if standalone and fmt != "html":
         raise click.UsageError(f"--standalone makes a whole HTML page; use it with -f html, not -f {fmt}")
+    if review_page is not None and kwargs.get("dry_run"):
+        raise click.UsageError("--review shows generated items; --dry-run generates none")
     settings = make_settings(kwargs)
     article = api.load_article(source, settings)
     notice_engine(settings)  # after loading: a bad source gets one clear error line, nothing else
@@ -125,6 +130,10 @@ def summarize(source: str, fmt: str, output: Path | None, standalone: bool, **kw
         return
     digest = api.generate(article, settings)
     emit(api.render(digest, fmt, settings.template_dir, standalone=standalone), output)
+    if review_page is not None:
+        from . import review
+
+        review.write_single(digest, article, review_page, source)
 
 
 @cli.command()
@@ -222,6 +231,35 @@ def batch(inputs: tuple[str, ...], out: Path, formats: tuple[str, ...], batch_dr
     if not quiet:
         click.echo(batch_mod.summary(report))
     sys.exit(batch_mod.exit_code(report))
+
+
+@cli.command("review")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--open", "open_", is_flag=True, help="Open the index page in the web browser.")
+def review_cmd(directory: Path, open_: bool) -> None:
+    """Write review pages for the batch run in DIRECTORY: DIRECTORY/review/index.html and one page per article."""
+    from . import review
+
+    index = review.write_run(directory)
+    click.echo(str(index))
+    if open_:
+        import webbrowser
+
+        webbrowser.open(index.resolve().as_uri())
+
+
+@cli.command("apply-review")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("decisions", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), help="Templates the run was rendered with.")
+def apply_review(directory: Path, decisions: Path, template_dir: Path | None) -> None:
+    """Record DECISIONS (exported from the review pages) for the run in DIRECTORY and re-render its files without the rejected items."""
+    from . import review
+
+    result = review.apply(directory, decisions, template_dir)
+    click.echo(f"{result['applied']} article(s) reviewed now, {len(result['files'])} file(s) re-rendered; "
+               f"run total: {len(result['approved'])} approved, {len(result['rejected'])} rejected, "
+               f"{result['rejected_items']} item(s) rejected")
 
 
 def main() -> None:  # pragma: no cover - used by python -m

@@ -70,3 +70,7 @@ class BudgetExceeded(TakeawaysError):
 
 class OutputError(TakeawaysError):
     """An output file could not be written (missing permission, a directory in the way, disk full)."""
+
+
+class ReviewError(TakeawaysError):
+    """A review directory or decisions file that cannot be used (nothing was changed)."""

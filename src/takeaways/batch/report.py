@@ -18,6 +18,7 @@ def build(journal: Journal, status: Status, engine: str, wall: float, executor: 
     counts = state.counts()
     totals = state.totals()
     opts = journal.opts
+    reviews = state.reviews()  # recorded by `takeaways apply-review`
     return {
         "out": str(opts.out), "run": state.run, "engine": engine, "executor": executor,
         "model": journal.settings.model if engine != "extractive" else None,
@@ -30,7 +31,14 @@ def build(journal: Journal, status: Status, engine: str, wall: float, executor: 
         "items_per_s": round(totals["finished"] / wall, 3) if wall > 0 else None,
         "interrupted": status.interrupted, "budget_reached": status.budget_reached,
         "max_cost": opts.max_cost, **({"executor_info": status.info} if status.info else {}),
+        **({"review": _review_summary(reviews)} if reviews else {}),
     }
+
+
+def _review_summary(reviews: dict[str, tuple[str | None, dict[str, str]]]) -> dict[str, Any]:
+    from ..review import review_summary
+
+    return review_summary(reviews)
 
 
 def exit_code(report: dict[str, Any]) -> int:

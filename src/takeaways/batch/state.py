@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_run_status ON items(run, status);
 CREATE INDEX IF NOT EXISTS items_content ON items(content_hash);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (key TEXT PRIMARY KEY, decision TEXT, items TEXT NOT NULL, reviewed REAL);
 """
 
 
@@ -64,12 +65,14 @@ def _connect(path: Path) -> sqlite3.Connection:
 class State:
     """The batch state db at DIR/.takeaways/state.db. Not thread-safe: use it from one thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, new_run: bool = True) -> None:
+        """`new_run=False` (review, apply-review): open the db of the last run without starting one."""
         self.path = path
         self.conn = _connect(path)
         self.conn.executescript(_SCHEMA)
-        self.run = int(self.get_meta("runs", "0")) + 1
-        self.set_meta("runs", str(self.run))
+        self.run = int(self.get_meta("runs", "0")) + (1 if new_run else 0)
+        if new_run:
+            self.set_meta("runs", str(self.run))
         self._pending_inserts = 0
 
     def close(self) -> None:
@@ -158,6 +161,23 @@ class State:
                 (outcome.status, outcome.error, outcome.reason, outcome.content_hash, self.run, int(outcome.cached),
                  u.requests, u.prompt_tokens, u.completion_tokens, u.cost_usd, outcome.attempts, time.time(), key))
             self.set_meta("results_size", str(results_size))
+
+    # review (apply-review) ------------------------------------------------
+    def record_reviews(self, reviews: list[tuple[str, str | None, dict[str, str]]], results_size: int) -> None:
+        """Record review decisions (key, article decision, item decisions) and the new committed
+        length of results.jsonl (the lines apply-review appended) in one transaction."""
+        with self.conn:
+            self.conn.execute("BEGIN")
+            self.conn.executemany(
+                "INSERT INTO reviews(key, decision, items, reviewed) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE "
+                "SET decision = excluded.decision, items = excluded.items, reviewed = excluded.reviewed",
+                [(key, decision, json.dumps(items, sort_keys=True), time.time()) for key, decision, items in reviews])
+            self.set_meta("results_size", str(results_size))
+
+    def reviews(self) -> dict[str, tuple[str | None, dict[str, str]]]:
+        """key → (article decision, item decisions) of every reviewed item."""
+        return {key: (decision, json.loads(items))
+                for key, decision, items in self.conn.execute("SELECT key, decision, items FROM reviews ORDER BY key")}
 
     # report ---------------------------------------------------------------
     def counts(self) -> dict[str, int]:
