@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,19 @@ from takeaways import review
 from takeaways.cli import cli
 from takeaways.models import Article, Digest
 from tests.reviewkit import FIXTURES, HOSTILE_IMG, HOSTILE_SCRIPT, batch_run, mixed_digest
+
+
+@pytest.fixture(scope="module")
+def _finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return batch_run(tmp_path_factory.mktemp("run"))
+
+
+@pytest.fixture
+def fresh_run(_finished: Path) -> Callable[[Path], Path]:
+    """A copy of one finished batch run (made once per module; a batch run takes seconds)."""
+    def copy(tmp_path: Path) -> Path:
+        return Path(shutil.copytree(_finished, tmp_path / "out"))
+    return copy
 
 
 def C(name: str) -> str:
@@ -56,8 +71,8 @@ def assert_safe(html: str) -> None:
     assert "http://" not in html.split("<body", 1)[1].split('id="review-data"')[0].replace("https://ledger.example", "")
 
 
-def test_a_run_gets_an_index_and_a_page_per_finished_article(tmp_path: Path) -> None:
-    out = batch_run(tmp_path)
+def test_a_run_gets_an_index_and_a_page_per_finished_article(tmp_path: Path, fresh_run: Callable[[Path], Path]) -> None:
+    out = fresh_run(tmp_path)
     res = invoke("review", str(out))
     assert res.exit_code == 0, res.output
     index = out / "review" / "index.html"
@@ -84,8 +99,8 @@ def test_a_run_gets_an_index_and_a_page_per_finished_article(tmp_path: Path) -> 
     assert_safe(index.read_text().replace('"><img', ""))  # the index has no article text, only titles
 
 
-def test_hostile_article_text_is_shown_as_text(tmp_path: Path) -> None:
-    out = batch_run(tmp_path)
+def test_hostile_article_text_is_shown_as_text(tmp_path: Path, fresh_run: Callable[[Path], Path]) -> None:
+    out = fresh_run(tmp_path)
     invoke("review", str(out))
     pages = [p.read_text() for p in (out / "review").glob("*.html") if p.name != "index.html"]
     hostile = next(p for p in pages if "Comment box" in p)
@@ -135,8 +150,8 @@ def test_review_of_a_directory_that_is_no_run(tmp_path: Path) -> None:
 
 
 # -- apply-review -----------------------------------------------------------------------------------
-def reviewed_run(tmp_path: Path) -> tuple[Path, str, dict[str, Any]]:
-    out = batch_run(tmp_path)
+def reviewed_run(tmp_path: Path, fresh_run: Callable[[Path], Path]) -> tuple[Path, str, dict[str, Any]]:
+    out = fresh_run(tmp_path)
     invoke("review", str(out))
     run = json.loads(lxml.html.fromstring((out / "review" / "index.html").read_text())
                      .get_element_by_id("review-data").text)["run"]
@@ -155,8 +170,9 @@ def snapshot(out: Path) -> dict[str, bytes]:
             and not p.name.endswith(("-wal", "-shm"))}
 
 
-def test_apply_review_renders_without_rejected_items_and_records_decisions(tmp_path: Path) -> None:
-    out, run, rec = reviewed_run(tmp_path)
+def test_apply_review_renders_without_rejected_items_and_records_decisions(
+        tmp_path: Path, fresh_run: Callable[[Path], Path], _finished: Path) -> None:
+    out, run, rec = reviewed_run(tmp_path, fresh_run)
     digest = Digest.model_validate(rec["digest"])
     rejected_text = digest.takeaways[1].text
     path = decisions(tmp_path, run, {rec["key"]: {"digest": review.fingerprint(digest), "decision": "approve",
@@ -180,8 +196,9 @@ def test_apply_review_renders_without_rejected_items_and_records_decisions(tmp_p
         assert db.execute("SELECT decision FROM reviews WHERE key = ?", (rec["key"],)).fetchone() == ("approve",)
     # the journal still counts the appended lines as committed: a new batch run keeps them
     before = (out / "results.jsonl").read_bytes()
-    batch_run_again = CliRunner().invoke(cli, ["batch", str(tmp_path / "inputs"), str(tmp_path / "hostile.jsonl"), "--out", str(out), "-f", "md,html",
-                                               "-e", "extractive", "--workers", "0", "--progress", "none"])
+    inputs = [str(_finished.parent / "inputs"), str(_finished.parent / "hostile.jsonl")]  # the run's own inputs
+    batch_run_again = CliRunner().invoke(cli, ["batch", *inputs, "--out", str(out), "-f", "md,html", "-e", "extractive",
+                                               "--workers", "0", "--progress", "none"])
     assert batch_run_again.exit_code == 0 and (out / "results.jsonl").read_bytes() == before
     assert json.loads((out / "report.json").read_text())["review"] == report["review"]
     # applying the same file again changes nothing it has not already done
@@ -195,8 +212,9 @@ def test_apply_review_renders_without_rejected_items_and_records_decisions(tmp_p
 
 @pytest.mark.parametrize("problem", ["other run", "unknown article", "unknown item", "old digest", "not json",
                                      "no format"])
-def test_apply_review_refuses_a_wrong_decisions_file_and_changes_nothing(tmp_path: Path, problem: str) -> None:
-    out, run, rec = reviewed_run(tmp_path)
+def test_apply_review_refuses_a_wrong_decisions_file_and_changes_nothing(tmp_path: Path, problem: str,
+                                                                         fresh_run: Callable[[Path], Path]) -> None:
+    out, run, rec = reviewed_run(tmp_path, fresh_run)
     good = {"digest": review.fingerprint(Digest.model_validate(rec["digest"])), "decision": "reject",
             "items": {"t1": "reject"}}
     articles: dict[str, Any] = {rec["key"]: good}
@@ -223,8 +241,8 @@ def test_apply_review_refuses_a_wrong_decisions_file_and_changes_nothing(tmp_pat
     assert snapshot(out) == before
 
 
-def test_apply_review_needs_review_pages_first(tmp_path: Path) -> None:
-    out = batch_run(tmp_path)
+def test_apply_review_needs_review_pages_first(tmp_path: Path, fresh_run: Callable[[Path], Path]) -> None:
+    out = fresh_run(tmp_path)
     path = decisions(tmp_path, "x", {})
     res = invoke("apply-review", str(out), str(path))
     assert res.exit_code == 1 and "run `takeaways review" in res.output

@@ -18,11 +18,13 @@ order. A decisions file names the run (`run`) and, per article, the digest it wa
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import itertools
 import json
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,14 +183,21 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def _render(template: str, context: dict[str, Any]) -> str:
-    global _ENV
-    _ENV = _ENV or _env()
+@functools.lru_cache(maxsize=1)
+def _assets() -> tuple[Markup, Markup, str]:
+    """The inline CSS and JS, and the CSP that allows exactly them."""
     base = builtin_dir() / "review"
     css, js = (base / "review.css").read_text(encoding="utf-8"), (base / "review.js").read_text(encoding="utf-8")
     csp = (f"default-src 'none'; script-src {_csp_hash(js)}; style-src {_csp_hash(css)}; img-src data:; "
            "base-uri 'none'; form-action 'none'")
-    return _ENV.get_template(template).render(**context, css=Markup(css), js=Markup(js), csp=csp)
+    return Markup(css), Markup(js), csp
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    global _ENV
+    _ENV = _ENV or _env()
+    css, js, csp = _assets()
+    return _ENV.get_template(template).render(**context, css=css, js=js, csp=csp)
 
 
 def article_page(digest: Digest, article: Article | None, **kw: Any) -> str:
@@ -272,6 +281,14 @@ def run_id(out: Path, *, create: bool) -> str | None:
         state.close()
 
 
+def _row(e: Entry, page: str | None) -> dict[str, Any]:
+    return {"key": e.key, "source": e.source, "status": e.status, "page": page,
+            "title": (e.digest.article.title if e.digest else None) or e.source,
+            "counts": e.counts, "cost": e.usage.cost_usd, "attention": e.attention,
+            "error": e.reason or e.error, "review": (e.review or {}).get("decision"),
+            "digest": fingerprint(e.digest) if e.digest else None}
+
+
 def write_run(out: Path) -> Path:
     """`takeaways review DIR`: DIR/review/index.html and one page per finished article. Returns the index."""
     entries = load_run(out)
@@ -279,18 +296,19 @@ def write_run(out: Path) -> Path:
     assert run is not None
     dest = out / REVIEW_DIR
     rows: list[dict[str, Any]] = []
-    for e in entries:
-        page = None
-        if e.digest is not None:
-            page = f"{e.stem}.html"
-            html = article_page(e.digest, e.article, run=run, key=e.key, source=e.source, index="index.html",
-                                status=e.status)
-            atomic_write(dest / page, html)
-        rows.append({"key": e.key, "source": e.source, "status": e.status, "page": page,
-                     "title": (e.digest.article.title if e.digest else None) or e.source,
-                     "counts": e.counts, "cost": e.usage.cost_usd, "attention": e.attention,
-                     "error": e.reason or e.error, "review": (e.review or {}).get("decision"),
-                     "digest": fingerprint(e.digest) if e.digest else None})
+    writes = []
+    # Rendering is CPU-bound (here); writing is fsync-bound, so the writes overlap in threads.
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="review-write") as pool:
+        for e in entries:
+            page = None
+            if e.digest is not None:
+                page = f"{e.stem}.html"
+                html = article_page(e.digest, e.article, run=run, key=e.key, source=e.source, index="index.html",
+                                    status=e.status)
+                writes.append(pool.submit(atomic_write, dest / page, html))
+            rows.append(_row(e, page))
+        for w in writes:
+            w.result()  # an OutputError surfaces here
     statuses = sorted({e.status for e in entries})
     context = {"page": "index", "run": run, "out": str(out), "rows": rows, "statuses": statuses,
                "total_cost": round(sum(e.usage.cost_usd for e in entries), 6),
