@@ -285,7 +285,7 @@ def _row(e: Entry, page: str | None) -> dict[str, Any]:
     return {"key": e.key, "source": e.source, "status": e.status, "page": page,
             "title": (e.digest.article.title if e.digest else None) or e.source,
             "counts": e.counts, "cost": e.usage.cost_usd, "attention": e.attention,
-            "error": e.reason or e.error, "review": (e.review or {}).get("decision"),
+            "error": e.error or e.reason, "review": (e.review or {}).get("decision"),
             "digest": fingerprint(e.digest) if e.digest else None}
 
 
