@@ -47,6 +47,7 @@ def test_changed_number_or_name_is_never_published_as_it_came(fake_llm: FakeLLM)
     assert (drop.index, drop.check) == (3, "support")
     assert any(u["term"] == "governor" for u in drop.details["unsupported"])
     assert [t.replaces for t in digest.takeaways if t.filled] == [3]
+    assert all(t.support_score is not None for t in digest.takeaways)  # top-ups are checked too
     # the FAQ answer with a wrong figure: repaired with its quote
     assert digest.faq[0].answer == TRAMS and digest.faq[0].repaired_from == "Five new tram lines."
     for fmt in FORMATS:

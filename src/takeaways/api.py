@@ -77,7 +77,8 @@ def fill(digest: Digest, article: Article, spec: Spec, settings: Settings) -> Di
         return digest
     # Twice the count: candidates that overlap a kept item are skipped, and the rest must still suffice.
     spare = spec.model_copy(update={"takeaways": min(2 * spec.takeaways, 50), "questions": min(2 * spec.questions, 50)})
-    offline = verify(get_engine("extractive").generate(article, spare, settings), article)
+    raw = get_engine("extractive").generate(article, spare, settings)
+    offline = check_digest(verify(raw, article), article, raw)
     # A top-up must not restate what is already there: its quote may not overlap a kept item's quote.
     kept = [normalise(t.evidence) for t in digest.takeaways] + [normalise(q.evidence) for q in digest.faq]
     seen_q = {normalise(q.question) for q in digest.faq}
