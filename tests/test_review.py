@@ -143,6 +143,18 @@ def test_fuzzy_filled_and_dropped_items_are_marked_with_their_reason() -> None:
         "t1", "t2", "t3", "t4", "q1"]
 
 
+def test_an_item_the_support_check_repaired_shows_what_the_engine_wrote() -> None:
+    digest, article = mixed_digest()
+    t1 = digest.takeaways[0].model_copy(update={"text": digest.takeaways[0].evidence,
+                                                "repaired_from": "The council <b>rejected</b> the lease."})
+    digest = digest.model_copy(update={"takeaways": [t1, *digest.takeaways[1:]]})
+    doc = lxml.html.fromstring(review.article_page(digest, article, run="r", key="k", source="s"))
+    li = doc.xpath("//li[@data-id='t1']")[0]
+    assert [f.text_content() for f in li.xpath(f".//span[{C('flag')}]")] == ["repaired"]
+    assert "The council <b>rejected</b> the lease." in li.xpath(".//p[@class='reason']")[0].text_content()
+    assert not doc.xpath("//b")
+
+
 def test_review_of_a_directory_that_is_no_run(tmp_path: Path) -> None:
     res = invoke("review", str(tmp_path))
     assert res.exit_code == 1 and "no results.jsonl" in res.output and "Traceback" not in res.output

@@ -67,6 +67,10 @@ def _flags(item: Takeaway | QA, kind: str) -> list[dict[str, str]]:
         flags.append({"cls": "title", "label": "in title", "reason": "the quote is found only in the title"})
     if item.match is None:
         flags.append({"cls": "unlocated", "label": "not located", "reason": "no record of where the quote is"})
+    if item.repaired_from:
+        flags.append({"cls": "repaired", "label": "repaired",
+                      "reason": f"the engine wrote \u201c{item.repaired_from}\u201d, which its quote does not "
+                                "support; the support check published the quote instead"})
     if item.filled:
         what = f"dropped {'takeaway' if kind == 'takeaway' else 'FAQ item'} {item.replaces}" if item.replaces else \
             "a shortfall (the engine gave fewer items than asked)"
@@ -129,10 +133,11 @@ class Entry:
     def counts(self) -> dict[str, int]:
         d = self.digest
         if d is None:
-            return {"kept": 0, "dropped": 0, "filled": 0, "fuzzy": 0}
+            return {"kept": 0, "dropped": 0, "filled": 0, "fuzzy": 0, "repaired": 0}
         items: list[Takeaway | QA] = [*d.takeaways, *d.faq]
         return {"kept": len(items), "dropped": len(d.dropped), "filled": sum(i.filled for i in items),
-                "fuzzy": sum(i.match == "fuzzy" for i in items)}
+                "fuzzy": sum(i.match == "fuzzy" for i in items),
+                "repaired": sum(i.repaired_from is not None for i in items)}
 
     @property
     def attention(self) -> list[str]:
@@ -146,6 +151,8 @@ class Entry:
             why.append(f"{c['filled']} filled")
         if c["fuzzy"]:
             why.append(f"{c['fuzzy']} fuzzy")
+        if c["repaired"]:
+            why.append(f"{c['repaired']} repaired")
         if self.article is None:
             why.append("no article text")
         return why
