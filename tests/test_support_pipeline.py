@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from takeaways import api
+from takeaways import api, review
 from takeaways.render import FORMATS
 from tests.fakellm import FakeLLM, Reply, grounded
 from tests.test_llm import make_article, settings_for
@@ -80,3 +80,13 @@ def test_extractive_items_pass_as_they_are() -> None:
     digest = api.summarize(make_article(), engine="extractive")
     assert digest.takeaways and not [d for d in digest.dropped if d.check == "support"]
     assert all(t.repaired_from is None for t in digest.takeaways)
+
+
+def test_the_review_page_lists_the_unsupported_terms_of_a_dropped_item(fake_llm: FakeLLM) -> None:
+    fake_llm.script.append(_changed)
+    article = make_article()
+    digest = api.generate(article, settings_for(fake_llm, takeaways=3))
+    html = review.article_page(digest, article, run="r1", key="k", source="src")
+    assert "governor (not in the article)" in html  # each term with why, not a raw dict
+    assert "best evidence: " + MAYOR in html
+    assert "repaired" in html

@@ -93,8 +93,14 @@ def _item(item: Takeaway | QA, id_: str) -> dict[str, Any]:
 def _dropped(entry: Dropped, n: int) -> dict[str, Any]:
     item = entry.item
     text = item.text if isinstance(item, Takeaway) else f"{item.question} — {item.answer}"
+    details = entry.details
+    if entry.check == "support":  # the terms the evidence does not back, each with why, and the best evidence
+        terms = details.get("unsupported", [])
+        hard = [u for u in terms if u.get("kind") != "word"] or terms
+        details = {"unsupported": "; ".join(f"{u['term']} ({u['reason']})" for u in hard) or "none listed",
+                   "score": details.get("score"), "best evidence": details.get("evidence") or "none"}
     return {"id": f"d{n}", "kind": entry.kind, "index": entry.index, "text": text, "evidence": item.evidence,
-            "origin": item.origin, "check": entry.check, "reason": entry.reason, "details": entry.details}
+            "origin": item.origin, "check": entry.check, "reason": entry.reason, "details": details}
 
 
 def _blocks(article: Article, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
