@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import extract as _extract
 from . import sources
+from .claims import summary_of
 from .config import Settings
 from .engines import get_engine
+from .errors import TakeawaysError
 from .grounding import normalise, verify
 from .models import QA, Article, Digest, DropKind, Spec, Takeaway
 from .render import render as _render
-from .support import check_digest
+from .support import SupportResult, check_claims, check_digest
 
 T = TypeVar("T", Takeaway, QA)
 
-__all__ = ["agenerate", "dry_run", "extract", "generate", "load_article", "render", "summarize"]
+__all__ = ["agenerate", "check", "check_record", "dry_run", "extract", "generate", "load_article", "render",
+           "summarize"]
 
 
 def extract(html_or_text: str | bytes, url: str | None = None) -> Article:
@@ -118,3 +123,43 @@ def render(digest: Digest, format: str = "md", template_dir: str | Path | None =
            standalone: bool = False) -> str:
     """Digest → text in md, html, json, jsonld or text, through the (overridable) Jinja2 templates."""
     return _render(digest, format, template_dir, standalone=standalone)
+
+
+def check(claims: str | Iterable[str], article: str | Article) -> list[SupportResult]:
+    """Check each claim (or one claim) against an article (its text, or an Article): does the article
+    say it? Each Verdict has `supported`, `score` (0-1), the best `evidence` quote with its
+    `evidence_span` into the text, and the `unsupported` terms with reasons. Offline and fast."""
+    text = article.text if isinstance(article, Article) else article
+    items = [claims] if isinstance(claims, str) else list(claims)
+    return check_claims(items, text)
+
+
+def check_record(line: str, settings: Settings, number: int | None = None) -> dict[str, Any]:
+    """One `takeaways check --jsonl` line: {"id", "article": TEXT or "source": PATH_OR_URL, "claims": [...]}
+    → {"id", "score", "supported", "claims": [...]}, or {"id", "line", "error"} for a line that cannot be checked."""
+    result = _check_record(line, settings)
+    if "error" in result and number is not None:
+        result = {"id": result["id"], "line": number, "error": result["error"]}
+    return result
+
+
+def _check_record(line: str, settings: Settings) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"id": None, "error": f"not JSON ({exc.msg})"}
+    if not isinstance(record, dict):
+        return {"id": None, "error": "a line must be a JSON object"}
+    rid = record.get("id")
+    claims = record.get("claims")
+    if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
+        return {"id": rid, "error": '"claims" must be a list of strings'}
+    text = record.get("article")
+    if text is None and isinstance(record.get("source"), str):
+        try:
+            text = load_article(record["source"], settings).text
+        except TakeawaysError as exc:
+            return {"id": rid, "error": str(exc)}
+    if not isinstance(text, str):
+        return {"id": rid, "error": 'give the article text as "article" or a path or URL as "source"'}
+    return {"id": rid, **summary_of(check(claims, text))}

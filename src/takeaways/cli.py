@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -260,6 +261,57 @@ def apply_review(directory: Path, decisions: Path, template_dir: Path | None) ->
     click.echo(f"{result['applied']} article(s) reviewed now, {len(result['files'])} file(s) re-rendered; "
                f"run total: {len(result['approved'])} approved, {len(result['rejected'])} rejected, "
                f"{result['rejected_items']} item(s) rejected")
+
+
+@cli.command()
+@click.argument("source", required=False)
+@click.argument("claims", required=False)
+@click.option("--format", "-f", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True, help="Output format.")
+@click.option("--jsonl", "jsonl", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help='Check many: each line {"id", "article" or "source", "claims"}; one result line each, in order.')
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (atomically) instead of stdout.")
+@load_options
+def check(source: str | None, claims: str | None, fmt: str, jsonl: Path | None, output: Path | None, **kwargs: Any) -> None:
+    """Check CLAIMS against the article SOURCE: does the article say what each claim says?
+
+    SOURCE is a URL, a file or - (as for summarize); CLAIMS a file with one claim per line, a JSON
+    list of strings, or - for stdin. Exit code 0 when every claim is supported, 1 when any is not.
+    Offline, no API key: numbers, dates, names, negation and who-did-what are compared in the best
+    one-or-two-sentence window of the article.
+    """
+    from . import claims as claims_mod
+
+    settings = make_settings(kwargs)
+    if jsonl is not None:
+        if source or claims:
+            raise click.UsageError("with --jsonl, give no SOURCE or CLAIMS (each line names its own)")
+        results = [api.check_record(line, settings, n) for n, line in _jsonl_lines(jsonl)]
+        emit("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), output)
+        sys.exit(0 if all(r.get("supported") for r in results) else 1)
+    if not source or not claims:
+        raise click.UsageError("give SOURCE and CLAIMS (or --jsonl FILE)")
+    if source == "-" and claims == "-":
+        raise click.UsageError("SOURCE and CLAIMS cannot both be - (stdin)")
+    try:
+        raw = sys.stdin.read() if claims == "-" else Path(claims).read_text(encoding="utf-8")
+        items = claims_mod.parse_claims(raw)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise click.UsageError(f"{claims}: cannot read claims: {getattr(exc, 'strerror', None) or exc}") from None
+    if not items:
+        raise click.UsageError(f"{claims}: no claims (one per line, or a JSON list of strings)")
+    article = api.load_article(source, settings)
+    results = api.check(items, article)
+    emit(claims_mod.format_results(results, fmt), output)
+    sys.exit(0 if all(r.supported for r in results) else 1)
+
+
+def _jsonl_lines(path: Path) -> list[tuple[int, str]]:
+    """The non-blank lines of a JSONL file (or of stdin for -), with their line numbers."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
 def main() -> None:  # pragma: no cover - used by python -m
