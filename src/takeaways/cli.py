@@ -285,9 +285,9 @@ def check(source: str | None, claims: str | None, fmt: str, jsonl: Path | None, 
     if jsonl is not None:
         if source or claims:
             raise click.UsageError("with --jsonl, give no SOURCE or CLAIMS (each line names its own)")
-        results = [api.check_record(line, settings, n) for n, line in _jsonl_lines(jsonl)]
-        emit("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), output)
-        sys.exit(0 if all(r.get("supported") for r in results) else 1)
+        records = [api.check_record(line, settings, n) for n, line in _jsonl_lines(jsonl)]
+        emit("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), output)
+        sys.exit(0 if all(r.get("supported") for r in records) else 1)
     if not source or not claims:
         raise click.UsageError("give SOURCE and CLAIMS (or --jsonl FILE)")
     if source == "-" and claims == "-":
