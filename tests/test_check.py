@@ -34,7 +34,7 @@ def test_claims_file_md_output_and_exit_code(tmp_path: Path) -> None:
         f"2. **NOT SUPPORTED** (0.55): {BAD}\n"
         "   > Officials said the ferry's lower deck will be fitted with twelve bicycle racks and a ramp that folds"
         " flat when the vessel docks. [297:425]\n"
-        "   - number `ten`: the evidence does not say ten; the article has it elsewhere\n"
+        "   - number `ten`: ten is not in the article\n"
         "\n"
         "1 of 2 claim(s) supported.\n"
     )

@@ -110,3 +110,12 @@ def test_check_claims_and_to_dict() -> None:
     d = results[1].to_dict()
     assert set(d) == {"claim", "supported", "score", "evidence", "evidence_span", "unsupported"}
     assert d["unsupported"][0] == {"term": "6", "kind": "number", "reason": "6 is not in the article"}
+
+
+def test_clock_times_are_one_value_not_two_counts() -> None:
+    text = "The last ferry leaves at 21:10 from the old port."
+    assert check_claim("The last ferry leaves at 9:10pm.", text).supported
+    assert check_claim("The last ferry leaves at 9:10 p.m.", text).supported
+    late = check_claim("The last ferry leaves at 9:40 p.m.", text)
+    assert [(u.term, u.kind) for u in late.unsupported] == [("9:40 p.m.", "number")]
+    assert not check_claim("10 ferries leave from the old port.", text).supported  # 21:10 is not 10 of anything

@@ -70,7 +70,7 @@ nor now of off on once only or other our ours ourselves out over own same she sh
 that the their theirs them themselves then there these they this those through to too under until up
 very was we were what when where which while who whom why will with you your yours yourself yourselves
 said says say told tell according s t us mr mrs ms dr also yet upon via amid among per cent percent
-would shall must last next year years day days week weeks month months time times
+would shall must last next year years day days week weeks month months time times pm
 """.split())  # noqa: SIM905 - a word list reads better as text
 _PRONOUNS = frozenset(["he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "it", "its"])
 _NEGATIONS = frozenset(["not", "no", "never", "nobody", "nothing", "none", "neither", "nor", "without", "cannot"])
@@ -173,10 +173,30 @@ def _norm(value: float) -> float:
     return float(f"{value:.6g}")
 
 
+# Clock times: "21:10", "9:10pm", "9.10 p.m.", "3pm" (not "3.5m": a decimal before an "m" is money).
+_TIME = re.compile(r"(?<![\w.,:])(\d{1,2})(?::(\d{2})(?:\s?([ap])\.?m\b\.?)?|(?:[.:](\d{2}))?\s?([ap])\.?m\b\.?)",
+                   re.IGNORECASE)
+_TIME_BASE = 1e7  # clock times are kept apart from every count a claim compares them with
+
+
+def _clock(m: re.Match[str], found: dict[float, str]) -> str:
+    hours = int(m.group(1))
+    minutes = int(m.group(2) or m.group(4) or 0)
+    half = (m.group(3) or m.group(5) or "").casefold()
+    if hours > 23 or minutes > 59 or (half and not 1 <= hours <= 12):
+        return m.group(0)
+    if half:
+        hours = hours % 12 + (12 if half == "p" else 0)
+    found.setdefault(_TIME_BASE + hours * 60 + minutes, m.group(0).strip())
+    return " " * len(m.group(0))
+
+
 def _numbers(text: str) -> dict[float, str]:
     """The numbers of `text`, normalised (value → how it was written). Word numbers of value 1
     ("one", "a") are left out: "one of the" is rarely a figure."""
     found: dict[float, str] = {}
+    if ":" in text or "m" in text:
+        text = _TIME.sub(lambda m: _clock(m, found), text)  # a clock time is one value, not two counts
     for m in _NUMBER.finditer(text):
         whole, frac, scale = m.group(1), m.group(2), m.group(3)
         value = float(whole.replace(",", "") + (f".{frac}" if frac else ""))
