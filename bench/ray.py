@@ -1,0 +1,184 @@
+"""The batch job on a two-node Ray cluster on this machine, against the local executor in the same run.
+
+Runs itself inside a private network and PID namespace (`unshare -n -p -f --mount-proc`, then
+`ip link set lo up`): there Ray binds to 127.0.0.1, and every Ray process it started ends with
+the namespace, so nothing is left behind and no other Ray on the machine is touched (never
+`ray stop` outside one). Needs root (CI and these machines run as root) and util-linux unshare.
+
+1. N article pages (../shared/data/extraction-dev, or generated pages with --synthetic) served
+   on 127.0.0.1, a fake OpenAI-compatible LLM answering after L seconds.
+2. The local executor: `takeaways batch -c C` in a subprocess; items/s by the runner's clock.
+3. A Ray cluster: `ray start --head --num-cpus=1` plus NODES-1 `ray start --address` nodes of one
+   CPU each; its start-up time.
+4. The Ray pipeline (fetch + extract as 1-CPU tasks, generate in the async actor pool under the
+   global limiter) over the same items; items/s, rows per node, the ratio Ray / local.
+
+    python bench/ray.py [--data ../shared/data | --synthetic] [-n 200] [--latency 0.5] [-c 8] [--nodes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+# This file is bench/ray.py: its own directory must not shadow the ray package.
+sys.path[:] = [str(ROOT / "src"), str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench")]
+
+INSIDE = "TAKEAWAYS_BENCH_NAMESPACE"
+PORT = 6390
+
+
+def bench_batch() -> Any:
+    """bench/batch.py, the local benchmark: the same pages and the same way of running the CLI."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_batch", ROOT / "bench" / "batch.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def reexec_in_namespace() -> int:
+    """Run this script again as PID 1 of a fresh network + PID namespace."""
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0:
+        print("bench/ray.py needs root and util-linux unshare (it runs Ray in a private network namespace)",
+              file=sys.stderr)
+        return 2
+    env = {**os.environ, INSIDE: "1"}
+    return subprocess.call([unshare, "-n", "-p", "-f", "--mount-proc", sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]], env=env)
+
+
+def pages_for(args: argparse.Namespace) -> tuple[list[str], str]:
+    if not args.synthetic and (args.data / "extraction-dev" / "html").is_dir():
+        return bench_batch().load_pages(args.data, args.n), f"{args.data}/extraction-dev pages"
+    from tests.site import article_html
+
+    return [article_html(i) for i in range(args.n)], "generated pages (tests.site.article_html)"
+
+
+def local_run(urls: Path, llm_url: str, conc: int, env: dict[str, str], out: Path) -> dict[str, Any]:
+    """The local executor in a subprocess; (wall s, report)."""
+    args = [str(urls), "--out", str(out), "--quiet", "--no-cache", "-c", str(conc), "--per-host", str(conc * 2),
+            "-f", "md", "-e", "openai", "--base-url", llm_url, "--api-key", "x", "--max-retries", "0"]
+    wall, _, _, report = bench_batch().run_batch(args, env, measure=False)
+    return {"wall_s": wall, "runner_s": report["wall_time_s"], "done": report["done"],
+            "finished": report["this_run"]["finished"], "report": report}
+
+
+def start_cluster(nodes: int, tmp: Path, env: dict[str, str]) -> float:
+    """Head plus nodes-1 workers, one CPU each, all on 127.0.0.1; returns the start-up seconds."""
+    ray_bin = str(Path(sys.executable).with_name("ray"))
+    started = time.perf_counter()
+    common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
+    subprocess.run([ray_bin, "start", "--head", f"--port={PORT}", f"--temp-dir={tmp / 'ray'}",
+                    "--include-dashboard=false", *common], env=env, check=True, capture_output=True)
+    for _ in range(nodes - 1):
+        subprocess.run([ray_bin, "start", f"--address=127.0.0.1:{PORT}", *common], env=env, check=True,
+                       capture_output=True)
+    return time.perf_counter() - started
+
+
+def ray_run(urls: Path, llm_url: str, conc: int, nodes: int) -> dict[str, Any]:
+    import ray
+
+    from takeaways.config import Settings
+    from takeaways.inputs import expand
+    from takeaways.rayexec import RayPlan, RayRun, connect
+
+    started = time.perf_counter()
+    info = connect(f"127.0.0.1:{PORT}")
+    while len([n for n in ray.nodes() if n.get("Alive")]) < nodes:  # the last node may still be registering
+        time.sleep(0.2)
+    info = connect(f"127.0.0.1:{PORT}")
+    connect_s = time.perf_counter() - started
+    names = {}
+    for n in ray.nodes():
+        head = "node:__internal_head__" in n.get("Resources", {})
+        names[str(n["NodeID"])[:12]] = "head" if head else f"worker-{len(names)}"
+    settings = Settings(engine="openai", api_key="x", base_url=llm_url, max_retries=0)
+    run = RayRun(settings, RayPlan(concurrency=conc, actors=2), lambda key, article: None)
+    statuses: dict[str, int] = {}
+    started = time.perf_counter()
+    for res in run.results(expand([str(urls)], Settings())):
+        statuses[res.status] = statuses.get(res.status, 0) + 1
+    wall = time.perf_counter() - started
+    per_node = {names.get(k, k): v for k, v in sorted(run.rows_per_node.items())}
+    return {"wall_s": wall, "connect_s": connect_s, "statuses": statuses, "rows_per_node": per_node,
+            "nodes": info["nodes"], "cpus": info["cpus"], "limiter": run.limiter_stats}
+
+
+def bench(args: argparse.Namespace) -> int:
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    from tests.fakellm import FakeLLM, Reply, grounded
+    from tests.site import Site
+
+    pages, what = pages_for(args)
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+               "XDG_CACHE_HOME": str(tmp / "cache"), "NO_PROXY": "127.0.0.1,localhost",
+               # Inside the namespace nothing but loopback is reachable: no token to share between nodes.
+               "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+        for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TAKEAWAYS_ENGINE", "TAKEAWAYS_MODEL"):
+            env.pop(name, None)
+        os.environ.update({k: env[k] for k in ("RAY_AUTH_MODE", "RAY_USAGE_STATS_ENABLED", "NO_PROXY")})
+        with Site() as site, FakeLLM(default=lambda req: Reply(content=json.dumps(grounded(req)),
+                                                               delay=args.latency)) as llm:
+            for i, html in enumerate(pages):
+                site.pages[f"/p/{i}.html"] = html.encode("utf-8")
+            urls = tmp / "urls.txt"
+            urls.write_text("\n".join(site.url(f"/p/{i}.html") for i in range(len(pages))) + "\n")
+            local = local_run(urls, llm.url, args.concurrency, env, tmp / "local")
+            local_requests = len(llm.requests)
+            startup = start_cluster(args.nodes, tmp, env)
+            ray_ = ray_run(urls, llm.url, args.concurrency, args.nodes)
+            ray_requests = len(llm.requests) - local_requests
+    local_rate = local["finished"] / local["runner_s"]
+    ray_rate = sum(ray_["statuses"].values()) / ray_["wall_s"]
+    print(f"ray bench: {len(pages)} {what}, fake LLM latency {args.latency:g} s, concurrency {args.concurrency}, "
+          f"{os.cpu_count()} cores on this machine")
+    print(f"  local executor: {local['done']} done of {local['finished']} in {local['runner_s']:.1f} s "
+          f"(runner's clock; {local['wall_s']:.1f} s with interpreter start) = {local_rate:.2f} items/s, "
+          f"{local_requests} LLM requests")
+    print(f"  ray cluster: {ray_['nodes']} nodes, {ray_['cpus']} CPUs; start-up {startup:.1f} s "
+          f"(ray start x{args.nodes}), driver connect {ray_['connect_s']:.1f} s")
+    print(f"  ray executor: {ray_['statuses']} in {ray_['wall_s']:.1f} s = {ray_rate:.2f} items/s, "
+          f"{ray_requests} LLM requests; limiter {ray_['limiter']}")
+    print(f"  rows per node: {ray_['rows_per_node']}")
+    print(f"  ray / local throughput: {ray_rate / local_rate:.2f} (goal >= 0.8)")
+    worked = [n for n, c in ray_["rows_per_node"].items() if c > 0]
+    if len(worked) < args.nodes:
+        print(f"  WARNING: only {len(worked)} of {args.nodes} nodes did work", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--synthetic", action="store_true", help="generated pages instead of the data set's")
+    ap.add_argument("-n", type=int, default=200, help="pages")
+    ap.add_argument("--latency", type=float, default=0.5, help="fake LLM latency, seconds")
+    ap.add_argument("-c", "--concurrency", type=int, default=8)
+    ap.add_argument("--nodes", type=int, default=2, help="Ray nodes of one CPU each")
+    args = ap.parse_args()
+    if os.environ.get(INSIDE) != "1":
+        return reexec_in_namespace()
+    return bench(args)
+
+
+if __name__ == "__main__":
+    threading.excepthook = lambda a: None  # quiet server threads on shutdown
+    sys.exit(main())
