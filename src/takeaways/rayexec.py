@@ -384,6 +384,7 @@ class RayRun:
         self.plan = plan
         self.lookup = lookup
         self.rows_per_node: dict[str, int] = {}
+        self.duplicates = 0  # outcomes of an item that already came back (a re-run task), dropped
         self.limiter_stats: dict[str, Any] = {}
         self._stop = threading.Event()
 
@@ -434,9 +435,14 @@ class RayRun:
         ds = ds.map_batches(Generate, fn_constructor_kwargs={"settings": self.settings, "limiter": limiter, "gate": gate},
                             batch_format="pyarrow", batch_size=plan.block_rows, num_cpus=0,
                             compute=ActorPoolStrategy(size=min(plan.actors, blocks), max_concurrent_calls_per_actor=max(4, plan.concurrency)))
+        seen: set[str] = set()  # a window's keys are distinct from every other window's
         for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None, prefetch_batches=0):
             for blob in batch.column("p").to_pylist():
                 res: RayResult = pickle.loads(blob)
+                if res.key in seen:  # Ray re-ran a task whose rows had already come back
+                    self.duplicates += 1
+                    continue
+                seen.add(res.key)
                 node = res.worker or "?"
                 self.rows_per_node[node] = self.rows_per_node.get(node, 0) + 1
                 yield res
