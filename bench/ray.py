@@ -10,8 +10,9 @@ the namespace, so nothing is left behind and no other Ray on the machine is touc
 2. The local executor: `takeaways batch -c C` in a subprocess; items/s by the runner's clock.
 3. A Ray cluster: `ray start --head --num-cpus=1` plus NODES-1 `ray start --address` nodes of one
    CPU each; its start-up time.
-4. The Ray pipeline (fetch + extract as 1-CPU tasks, generate in the async actor pool under the
-   global limiter) over the same items; items/s, rows per node, the ratio Ray / local.
+4. `takeaways batch --executor ray --ray-address 127.0.0.1:P` over the same items (the driver keeps
+   the journal; fetch + extract as 1-CPU tasks, generate in the async actor pool under the global
+   limiter): items/s, rows per node from the report, peak driver RSS, the ratio Ray / local.
 
     python bench/ray.py [--data ../shared/data | --synthetic] [-n 200] [--latency 0.5] [-c 8] [--nodes 2]
 """
@@ -90,33 +91,22 @@ def start_cluster(nodes: int, tmp: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def ray_run(urls: Path, llm_url: str, conc: int, nodes: int) -> dict[str, Any]:
+def ray_run(urls: Path, llm_url: str, conc: int, nodes: int, env: dict[str, str], out: Path) -> dict[str, Any]:
+    """`takeaways batch --executor ray --ray-address` in a subprocess (the driver keeps the journal)."""
     import ray
 
-    from takeaways.config import Settings
-    from takeaways.inputs import expand
-    from takeaways.rayexec import RayPlan, RayRun, connect
-
-    started = time.perf_counter()
-    info = connect(f"127.0.0.1:{PORT}")
-    while len([n for n in ray.nodes() if n.get("Alive")]) < nodes:  # the last node may still be registering
-        time.sleep(0.2)
-    info = connect(f"127.0.0.1:{PORT}")
-    connect_s = time.perf_counter() - started
-    names = {}
-    for n in ray.nodes():
-        head = "node:__internal_head__" in n.get("Resources", {})
-        names[str(n["NodeID"])[:12]] = "head" if head else f"worker-{len(names)}"
-    settings = Settings(engine="openai", api_key="x", base_url=llm_url, max_retries=0)
-    run = RayRun(settings, RayPlan(concurrency=conc, actors=2), lambda key, article: None)
-    statuses: dict[str, int] = {}
-    started = time.perf_counter()
-    for res in run.results(expand([str(urls)], Settings())):
-        statuses[res.status] = statuses.get(res.status, 0) + 1
-    wall = time.perf_counter() - started
-    per_node = {names.get(k, k): v for k, v in sorted(run.rows_per_node.items())}
-    return {"wall_s": wall, "connect_s": connect_s, "statuses": statuses, "rows_per_node": per_node,
-            "nodes": info["nodes"], "cpus": info["cpus"], "limiter": run.limiter_stats}
+    ray.init(address=f"127.0.0.1:{PORT}", log_to_driver=False, logging_level="warning")
+    try:
+        while len([n for n in ray.nodes() if n.get("Alive")]) < nodes:  # the last node may still be registering
+            time.sleep(0.2)
+    finally:
+        ray.shutdown()
+    args = [str(urls), "--out", str(out), "--quiet", "--no-cache", "-c", str(conc), "-f", "md", "-e", "openai",
+            "--base-url", llm_url, "--api-key", "x", "--max-retries", "0",
+            "--executor", "ray", "--ray-address", f"127.0.0.1:{PORT}"]
+    wall, _, peak, report = bench_batch().run_batch(args, env, measure=True)
+    return {"wall_s": wall, "runner_s": report["wall_time_s"], "finished": report["this_run"]["finished"],
+            "report": report, "info": report["executor_info"], "peak_rss": peak}
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -143,24 +133,24 @@ def bench(args: argparse.Namespace) -> int:
             local = local_run(urls, llm.url, args.concurrency, env, tmp / "local")
             local_requests = len(llm.requests)
             startup = start_cluster(args.nodes, tmp, env)
-            ray_ = ray_run(urls, llm.url, args.concurrency, args.nodes)
+            ray_ = ray_run(urls, llm.url, args.concurrency, args.nodes, env, tmp / "ray")
             ray_requests = len(llm.requests) - local_requests
     local_rate = local["finished"] / local["runner_s"]
-    ray_rate = sum(ray_["statuses"].values()) / ray_["wall_s"]
+    ray_rate = ray_["finished"] / ray_["runner_s"]
+    info, rep = ray_["info"], ray_["report"]
     print(f"ray bench: {len(pages)} {what}, fake LLM latency {args.latency:g} s, concurrency {args.concurrency}, "
           f"{os.cpu_count()} cores on this machine")
     print(f"  local executor: {local['done']} done of {local['finished']} in {local['runner_s']:.1f} s "
           f"(runner's clock; {local['wall_s']:.1f} s with interpreter start) = {local_rate:.2f} items/s, "
           f"{local_requests} LLM requests")
-    print(f"  ray cluster: {ray_['nodes']} nodes, {ray_['cpus']} CPUs; start-up {startup:.1f} s "
-          f"(ray start x{args.nodes}), driver connect {ray_['connect_s']:.1f} s")
-    print(f"  ray executor: {ray_['statuses']} in {ray_['wall_s']:.1f} s = {ray_rate:.2f} items/s, "
-          f"{ray_requests} LLM requests; limiter {ray_['limiter']}")
-    print(f"  rows per node: {ray_['rows_per_node']}")
+    print(f"  ray cluster: start-up {startup:.1f} s (ray start x{args.nodes}); the driver joined in {info['start_s']:.1f} s")
+    print(f"  ray executor: {rep['done']} done of {ray_['finished']} in {ray_['runner_s']:.1f} s (runner's clock; "
+          f"{ray_['wall_s']:.1f} s with interpreter start) = {ray_rate:.2f} items/s, {ray_requests} LLM requests; "
+          f"peak driver RSS {ray_['peak_rss'] / 1e6:.0f} MB")
+    print(f"  report: {info['summary']}; limiter {info.get('limiter')}")
     print(f"  ray / local throughput: {ray_rate / local_rate:.2f} (goal >= 0.8)")
-    worked = [n for n, c in ray_["rows_per_node"].items() if c > 0]
-    if len(worked) < args.nodes:
-        print(f"  WARNING: only {len(worked)} of {args.nodes} nodes did work", file=sys.stderr)
+    if info["nodes_used"] < args.nodes:
+        print(f"  WARNING: only {info['nodes_used']} of {args.nodes} nodes did work", file=sys.stderr)
         return 1
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,14 @@ def test_parquet_has_one_row_per_article_and_survives_a_resume(fake_llm: FakeLLM
     out = tmp_path / "out"
     with Site(flaky_failures=5) as site:
         first = [site.url("/a/1.html"), site.url("/flaky/1.html"), site.url("/nav.html")]
-        run([*first, "--out", str(out), "--base-url", fake_llm.url, *LLM])
-        parquet.write(out)
+        run([*first, "--out", str(out), "--base-url", fake_llm.url, "-f", "md,parquet", *LLM])
         assert pq.read_table(out / "results.parquet").num_rows == 3
         site.flaky_failures = 0
-        run([*first, site.url("/a/2.html"), "--out", str(out), "--base-url", fake_llm.url, "--retry-failed", *LLM])
+        run([*first, site.url("/a/2.html"), "--out", str(out), "--base-url", fake_llm.url, "--retry-failed",
+             "-f", "parquet", *LLM])
     assert len(results(out)) == 5  # the flaky page's failure and its later success are both in the log
-    path = parquet.write(out)
+    path = out / "results.parquet"
+    assert len(list(out.glob("*.md"))) == 1  # -f parquet alone: no per-article files for the second run's items
     table = pq.read_table(path)
     assert table.schema == parquet.schema()
     df = pd.read_parquet(path).set_index("source")
@@ -49,3 +51,11 @@ def test_parquet_has_one_row_per_article_and_survives_a_resume(fake_llm: FakeLLM
 def test_an_empty_run_writes_an_empty_table_with_the_schema(tmp_path: Path) -> None:
     (tmp_path / "results.jsonl").write_text("")
     assert pq.read_table(parquet.write(tmp_path)).num_rows == 0
+
+
+def test_format_parquet_without_pyarrow_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if it were not installed
+    res = run([str(tmp_path), "--out", str(tmp_path / "out"), "-e", "extractive", "-f", "md,parquet"])
+    assert res.exit_code == 1
+    assert res.stderr == "Error: --format parquet needs pyarrow: pip install 'takeaways[parquet]'\n"
+    assert not (tmp_path / "out").exists()

@@ -169,11 +169,15 @@ def templates_export(directory: Path, force: bool) -> None:
         click.echo(str(path))
 
 
+TABLE_FORMAT = "parquet"  # batch only: one table of every article, not a file per article
+
+
 def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(f.strip() for f in value.split(",") if f.strip()))
-    bad = [f for f in names if f not in FORMATS]
+    allowed = (*FORMATS, TABLE_FORMAT)
+    bad = [f for f in names if f not in allowed]
     if bad or not names:
-        raise click.BadParameter(f"{', '.join(bad) or 'nothing'}: choose from {', '.join(FORMATS)} (comma-separated)")
+        raise click.BadParameter(f"{', '.join(bad) or 'nothing'}: choose from {', '.join(allowed)} (comma-separated)")
     return names
 
 
@@ -182,11 +186,15 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output directory: one file per article and format, results.jsonl, report.json, state.")
 @click.option("--format", "-f", "formats", default="md", show_default=True, callback=_formats,
-              help=f"Comma-separated formats: {', '.join(FORMATS)}.")
+              help=f"Comma-separated formats: {', '.join(FORMATS)} (a file per article); {TABLE_FORMAT} "
+                   "(DIR/results.parquet: every article in one table, written at the end of each run).")
 @click.option("--template-dir", type=click.Path(file_okay=False, path_type=Path), help="Templates here override built-ins by file name.")
 @click.option("--executor", type=click.Choice(executor_names()), default="local", show_default=True,
               help="How items are run: local = this process (asyncio); batch-api = the provider's Batch API; "
                    "ray = a Ray cluster.")
+@click.option("--ray-address", metavar="ADDR",
+              help="--executor ray: the cluster to join (auto, HOST:PORT, ray://HOST:10001); "
+                   "default: start a local Ray on this machine.")
 @click.option("--concurrency", "-c", type=click.IntRange(1, 1000), default=8, show_default=True, help="Articles generated at once.")
 @click.option("--per-host", type=click.IntRange(1, 100), default=2, show_default=True, help="Downloads at once from one host.")
 @click.option("--rpm", type=click.IntRange(1), help="At most this many LLM requests per minute.")
@@ -219,8 +227,12 @@ def batch(inputs: tuple[str, ...], out: Path, formats: tuple[str, ...], batch_dr
     for source in inputs:
         if source != "-" and "://" not in source and not (Path(source).expanduser().exists() or Path(source).expanduser().is_symlink()):
             raise click.UsageError(f"{source}: no such file or directory (URLs must start with http:// or https://)")
+    executor, ray_address = kwargs.pop("executor"), kwargs.pop("ray_address")
+    if ray_address is not None and executor != "ray":
+        raise click.UsageError("--ray-address needs --executor ray")
     opts = batch_mod.BatchOptions(
-        out=out, formats=formats, executor=kwargs.pop("executor"), concurrency=kwargs.pop("concurrency"), per_host=kwargs.pop("per_host"),
+        out=out, formats=tuple(f for f in formats if f != TABLE_FORMAT), parquet=TABLE_FORMAT in formats,
+        executor=executor, ray_address=ray_address, concurrency=kwargs.pop("concurrency"), per_host=kwargs.pop("per_host"),
         rpm=kwargs.pop("rpm"), tpm=kwargs.pop("tpm"), max_cost=kwargs.get("max_cost"),
         retry_failed=kwargs.pop("retry_failed"), limit=kwargs.pop("limit"), dry_run=batch_dry_run,
         progress="none" if quiet else progress, cache_dir=kwargs.pop("cache_dir"), use_cache=not no_cache,

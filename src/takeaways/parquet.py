@@ -25,9 +25,15 @@ ROW_GROUP = 2_000
 def _pa() -> Any:
     try:
         import pyarrow as pa
+        import pyarrow.parquet  # the writer, not just the arrays
     except ImportError as exc:
         raise ConfigError("--format parquet needs pyarrow: pip install 'takeaways[parquet]'") from exc
     return pa
+
+
+def require() -> None:
+    """Raise the ConfigError that says how to install pyarrow when it is missing."""
+    _pa()
 
 
 def schema() -> Any:

@@ -17,6 +17,8 @@ class BatchOptions:
     out: Path
     formats: tuple[str, ...] = ("md",)
     executor: str = "local"  # a name in batch.executors.EXECUTORS
+    ray_address: str | None = None  # --executor ray: the cluster to join (None: a local Ray on this machine)
+    parquet: bool = False  # --format parquet: also write DIR/results.parquet at the end of the run
     concurrency: int = 8
     per_host: int = 2
     rpm: int | None = None

@@ -69,6 +69,8 @@ def summary(report: dict[str, Any]) -> str:
         f"{report['wall_time_s']:.1f} s, {report['items_per_s'] or 0:.2f} items/s; "
         f"{u['requests']} LLM request(s), {u['prompt_tokens'] + u['completion_tokens']:,} tokens, ${u['cost_usd']:.4f}",
     ]
+    if isinstance(line := (report.get("executor_info") or {}).get("summary"), str):  # e.g. Ray: nodes, rows per node
+        lines.append(line)
     for title, groups in (("failed", report["failures"]), ("skipped", report["skips"])):
         for g in groups:
             lines.append(f"  {title} {g['count']}× {g['reason']}  e.g. {', '.join(g['examples'])}")  # noqa: RUF001 - a multiplication sign

@@ -33,6 +33,10 @@ def run(sources_: list[str], settings: Settings, options: BatchOptions, *, stdin
     if options.dry_run:
         return dry_run(sources_, settings, options, stdin=stdin)
     factory = executors.load(options.executor)  # unknown or not installed: say so before writing anything
+    if options.parquet:
+        from .. import parquet
+
+        parquet.require()  # pyarrow missing: say so before the run, not after it
     started = time.monotonic()
     engine = settings.resolved_engine()
     # The offline engine is cheaper to rerun than to cache, and a cached result would hide its fixes.
@@ -49,6 +53,10 @@ def run(sources_: list[str], settings: Settings, options: BatchOptions, *, stdin
             executor.close()
             progress.update(journal.counts, journal.tokens, journal.cost, journal.finished_now, force=True)
             progress.stop()
+        if options.parquet:  # from the journal's results, so it describes every run into this DIR
+            from .. import parquet
+
+            parquet.write(options.out)
         if executor.status.fatal is not None:  # e.g. no API key: every item would fail the same way
             raise executor.status.fatal
         result = report.build(journal, executor.status, engine, time.monotonic() - started, options.executor)
