@@ -14,7 +14,7 @@ the namespace, so nothing is left behind and no other Ray on the machine is touc
    the journal; fetch + extract as 1-CPU tasks, generate in the async actor pool under the global
    limiter): items/s, rows per node from the report, peak driver RSS, the ratio Ray / local.
 
-    python bench/ray.py [--data ../shared/data | --synthetic] [-n 200] [--latency 0.5] [-c 8] [--nodes 2]
+    python bench/ray.py [--data ../shared/data | --synthetic] [-n 400] [--latency 0.5] [-c 8] [--nodes 2] [--items 10000]
 """
 
 from __future__ import annotations
@@ -109,6 +109,22 @@ def ray_run(urls: Path, llm_url: str, conc: int, nodes: int, env: dict[str, str]
             "report": report, "info": report["executor_info"], "peak_rss": peak}
 
 
+def memory(items: int, env: dict[str, str], tmp: Path) -> None:
+    """Peak RSS of the Ray driver (the runner with the journal) over `items` small JSONL items, extractive engine."""
+    src = tmp / f"items-{items}.jsonl"
+    with src.open("w") as fh:
+        for i in range(items):
+            text = (f"Report {i}\n\n" + " ".join(f"Item {i} sentence {j} says the town council met and agreed on "
+                                                 f"budget line {i * 7 + j} today." for j in range(12)))
+            fh.write(json.dumps({"text": text}) + "\n")
+    args = [str(src), "--out", str(tmp / f"mem-{items}"), "--quiet", "--no-cache", "-e", "extractive", "--min-words",
+            "0", "-f", "md", "--executor", "ray", "--ray-address", f"127.0.0.1:{PORT}"]
+    wall, _, peak, rep = bench_batch().run_batch(args, env, measure=True)
+    print(f"  memory: {items} JSONL items through ray, extractive engine: {rep['done']} done in {wall:.1f} s "
+          f"({rep['done'] / wall:.0f}/s); peak RSS of the driver {peak / 1e6:.0f} MB; "
+          f"{rep['executor_info']['summary']}")
+
+
 def bench(args: argparse.Namespace) -> int:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     from tests.fakellm import FakeLLM, Reply, grounded
@@ -135,6 +151,14 @@ def bench(args: argparse.Namespace) -> int:
             startup = start_cluster(args.nodes, tmp, env)
             ray_ = ray_run(urls, llm.url, args.concurrency, args.nodes, env, tmp / "ray")
             ray_requests = len(llm.requests) - local_requests
+        report_throughput(args, pages, what, local, local_requests, startup, ray_, ray_requests)
+        if args.items:
+            memory(args.items, env, tmp)
+    return 0 if ray_["info"]["nodes_used"] >= args.nodes else 1
+
+
+def report_throughput(args: argparse.Namespace, pages: list[str], what: str, local: dict[str, Any],
+                      local_requests: int, startup: float, ray_: dict[str, Any], ray_requests: int) -> None:
     local_rate = local["finished"] / local["runner_s"]
     ray_rate = ray_["finished"] / ray_["runner_s"]
     info, rep = ray_["info"], ray_["report"]
@@ -143,7 +167,8 @@ def bench(args: argparse.Namespace) -> int:
     print(f"  local executor: {local['done']} done of {local['finished']} in {local['runner_s']:.1f} s "
           f"(runner's clock; {local['wall_s']:.1f} s with interpreter start) = {local_rate:.2f} items/s, "
           f"{local_requests} LLM requests")
-    print(f"  ray cluster: start-up {startup:.1f} s (ray start x{args.nodes}); the driver joined in {info['start_s']:.1f} s")
+    print(f"  ray cluster: start-up {startup:.1f} s (ray start x{args.nodes}); the driver joined in {info['start_s']:.1f} s, "
+          f"first outcome after {info.get('first_outcome_s')} s of pipeline start-up (actors importing, first blocks)")
     print(f"  ray executor: {rep['done']} done of {ray_['finished']} in {ray_['runner_s']:.1f} s (runner's clock; "
           f"{ray_['wall_s']:.1f} s with interpreter start) = {ray_rate:.2f} items/s, {ray_requests} LLM requests; "
           f"peak driver RSS {ray_['peak_rss'] / 1e6:.0f} MB")
@@ -151,18 +176,17 @@ def bench(args: argparse.Namespace) -> int:
     print(f"  ray / local throughput: {ray_rate / local_rate:.2f} (goal >= 0.8)")
     if info["nodes_used"] < args.nodes:
         print(f"  WARNING: only {info['nodes_used']} of {args.nodes} nodes did work", file=sys.stderr)
-        return 1
-    return 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--synthetic", action="store_true", help="generated pages instead of the data set's")
-    ap.add_argument("-n", type=int, default=200, help="pages")
+    ap.add_argument("-n", type=int, default=400, help="pages")
     ap.add_argument("--latency", type=float, default=0.5, help="fake LLM latency, seconds")
     ap.add_argument("-c", "--concurrency", type=int, default=8)
     ap.add_argument("--nodes", type=int, default=2, help="Ray nodes of one CPU each")
+    ap.add_argument("--items", type=int, default=0, help="JSONL items for a driver-memory run through Ray (0: skip)")
     args = ap.parse_args()
     if os.environ.get(INSIDE) != "1":
         return reexec_in_namespace()

@@ -375,6 +375,8 @@ class RayRun:
         self.rows_per_node: dict[str, int] = {}
         self.duplicates = 0  # outcomes of an item that already came back (a re-run task), dropped
         self.limiter_stats: dict[str, Any] = {}
+        self.first_outcome_s: float | None = None  # pipeline start-up as the driver sees it
+        self._started = time.monotonic()
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -383,13 +385,14 @@ class RayRun:
 
     def results(self, items: Iterable[WorkItem]) -> Iterator[Outcome]:
         ray = self.ray
+        self._started = time.monotonic()
         tag = f"{os.getpid()}-{time.monotonic_ns()}"
         names = f"limiter-{tag}", f"gate-{tag}"
         limiter = ray.remote(num_cpus=0, max_concurrency=10_000)(Limiter).options(
             name=names[0], namespace=NAMESPACE).remote(self.plan.concurrency, self.plan.rpm, self.plan.tpm)
         gate = ray.remote(num_cpus=0, max_concurrency=10_000)(Gate).options(
             name=names[1], namespace=NAMESPACE).remote()
-        ray.get([limiter.stats.remote(), gate.take.remote(1, 0.0)])
+        # Not waited for: the generate actors find them by name, and calls queue until they are up.
         server = _GateServer(ray, gate, self.lookup)
         server.start()
         try:
@@ -437,6 +440,8 @@ class RayRun:
                     self.duplicates += 1
                     continue
                 seen.add(res.key)
+                if self.first_outcome_s is None:
+                    self.first_outcome_s = round(time.monotonic() - self._started, 3)
                 node = (res.worker or "?").split(" ")[0]
                 self.rows_per_node[node] = self.rows_per_node.get(node, 0) + 1
                 yield res
@@ -464,7 +469,7 @@ class RayExecutor:
         self.address = getattr(opts, "ray_address", None)
         self.cluster = connect(self.address)
         self.plan = RayPlan(concurrency=opts.concurrency, rpm=opts.rpm, tpm=opts.tpm,
-                            actors=max(1, min(opts.concurrency, self.cluster["nodes"] * 2)),
+                            actors=max(2, math.ceil(opts.concurrency / 16)),  # each keeps ~16+ requests in flight
                             attempts=opts.attempts, retry_wait=opts.retry_wait)
         self.status.info = self._info(None)
 
@@ -476,7 +481,7 @@ class RayExecutor:
             per_node = dict(sorted((self._node_name(k), v) for k, v in run.rows_per_node.items()))
             used = sum(1 for n in per_node.values() if n)
             info.update(rows_per_node=per_node, nodes_used=used, duplicates_dropped=run.duplicates,
-                        limiter=run.limiter_stats)
+                        limiter=run.limiter_stats, first_outcome_s=run.first_outcome_s)
             rows = ", ".join(f"{k} {v}" for k, v in per_node.items())
             info["summary"] = (f"executor ray at {c['address']}: {c['nodes']} node(s), {c['cpus']} CPU(s), "
                                f"{used} node(s) did work; rows per node: {rows or 'none'}")
