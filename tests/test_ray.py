@@ -145,8 +145,7 @@ def test_the_driver_gate_serves_a_cached_article_and_a_rerun_task_commits_once(
         opts = BatchOptions(out=tmp_path / "out", cache_dir=tmp_path / "cache")
         journal = Journal(opts, settings(fake_llm), use_cache=True)
         try:
-            journal.add(expand(urls, Settings()))
-            items = list(journal.pending())
+            items = list(journal.pending(expand(urls, Settings())))
             run_ = RayRun(settings(fake_llm), RayPlan(), journal.lookup)
             # The first item twice: its outcome comes back twice, as when Ray re-runs a task.
             outcomes = list(run_.results([*items, items[0]]))
