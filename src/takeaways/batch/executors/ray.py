@@ -17,7 +17,8 @@
   node. Each generate actor's HTTP client has two hooks: before every request it waits while the
   limiter is paused; a 429 with Retry-After pauses the limiter, so every actor waits, not just
   the one that got it. The retries themselves follow the same policy as the local executor.
-- Items go to Ray in windows (`RayPlan.window`), so the driver never holds a whole crawl.
+- Items go to Ray in windows (`RayPlan.window` items or `window_bytes` of items, whichever comes
+  first: WARC items carry their HTML), so the driver never holds a whole crawl.
 
 Ray is optional (`pip install 'takeaways[ray]'`); the registry imports this module only when
 `--executor ray` is chosen. `--ray-address` (none: a local Ray on this machine; `auto`, HOST:PORT, ray://HOST:10001).
@@ -360,6 +361,7 @@ class RayPlan:
     actors: int = 2  # generate actors (num_cpus=0; each keeps many requests in flight)
     block_rows: int = 4  # items per block: small blocks stream back soon and spread well
     window: int = 20_000  # items per Ray Data execution: bounds what the driver holds at once
+    window_bytes: int = 256 << 20  # ... and their pickled size (inline HTML from WARC files adds up)
     attempts: int = 3  # tries per stage for transient errors (as the local executor)
     retry_wait: float = 1.0
 
@@ -397,11 +399,14 @@ class RayRun:
         server.start()
         try:
             window: list[dict[str, bytes]] = []
+            size = 0
             for item in items:
-                window.append({"p": pickle.dumps(item)})
-                if len(window) >= self.plan.window:
+                blob = pickle.dumps(item)
+                window.append({"p": blob})
+                size += len(blob)
+                if len(window) >= self.plan.window or size >= self.plan.window_bytes:
                     yield from self._window(window, *names)
-                    window = []
+                    window, size = [], 0
                 if self._stop.is_set():
                     return
             if window:
