@@ -223,18 +223,11 @@ def _node() -> str:
 
 def _prepare_one(item: WorkItem, client: Any, attempts: int, wait: float) -> Outcome | tuple[WorkItem, Article, int]:
     """Fetch (transient errors retried like the local executor) and extract one item."""
-    import importlib
-
     from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
     from ...errors import SourceError
+    from ...extract import extract_page
     from ..stages import is_transient, load_page
-
-    try:  # extract.py becomes extraction.py with batch-core's start-up work (#10)
-        extraction = importlib.import_module("takeaways.extraction")
-    except ImportError:
-        extraction = importlib.import_module("takeaways.extract")
-    extract_page = extraction.extract_page
 
     tries = 0
     try:
@@ -482,8 +475,7 @@ class RayExecutor:
         self.cluster = connect(self.address)
         self.plan = RayPlan(concurrency=opts.concurrency, rpm=opts.rpm, tpm=opts.tpm,
                             actors=max(2, math.ceil(opts.concurrency / 16)),  # each keeps ~16+ requests in flight
-                            # retry.py (#10) moves these into Settings; until then the batch options hold them
-                            attempts=getattr(opts, "attempts", 3), retry_wait=getattr(opts, "retry_wait", 1.0))
+                            attempts=opts.attempts, retry_wait=opts.retry_wait)
         self.status.info = self._info(None)
 
     def _info(self, run: RayRun | None) -> dict[str, object]:
