@@ -756,3 +756,16 @@ def test_the_body_decoder_takes_any_bytes_and_keeps_to_the_cap(data: bytes, codi
     except zlib.error:
         return  # broken compressed data: sources.read_body turns this into a FetchError
     assert out is None or len(out) <= 1000
+
+
+def test_documents_fetched_per_input_are_capped(site: Site) -> None:
+    """An index of many empty sitemaps yields no items, but is not fetched without end either."""
+    empty = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>'
+    for n in range(30):
+        site.pages[f"/empty/{n}.xml"] = empty
+    locs = "".join(f"<sitemap><loc>{site.url(f'/empty/{n}.xml')}</loc></sitemap>" for n in range(30))
+    site.pages["/many-index.xml"] = (
+        f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</sitemapindex>').encode()
+    items = list(expand([site.url("/many-index.xml")], Settings(allow_private=True, max_urls=10)))
+    assert sum(site.hits[f"/empty/{n}.xml"] for n in range(30)) == 9  # the index itself was the first of ten
+    assert len(items) == 1 and "/empty/9.xml: not fetched: one input may fetch at most --max-urls sitemaps" in (items[0].error or "")

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -91,8 +92,9 @@ def expand(inputs: list[str], settings: Settings, *, stdin: BinaryIO | None = No
         for source in inputs:
             if source == "-":
                 stream = stdin or sys.stdin.buffer
-                yield from _expand_lines(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"),
-                                         "standard input", Path.cwd(), settings, client, depth=1)
+                yield from _capped("standard input", _expand_lines(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"),
+                                                                   "standard input", Path.cwd(), settings, client, depth=1),
+                                   settings.max_urls)
             else:
                 yield from _capped(source, _guarded(source, _expand_one(source, settings, client, depth=0, base=Path.cwd())),
                                    settings.max_urls)
@@ -101,14 +103,34 @@ def expand(inputs: list[str], settings: Settings, *, stdin: BinaryIO | None = No
             client.close()
 
 
+_budget = threading.local()  # documents (sitemaps, feeds, lists) one input may still fetch; set by _capped
+
+
 def _capped(source: str, items: Iterator[Item], limit: int) -> Iterator[Item]:
-    """At most `limit` work items from one input; past that, one failed item says so and nothing more is read."""
-    for n, item in enumerate(items):
-        if n >= limit:
-            yield Item(key=f"input:{source}:over-max-urls", source=source,
-                       error=f"{source}: more than {limit:,} URLs in one input; the rest were not read; pass --max-urls to raise the cap")
-            return
-        yield item
+    """At most `limit` work items from one input, and at most `limit` documents fetched for it (an index of
+    a million empty sitemaps yields nothing, but must not be fetched a million times); past either, one
+    failed item says so and nothing more is read."""
+    _budget.left = limit
+    try:
+        for n, item in enumerate(items):
+            if n >= limit:
+                yield Item(key=f"input:{source}:over-max-urls", source=source,
+                           error=f"{source}: more than {limit:,} URLs in one input; the rest were not read; pass --max-urls to raise the cap")
+                return
+            yield item
+    finally:
+        _budget.left = None
+
+
+def _spend_fetch(url: str, *, spend: bool = True) -> None:
+    """Take one fetch from this input's budget (or only check there is one left); SourceError when spent."""
+    left = getattr(_budget, "left", None)
+    if left is None:
+        return
+    if left <= 0:
+        raise SourceError(f"{url}: not fetched: one input may fetch at most --max-urls sitemaps, feeds and lists; pass --max-urls to raise the cap")
+    if spend:
+        _budget.left = left - 1
 
 
 def _expand_one(source: str, settings: Settings, client: httpx2.Client, *, depth: int, base: Path,
@@ -341,6 +363,7 @@ def _fetch_bytes(url: str, settings: Settings, client: httpx2.Client, *, trusted
 def _expand_remote(url: str, settings: Settings, client: httpx2.Client, *, depth: int,
                    seen: set[str] | None = None, trusted: bool = True) -> Iterator[Item]:
     """A sitemap, feed or list fetched over HTTP: what it names is remote content (untrusted)."""
+    _spend_fetch(url)
     data = fetch_bytes(url, settings, client, trusted=trusted)
     head = data[:4096]
     if _SITEMAP.search(head) or _FEED.search(head):
@@ -370,6 +393,7 @@ def _expand_xml(data: bytes, where: str, settings: Settings, client: httpx2.Clie
                 continue  # an index that lists itself or an ancestor
             if depth + 1 > MAX_DEPTH:
                 raise SourceError(f"{child}: sitemaps nested more than {MAX_DEPTH} deep")
+            _spend_fetch(child, spend=False)  # out of budget: this whole index stops here, with one error
             yield from _guarded(child, _expand_remote(child, settings, client, depth=depth + 1, seen=seen,
                                                       trusted=not remote), f"sitemap in {where}")
     else:
