@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakellm import FakeLLM, Reply, grounded
+from tests.fakellm import FakeLLM, Reply, grounded, grounded_reply
 from tests.site import Site
 from tests.test_batch import assert_each_exactly_once, report, results, run, slow_inputs, spawn, wait_for_lines
 
@@ -64,12 +64,29 @@ def test_cache_location_options_and_key(site: Site, fake_llm: FakeLLM, tmp_path:
 
 def test_transient_llm_errors_are_retried_within_the_run(site: Site, fake_llm: FakeLLM, tmp_path: Path) -> None:
     fake_llm.script += [Reply(status=503), Reply(status=429, headers={"Retry-After": "0"})]
-    res = run([*urls(site, 1), "--base-url", fake_llm.url, *LLM, "--out", str(tmp_path / "o")])
+    res = run([*urls(site, 1), "--base-url", fake_llm.url, *LLM, "--max-retries", "2", "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     assert len(fake_llm.requests) == 3 and report(tmp_path / "o")["done"] == 1
     # The failed attempts were sent, so they count: 3 requests for the one article.
     (line,) = results(tmp_path / "o")
     assert line["usage"]["requests"] == 3 and line["digest"]["usage"]["requests"] == 3
+
+
+def test_an_always_failing_server_costs_exactly_one_plus_max_retries_requests(site: Site, fake_llm: FakeLLM,
+                                                                               tmp_path: Path) -> None:
+    """One retry policy: nothing retries on top of the engine's retries (it used to be 9 requests)."""
+    fake_llm.default = lambda req: Reply(status=500)
+    res = run([*urls(site, 1), "--base-url", fake_llm.url, *LLM, "--max-retries", "2", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1, res.output
+    assert len(fake_llm.requests) == 3
+    (line,) = results(tmp_path / "o")
+    assert line["status"] == "failed" and "500" in line["reason"] and "after 3 attempt(s)" in line["error"]
+    assert line["usage"]["requests"] == 3
+    fake_llm.default = grounded_reply
+    res = run([*urls(site, 1), "--base-url", fake_llm.url, *LLM, "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1 and len(fake_llm.requests) == 3  # a plain rerun leaves the failed item alone
+    res = run([*urls(site, 1), "--base-url", fake_llm.url, *LLM, "--retry-failed", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0 and len(fake_llm.requests) == 4 and report(tmp_path / "o")["done"] == 1
 
 
 def test_a_failed_item_still_reports_what_its_attempts_cost(site: Site, fake_llm: FakeLLM, tmp_path: Path) -> None:

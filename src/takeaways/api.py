@@ -31,8 +31,10 @@ def extract(html_or_text: str | bytes, url: str | None = None) -> Article:
 
 
 def load_article(source: str, settings: Settings) -> Article:
-    """Load a URL, path or '-' and extract it, quality gate included."""
-    return _extract.extract_page(sources.load(source, settings), settings)
+    """Load a URL, path or '-' and extract it, quality gate included (a fetch is retried under retry.py)."""
+    from . import retry
+
+    return _extract.extract_page(retry.call(lambda: sources.load(source, settings), settings), settings)
 
 
 def _spec(settings: Settings) -> Spec:

@@ -211,7 +211,7 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--workers", type=click.IntRange(0, 64), help="Extraction processes (default: one per CPU; 0 = threads).")
 @click.option("--max-urls", type=click.IntRange(1), default=1_000_000, show_default=True,
               help="Work items one INPUT (a sitemap index, feed or list) may expand to; the rest are refused.")
-@click.option("--retry-wait", type=click.FloatRange(0), default=1.0, hidden=True, help="First backoff for transient errors (s).")
+@click.option("--retry-wait", type=click.FloatRange(0), default=0.5, hidden=True, help="First backoff for transient errors (s).")
 @generate_options
 @llm_options
 @load_options
@@ -236,7 +236,7 @@ def batch(inputs: tuple[str, ...], out: Path, formats: tuple[str, ...], batch_dr
         rpm=kwargs.pop("rpm"), tpm=kwargs.pop("tpm"), max_cost=kwargs.get("max_cost"),
         retry_failed=kwargs.pop("retry_failed"), limit=kwargs.pop("limit"), dry_run=batch_dry_run,
         progress="none" if quiet else progress, cache_dir=kwargs.pop("cache_dir"), use_cache=not no_cache,
-        workers=kwargs.pop("workers"), retry_wait=kwargs.pop("retry_wait"))
+        workers=kwargs.pop("workers"))
     settings = make_settings(kwargs)
     if not quiet:
         notice_engine(settings)

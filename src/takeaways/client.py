@@ -6,9 +6,9 @@
 max_retries) per running event loop, so the batch job's thousands of `agenerate` calls share
 one connection pool instead of opening one per article.
 
-Retries: the openai client retries 408/409/429/5xx, timeouts and connection errors by itself
-(`max_retries`, exponential backoff 0.5 s → 8 s with up to 25 % jitter, `Retry-After` /
-`retry-after-ms` honoured up to 120 s). We rely on that single layer and add none of our own.
+Retries: none here. Every client is built with max_retries=0; the engine retries each request
+under the one policy in `retry.py` (1 + --max-retries attempts, Retry-After honoured), so
+nothing stacks.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _key(settings: Settings) -> _ClientKey:
         api_key = LOCAL_DUMMY_KEY
     else:
         raise ConfigError(NO_KEY)
-    return (settings.base_url or None, api_key, float(settings.timeout), int(settings.max_retries))
+    return (settings.base_url or None, api_key, float(settings.timeout), 0)
 
 
 @overload
@@ -51,9 +51,9 @@ def make_client(settings: Settings, *, async_: Literal[True]) -> openai.AsyncOpe
 
 def make_client(settings: Settings, *, async_: bool = False) -> openai.OpenAI | openai.AsyncOpenAI:
     """An OpenAI(-compatible) client from the settings; ConfigError when neither key nor base URL is set."""
-    base_url, api_key, timeout, max_retries = _key(settings)
+    base_url, api_key, timeout, _ = _key(settings)
     cls = openai.AsyncOpenAI if async_ else openai.OpenAI
-    return cls(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+    return cls(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)  # retries: retry.py
 
 
 def shared_client(settings: Settings) -> openai.OpenAI:

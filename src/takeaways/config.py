@@ -41,7 +41,8 @@ class Settings:
     base_url: str | None = None
     model: str = DEFAULT_MODEL
     timeout: float = 60.0
-    max_retries: int = 2
+    max_retries: int = 2  # per request (LLM call, page, sitemap): 1 + max_retries attempts; see retry.py
+    retry_wait: float = 0.5  # first backoff in seconds (doubling, with jitter) when no Retry-After is sent
     max_input_tokens: int = 12_000
     max_output_tokens: int = 1_500
     seed: int | None = None  # sent as `seed` for reproducible sampling where the server supports it

@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 import feedparser
 import httpx2
 from lxml import etree
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from . import netpolicy, sources, xmlsafe
 from .batch.keys import normalise_url, path_key, text_key, url_key
@@ -338,12 +337,10 @@ def _jsonl_item(line: str, where: str) -> Item:
 def fetch_bytes(url: str, settings: Settings, client: httpx2.Client, *, trusted: bool = True) -> bytes:
     """GET a sitemap or feed (any content type), with the size cap; gzip bodies are decompressed.
 
-    Transient failures (timeouts, 429, 5xx) are tried 3 times with backoff."""
-    for attempt in Retrying(stop=stop_after_attempt(3), wait=wait_exponential_jitter(multiplier=0.5, jitter=0.5, max=10),
-                            retry=retry_if_exception(lambda e: bool(getattr(e, "transient", False))), reraise=True):
-        with attempt:
-            return _fetch_bytes(url, settings, client, trusted=trusted)
-    raise AssertionError("unreachable")  # pragma: no cover
+    Transient failures (timeouts, 429, 5xx) are retried under retry.py (1 + --max-retries attempts)."""
+    from . import retry
+
+    return retry.call(lambda: _fetch_bytes(url, settings, client, trusted=trusted), settings)
 
 
 def _fetch_bytes(url: str, settings: Settings, client: httpx2.Client, *, trusted: bool = True) -> bytes:

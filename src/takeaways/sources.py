@@ -251,8 +251,12 @@ def fetch_bytes(url: str, settings: Settings, client: httpx2.Client | None = Non
     limit = limit or settings.max_bytes
     with open_url(url, settings, client, trusted=trusted) as resp:
         if resp.status_code >= 400:
-            raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}; check the URL",
-                             transient=resp.status_code >= 500 or resp.status_code == 429)
+            from .retry import retry_after_header, transient_status
+
+            transient = transient_status(resp.status_code)
+            err = FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}; check the URL", transient=transient)
+            err.retry_after = retry_after_header(resp.headers) if transient else None  # type: ignore[attr-defined]
+            raise err
         declared = resp.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit and not resp.headers.get("content-encoding"):
             raise _too_big(url, int(declared), settings.with_(max_bytes=limit))
@@ -268,9 +272,13 @@ def _reason(exc: Exception) -> str:
 
 def _read_response(url: str, resp: httpx2.Response, settings: Settings) -> Page:
     if resp.status_code >= 400:
-        transient = resp.status_code in (408, 425, 429) or resp.status_code >= 500
+        from .retry import retry_after_header, transient_status
+
+        transient = transient_status(resp.status_code)
         hint = "try again later" if transient else "check the URL"
-        raise FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}; {hint}", transient=transient)
+        err = FetchError(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}; {hint}", transient=transient)
+        err.retry_after = retry_after_header(resp.headers) if transient else None  # type: ignore[attr-defined]
+        raise err
     ctype, _, params = resp.headers.get("content-type", "").partition(";")
     ctype = ctype.strip().lower()
     if ctype and ctype not in HTML_TYPES | TEXT_TYPES:

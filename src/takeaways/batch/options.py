@@ -32,8 +32,6 @@ class BatchOptions:
     cache_dir: Path | None = None  # None: the user cache dir
     use_cache: bool = True
     workers: int | None = None  # extraction processes; None: one per CPU; 0: threads in this process
-    attempts: int = 3  # tries per stage for transient errors
-    retry_wait: float = 1.0  # first backoff, seconds
 
     def resolved_cache_dir(self) -> Path:
         from platformdirs import user_cache_dir

@@ -103,8 +103,9 @@ def reason_of(exc: BaseException, source: str) -> str:
     for prefix in (f"{source}: ", f"{source} "):
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
-    msg = re.sub(r"^https?://\S+?:\s", "", msg).split(";")[0].strip()
-    msg = re.sub(r"(?<!HTTP )\b\d+(\.\d+)?\b", "N", msg)
+    msg = re.sub(r"^https?://\S+?(:\s|\s)", "", msg).split(";")[0].strip()
+    # numbers blurred, except an HTTP status ("HTTP 503", "failed with 500", "(429: …")
+    msg = re.sub(r"(?<!HTTP )(?<!with )(?<!\()\b\d+(\.\d+)?\b", "N", msg)
     return f"{type(exc).__name__}: {msg}"[:200]
 
 

@@ -11,12 +11,13 @@ schema alongside, as llama.cpp's server accepts it) → `text` (no response_form
 shape is in the system prompt either way, and the answer is extracted tolerantly). Until a base
 URL's mode is known, one request at a time probes it without client retries, so a server that
 rejects json_schema costs exactly one extra request per run, not one per article or per retry.
-A probe that fails for another reason (429, 5xx, timeout) waits as the client would (Retry-After
-or ~0.5 s) and continues with the client's remaining retries, so the number of attempts stays
+A probe that fails for another reason (429, 5xx, timeout) waits as the policy says (Retry-After
+or the first backoff) and continues with the remaining retries, so the number of attempts stays
 1 + --max-retries.
 
-Retries: the openai client's own (`--max-retries`, Retry-After honoured, backoff with jitter).
-No second retry layer: the only extra requests we make are the response_format fallback, one
+Retries: the one policy in `retry.py` (`--max-retries`, Retry-After honoured, backoff with
+jitter), around each single HTTP request; the openai client is built with max_retries=0. No
+second retry layer: the only extra requests we make are the response_format fallback, one
 re-ask after invalid output and one retry after `finish_reason: length`, each counted in usage.
 """
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import re
 import threading
 import time
@@ -41,7 +41,7 @@ import json_repair
 import openai
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from .. import pricing, tokens
+from .. import pricing, retry, tokens
 from ..client import shared_async_client, shared_client
 from ..config import Settings
 from ..errors import BudgetExceeded, LLMError, TakeawaysError
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 OPENAI_BASE = "https://api.openai.com/v1"
 MODES = ("json_schema", "json_object", "text")
 MESSAGE_OVERHEAD = 4  # tokens the chat format adds per message (OpenAI's documented figure)
-MAX_RETRY_AFTER = 120.0  # same bound as the openai client
 
 
 # ---------------------------------------------------------------- output schema
@@ -451,7 +450,6 @@ def chunk_budget(system: str, settings: Settings) -> int:
 _CONTEXT = re.compile(r"context[ _](length|window|size)|maximum context|too many tokens|prompt is too long|"
                       r"exceeds? the (available|maximum|max)", re.I)
 _FORMAT = re.compile(r"response_format|json_schema|json schema|json_object|\bschema\b|grammar", re.I)
-_RETRYABLE = (408, 409, 429)
 
 
 def _error_text(exc: openai.APIStatusError) -> str:
@@ -468,9 +466,8 @@ def rejects_format(exc: Exception) -> bool:
 
 
 def is_retryable(exc: Exception) -> bool:
-    if isinstance(exc, openai.APIConnectionError):
-        return True
-    return isinstance(exc, openai.APIStatusError) and (exc.status_code in _RETRYABLE or exc.status_code >= 500)
+    """Kept for callers: the one policy's answer (retry.is_transient)."""
+    return retry.is_transient(exc)
 
 
 def map_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -> TakeawaysError:
@@ -508,27 +505,11 @@ def _map_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -> Ta
             return LLMError(f"{where}: quota exhausted (429: {text}); check your plan and billing")
         return LLMError(f"{where} is rate limiting (429) {tries}; lower the concurrency, raise --max-retries, "
                         "or try again later", transient=True)
-    if code >= 500 or code in _RETRYABLE:
+    if retry.transient_status(code):
         return LLMError(f"{where} failed with {code} {tries} ({text}); try again later or raise --max-retries",
                         transient=True)
     return LLMError(f"{where} rejected the request ({code}: {text}); check -m, --base-url and the server's "
                     "OpenAI compatibility")
-
-
-def _wait_after(exc: Exception) -> float:
-    """How long the client would wait before its first retry: Retry-After (≤ 120 s) or 0.5 s less ≤ 25 % jitter."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None) or {}
-    for name, div in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                delay = float(value) / div
-            except ValueError:
-                continue
-            if 0 < delay <= MAX_RETRY_AFTER:
-                return delay
-    return 0.5 * (1 - 0.25 * random.random())
 
 
 # ---------------------------------------------------------------- drivers
@@ -579,15 +560,14 @@ def _probe_sync(client: openai.OpenAI, request: _Request, settings: Settings, ba
     rejected = 0
     for mode in MODES:
         try:
-            raw = client.with_options(max_retries=0).chat.completions.with_raw_response.create(
-                **_create_kwargs(request, settings, mode))
+            raw = client.chat.completions.with_raw_response.create(**_create_kwargs(request, settings, mode))
         except openai.OpenAIError as exc:
             if mode != "text" and rejects_format(exc):
                 log.info("%s rejects response_format %s; falling back", base, mode)
                 rejected += 1
                 continue
-            if settings.max_retries > 0 and is_retryable(exc):
-                time.sleep(_wait_after(exc))
+            if settings.max_retries > 0 and retry.is_transient(exc):
+                time.sleep(retry.wait_for(exc, 1, settings.retry_wait))
                 return _attempt_sync(client, request, settings, mode, settings.max_retries - 1, rejected + 1)
             raise map_error(exc, settings, rejected + 1) from None
         _MODES[base] = mode
@@ -597,14 +577,20 @@ def _probe_sync(client: openai.OpenAI, request: _Request, settings: Settings, ba
 
 def _attempt_sync(client: openai.OpenAI, request: _Request, settings: Settings, mode: str, retries: int,
                   before: int) -> _Result:
+    """One request under the retry policy (retry.py): 1 + `retries` HTTP requests at most."""
+    sent = 0
+
+    def once() -> Any:
+        nonlocal sent
+        sent += 1
+        return client.chat.completions.with_raw_response.create(**_create_kwargs(request, settings, mode))
+
     try:
-        raw = client.with_options(max_retries=retries).chat.completions.with_raw_response.create(
-            **_create_kwargs(request, settings, mode))
+        raw = retry.call(once, settings, attempts=retries + 1)
     except openai.OpenAIError as exc:
-        attempts = before + (retries + 1 if is_retryable(exc) else 1)
-        raise map_error(exc, settings, attempts) from None
+        raise map_error(exc, settings, before + sent) from None
     _MODES.setdefault(base_key(settings), mode)
-    return _Result(_parse(raw, settings), before + raw.retries_taken + 1)
+    return _Result(_parse(raw, settings), before + sent)
 
 
 async def _send_async(client: openai.AsyncOpenAI, request: _Request, settings: Settings) -> _Result:
@@ -622,15 +608,14 @@ async def _probe_async(client: openai.AsyncOpenAI, request: _Request, settings: 
     rejected = 0
     for mode in MODES:
         try:
-            raw = await client.with_options(max_retries=0).chat.completions.with_raw_response.create(
-                **_create_kwargs(request, settings, mode))
+            raw = await client.chat.completions.with_raw_response.create(**_create_kwargs(request, settings, mode))
         except openai.OpenAIError as exc:
             if mode != "text" and rejects_format(exc):
                 log.info("%s rejects response_format %s; falling back", base, mode)
                 rejected += 1
                 continue
-            if settings.max_retries > 0 and is_retryable(exc):
-                await asyncio.sleep(_wait_after(exc))
+            if settings.max_retries > 0 and retry.is_transient(exc):
+                await asyncio.sleep(retry.wait_for(exc, 1, settings.retry_wait))
                 return await _attempt_async(client, request, settings, mode, settings.max_retries - 1, rejected + 1)
             raise map_error(exc, settings, rejected + 1) from None
         _MODES[base] = mode
@@ -639,15 +624,21 @@ async def _probe_async(client: openai.AsyncOpenAI, request: _Request, settings: 
 
 
 async def _attempt_async(client: openai.AsyncOpenAI, request: _Request, settings: Settings, mode: str, retries: int,
-                         before: int) -> _Result:
+                  before: int) -> _Result:
+    """One request under the retry policy (retry.py): 1 + `retries` HTTP requests at most."""
+    sent = 0
+
+    async def once() -> Any:
+        nonlocal sent
+        sent += 1
+        return await client.chat.completions.with_raw_response.create(**_create_kwargs(request, settings, mode))
+
     try:
-        raw = await client.with_options(max_retries=retries).chat.completions.with_raw_response.create(
-            **_create_kwargs(request, settings, mode))
+        raw = await retry.acall(once, settings, attempts=retries + 1)
     except openai.OpenAIError as exc:
-        attempts = before + (retries + 1 if is_retryable(exc) else 1)
-        raise map_error(exc, settings, attempts) from None
+        raise map_error(exc, settings, before + sent) from None
     _MODES.setdefault(base_key(settings), mode)
-    return _Result(_parse(raw, settings), before + raw.retries_taken + 1)
+    return _Result(_parse(raw, settings), before + sent)
 
 
 class LLMEngine:

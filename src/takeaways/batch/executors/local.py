@@ -2,8 +2,8 @@
 
 Fetching in a thread pool with a per-host semaphore, extraction in a process pool (CPU-bound),
 generation on the event loop (the async openai client) bounded by --concurrency and the
-optional --rpm/--tpm limiters (aiolimiter) and the run-wide --max-cost budget. Transient errors
-are retried with backoff (tenacity). Ctrl-C or SIGTERM: start no new item, cancel the ones in
+optional --rpm/--tpm limiters (aiolimiter) and the run-wide --max-cost budget. Fetches are
+retried under retry.py; LLM requests are retried by the engine under the same policy, never here. Ctrl-C or SIGTERM: start no new item, cancel the ones in
 flight; what finished is still yielded (and so committed).
 """
 
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from ...errors import BudgetExceeded, ConfigError, SourceError
 from ...models import Article, Digest, Page, Spec, Usage
-from ..stages import is_transient, load_page
+from ..stages import load_page
 from ..work import DONE, Outcome, WorkItem, failed
 from . import Context, Status
 
@@ -187,16 +187,14 @@ class LocalExecutor:
                 task.cancel()
 
     async def _retrying(self, attempts: list[int], fn: Callable[[], Awaitable[T]]) -> T:
-        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+        """A stage under the one retry policy (retry.py), counting its attempts."""
+        from ... import retry
 
-        async for attempt in AsyncRetrying(stop=stop_after_attempt(self.opts.attempts),
-                                           wait=wait_exponential_jitter(multiplier=self.opts.retry_wait,
-                                                                        jitter=self.opts.retry_wait, max=30),
-                                           retry=retry_if_exception(is_transient), reraise=True):
-            with attempt:
-                attempts[0] += 1
-                return await fn()
-        raise AssertionError("unreachable")  # pragma: no cover
+        async def once() -> T:
+            attempts[0] += 1
+            return await fn()
+
+        return await retry.acall(once, self.settings)
 
     async def _process(self, item: WorkItem) -> Outcome | None:
         attempts = [0]
@@ -238,7 +236,6 @@ class LocalExecutor:
     async def _generate(self, article: Article, attempts: list[int]) -> Digest:
         """Generate under the concurrency bound, the limiters and the budget."""
         from ... import api
-        from ...errors import TakeawaysError
 
         async with self.gen_sem:
             estimate = self._estimate_cost(article)
@@ -252,19 +249,10 @@ class LocalExecutor:
                     if self.tpm is not None:
                         tokens = min(len(article.text) // 4 + self.settings.max_output_tokens, self.opts.tpm or 1)
                         await self.tpm.acquire(tokens)
-                spent = Usage()  # what failed attempts cost: paid for, so it is counted
-
-                async def attempt() -> Digest:
-                    nonlocal spent
-                    try:
-                        return await api.agenerate(article, self.settings)
-                    except TakeawaysError as exc:
-                        spent = spent.add(getattr(exc, "usage", None) or Usage())
-                        exc.usage = spent  # type: ignore[attr-defined]
-                        raise
-
-                digest = await self._retrying(attempts, attempt)
-                digest = digest.model_copy(update={"usage": spent.add(digest.usage)})
+                # No retry here: the engine retries each request under retry.py (nothing stacks);
+                # a failure carries what its attempts cost in `.usage`.
+                attempts[0] += 1
+                digest = await api.agenerate(article, self.settings)
             except BaseException as exc:
                 self.budget.settle(estimate, getattr(exc, "usage", Usage()).cost_usd)
                 raise
