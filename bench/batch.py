@@ -33,7 +33,7 @@ import trafilatura
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from takeaways.extract import check_quality, extract_html  # noqa: E402
+from takeaways.extraction import check_quality, extract_html  # noqa: E402
 from tests.fakellm import FakeLLM, Reply, grounded  # noqa: E402
 from tests.site import Site  # noqa: E402
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from takeaways.extract import extract_html
+from takeaways.extraction import extract_html
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 

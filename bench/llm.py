@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from takeaways import api, client, tokens
 from takeaways.config import Settings
 from takeaways.engines import llm
-from takeaways.extract import extract_text
+from takeaways.extraction import extract_text
 from takeaways.models import Article, Spec
 from tests.fakellm import FakeLLM, Reply, grounded
 

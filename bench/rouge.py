@@ -9,7 +9,7 @@ sentence). Then the FAQ figures on the same articles and the speed on ~800-word 
 a table; exits 0 even when a goal is missed (it reports "MISSED").
 
 The articles are one string without paragraph breaks, so each becomes an Article through
-takeaways.extract.extract_text (one paragraph block, language detected); headings and title are
+takeaways.extraction.extract_text (one paragraph block, language detected); headings and title are
 absent, so the title/heading signal plays no part here.
 """
 
@@ -27,7 +27,7 @@ from rouge_score import rouge_scorer
 from takeaways.config import Settings
 from takeaways.engines.extractive import ExtractiveEngine, is_english
 from takeaways.engines.questions import question_problems
-from takeaways.extract import count_words, extract_text
+from takeaways.extraction import count_words, extract_text
 from takeaways.models import Article, Spec
 from takeaways.sentences import split_sentences
 

@@ -114,7 +114,7 @@ def test_the_offline_engine_is_not_cached(site: Site, tmp_path: Path) -> None:
 def test_cache_key_follows_prompt_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "builtin" / "prompts").mkdir(parents=True)
     (tmp_path / "builtin" / "prompts" / "system.j2").write_text("Be brief.")
-    monkeypatch.setattr(importlib.import_module("takeaways.render"), "builtin_dir", lambda: tmp_path / "builtin")
+    monkeypatch.setattr(importlib.import_module("takeaways.rendering"), "builtin_dir", lambda: tmp_path / "builtin")
     base = keys.prompt_hash(None)
     (tmp_path / "mine").mkdir()
     assert keys.prompt_hash(tmp_path / "mine") == base  # no override: same prompts

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 import takeaways
+import takeaways.extraction as X  # the module; `takeaways.extract` is the public function
 from takeaways.config import Settings
 from takeaways.errors import ExtractionError
 from takeaways.models import ExistingBlock
 from takeaways.sources import load
 from tests.helpers import PARAGRAPHS, article_html
 
-X = sys.modules["takeaways.extract"]  # the module; `takeaways.extract` is the public function
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

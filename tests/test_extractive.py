@@ -21,7 +21,7 @@ from takeaways.engines.extractive import (
     units,
 )
 from takeaways.engines.questions import heading_question, question_problems, template_questions
-from takeaways.extract import extract_text
+from takeaways.extraction import extract_text
 from takeaways.grounding import verify
 from takeaways.models import QA, Article, Block, Spec, Takeaway
 

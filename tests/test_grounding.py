@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from takeaways.extract import extract_text
+from takeaways.extraction import extract_text
 from takeaways.grounding import find_evidence, haystack_of, verify
 from takeaways.models import QA, Digest, Takeaway
 

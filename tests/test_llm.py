@@ -18,7 +18,7 @@ from takeaways.engines import llm
 from takeaways.errors import BudgetExceeded, ConfigError, LLMError
 from takeaways.grounding import find_evidence, normalise, verify
 from takeaways.models import Article, Block, Digest, ExistingBlock, Spec, Takeaway
-from takeaways.render import FORMATS
+from takeaways.rendering import FORMATS
 from tests.fakellm import FakeLLM, Reply, article_of, grounded
 
 PARAS = [

@@ -50,7 +50,7 @@ def test_installed_wheel_renders_html_from_another_directory(wheel: Path, tmp_pa
         return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=elsewhere, env=env,
                               timeout=60)
 
-    where = run("-c", "import takeaways; from takeaways.render import builtin_dir; print(takeaways.__file__); print(builtin_dir())")
+    where = run("-c", "import takeaways; from takeaways.rendering import builtin_dir; print(takeaways.__file__); print(builtin_dir())")
     module_file, templates = where.stdout.split()
     assert Path(module_file).is_relative_to(target) and Path(templates) == target / "takeaways" / "templates"
 

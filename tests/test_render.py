@@ -10,7 +10,7 @@ import pytest
 
 from takeaways import QA, ArticleMeta, Digest, ExistingBlock, Takeaway, render
 from takeaways.errors import TemplateError
-from takeaways.render import FORMATS
+from takeaways.rendering import FORMATS
 
 HOSTILE = "<script>alert(1)</script>"
 

@@ -13,7 +13,7 @@ import pytest
 
 from takeaways.config import Settings
 from takeaways.errors import ExtractionError, FetchError, SourceError
-from takeaways.extract import extract_page
+from takeaways.extraction import extract_page
 from takeaways.sources import decode, load
 from tests.helpers import article_html
 from tests.pageserver import PageServer, Route

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import extract as _extract
+from . import extraction as _extract
 from . import sources
 from .claims import summary_of
 from .config import Settings
@@ -16,7 +16,7 @@ from .engines import get_engine
 from .errors import TakeawaysError
 from .grounding import normalise, verify
 from .models import QA, Article, Digest, DropKind, Spec, Takeaway
-from .render import render as _render
+from .rendering import render as _render
 from .support import SupportResult, check_claims, check_digest
 
 T = TypeVar("T", Takeaway, QA)

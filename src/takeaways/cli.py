@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from . import __version__, api
+from . import __version__
 from .batch.executors import names as executor_names
 from .config import DEFAULT_MODEL, Settings
 from .errors import TakeawaysError
 from .fsutil import atomic_write
-from .render import ARTICLE_FORMATS, FORMATS, export_templates, list_templates, render_article
+from .rendering import ARTICLE_FORMATS, FORMATS
 
 F = Callable[..., Any]
 
@@ -123,6 +123,8 @@ def summarize(source: str, fmt: str, output: Path | None, standalone: bool, revi
         raise click.UsageError(f"--standalone makes a whole HTML page; use it with -f html, not -f {fmt}")
     if review_page is not None and kwargs.get("dry_run"):
         raise click.UsageError("--review shows generated items; --dry-run generates none")
+    from . import api
+
     settings = make_settings(kwargs)
     article = api.load_article(source, settings)
     notice_engine(settings)  # after loading: a bad source gets one clear error line, nothing else
@@ -144,6 +146,9 @@ def summarize(source: str, fmt: str, output: Path | None, standalone: bool, revi
 @load_options
 def extract(source: str, fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Show the article text and metadata the engines will see for SOURCE."""
+    from . import api
+    from .rendering import render_article
+
     article = api.load_article(source, make_settings(kwargs))
     emit(render_article(article, fmt), output)
 
@@ -156,6 +161,8 @@ def templates() -> None:
 @templates.command("list")
 def templates_list() -> None:
     """List the built-in templates (name and path)."""
+    from .rendering import list_templates
+
     for name, path in list_templates():
         click.echo(f"{name}\t{path}")
 
@@ -165,6 +172,8 @@ def templates_list() -> None:
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 def templates_export(directory: Path, force: bool) -> None:
     """Copy the built-in templates into DIRECTORY; edit them and pass --template-dir DIRECTORY."""
+    from .rendering import export_templates
+
     for path in export_templates(directory, force=force):
         click.echo(str(path))
 

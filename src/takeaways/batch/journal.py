@@ -150,7 +150,7 @@ class Journal:
 
                 stem = output_stem(item.key, item.url, item.path, item.text or item.html)
                 for fmt in self.opts.formats:
-                    from ..render import EXTENSIONS
+                    from ..rendering import EXTENSIONS
 
                     atomic_write(self.out / f"{stem}.{EXTENSIONS[fmt]}", render(digest, fmt, item.options.template_dir))
                     files.append(f"{stem}.{EXTENSIONS[fmt]}")

@@ -55,7 +55,7 @@ def content_hash(article: Article) -> str:
 
 def prompt_hash(template_dir: Path | None) -> str:
     """Hash of the prompt templates in effect (built-in, overridden by --template-dir): editing one invalidates the cache."""
-    from ..render import builtin_dir
+    from ..rendering import builtin_dir
 
     h = hashlib.sha256()
     builtin = builtin_dir() / "prompts"

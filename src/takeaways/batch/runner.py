@@ -24,7 +24,7 @@ from .work import DONE, FAILED, SKIPPED, Outcome, WorkItem
 def run(sources_: list[str], settings: Settings, options: BatchOptions, *, stdin: BinaryIO | None = None,
         progress_stream: TextIO | None = None) -> dict[str, Any]:
     """Run a batch job; returns the report (also written to OUT/report.json)."""
-    from ..render import FORMATS
+    from ..rendering import FORMATS
 
     unknown = [f for f in options.formats if f not in FORMATS]
     if unknown:

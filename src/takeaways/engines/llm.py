@@ -47,7 +47,7 @@ from ..config import Settings
 from ..errors import BudgetExceeded, LLMError, TakeawaysError
 from ..grounding import find_evidence, normalise
 from ..models import QA, Article, Block, Digest, Spec, Takeaway, Usage
-from ..render import get_template
+from ..rendering import get_template
 
 log = logging.getLogger(__name__)
 

@@ -212,7 +212,7 @@ class LocalExecutor:
             return failed(item, exc, attempts=attempts[0])
 
     async def _stages(self, item: WorkItem, attempts: list[int]) -> Outcome:
-        from ...extract import extract_page
+        from ...extraction import extract_page
 
         loop = asyncio.get_running_loop()
         if item.error is not None:  # the input (a sitemap, a list line) could not be read

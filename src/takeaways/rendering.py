@@ -7,13 +7,15 @@ import json
 import re
 import shutil
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from markupsafe import Markup
+from typing import TYPE_CHECKING, Any
 
 from .errors import OutputError, TemplateError
-from .models import Article, Digest
+
+if TYPE_CHECKING:  # jinja2 and the models load on first render, so `takeaways --help` stays fast
+    import jinja2
+    from markupsafe import Markup
+
+    from .models import Article, Digest
 
 FORMATS: dict[str, str] = {
     "md": "md.j2",
@@ -45,6 +47,8 @@ def _search_path(template_dir: Path | None) -> list[Path]:
 def _to_json(value: Any, indent: int | None = 2, html_safe: bool = True) -> Markup:
     """JSON for templates. `html_safe` (for <script> and HTML) \\u-escapes <, >, & and ', so text such
     as "</script>" inside an answer cannot end the script element; plain -f json does not need it."""
+    from markupsafe import Markup
+
     text = json.dumps(value, indent=indent, ensure_ascii=False)
     if html_safe:
         text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
@@ -69,6 +73,8 @@ def _autoescape(name: str | None) -> bool:
 
 
 def environment(template_dir: Path | None = None) -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in _search_path(template_dir)]),
         autoescape=_autoescape,
@@ -90,6 +96,8 @@ def _shared_environment(template_dir: Path | None) -> jinja2.Environment:
 
 
 def get_template(name: str, template_dir: Path | None = None) -> jinja2.Template:
+    import jinja2
+
     try:
         return _shared_environment(Path(template_dir) if template_dir else None).get_template(name)
     except jinja2.TemplateNotFound as exc:
@@ -100,6 +108,8 @@ def get_template(name: str, template_dir: Path | None = None) -> jinja2.Template
 
 def render(digest: Digest, format: str = "md", template_dir: Path | str | None = None, *, standalone: bool = False) -> str:
     """Render a Digest in one of FORMATS; `standalone` wraps html in a full page."""
+    import jinja2
+
     if format not in FORMATS:
         raise TemplateError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     tdir = Path(template_dir) if template_dir else None
