@@ -144,7 +144,7 @@ def test_dropped_items_are_kept_with_the_check_and_reason_and_warnings_derive_fr
 
 
 def test_block_formats_never_carry_a_dropped_items_text() -> None:
-    from takeaways.render import FORMATS, render
+    from takeaways.rendering import FORMATS, render
 
     out = verify(digest([Takeaway(text="Cheese moon.", evidence="The moon is green cheese, said nobody.",
                                   origin="llm")]), ARTICLE)
