@@ -79,6 +79,7 @@ class FakeLLM(LoopbackServer):
         self.script: list[Reply | Responder] = []
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.times: list[tuple[float, float]] = []  # (arrived, answered) per chat request, time.time()
         self._lock = threading.Lock()
         super().__init__()
 
@@ -96,12 +97,15 @@ class FakeLLM(LoopbackServer):
         if handler.command == "GET":
             _send(handler, 200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
             return
+        arrived = time.time()
         request = json.loads(handler.body() or b"{}")
         with self._lock:
             self.headers.append(dict(handler.headers))
         reply = self._next(request)
         if reply.delay:
             time.sleep(reply.delay)
+        with self._lock:
+            self.times.append((arrived, time.time()))
         if reply.body is not None or reply.status != 200:
             body = reply.body if reply.body is not None else {
                 "error": {"message": f"scripted error {reply.status}", "type": "server_error", "code": None}}

@@ -41,16 +41,17 @@ def run(sources_: list[str], settings: Settings, options: BatchOptions, *, stdin
     engine = settings.resolved_engine()
     # The offline engine is cheaper to rerun than to cache, and a cached result would hide its fixes.
     journal = Journal(options, settings, use_cache=options.use_cache and engine != "extractive")
+    executor: executors.Executor | None = None
+    progress = Progress(options.progress, options.progress_interval, progress_stream)
     try:
+        # The executor first: the local one forks its extraction processes (no thread may run yet)
+        # and warms the LLM engine up in a thread while the inputs are expanded.
+        executor = factory(executors.Context(options=options, settings=settings, lookup=journal.lookup))
         journal.add(_expand(sources_, settings, stdin))
-        ctx = executors.Context(options=options, settings=settings, lookup=journal.lookup, total=journal.total)
-        executor = factory(ctx)
-        progress = Progress(options.progress, options.progress_interval, progress_stream)
+        progress.start(journal.total)
         try:
-            progress.start(journal.total)
             _drive(executor, journal, progress)
         finally:
-            executor.close()
             progress.update(journal.counts, journal.tokens, journal.cost, journal.finished_now, force=True)
             progress.stop()
         if options.parquet:  # from the journal's results, so it describes every run into this DIR
@@ -63,6 +64,8 @@ def run(sources_: list[str], settings: Settings, options: BatchOptions, *, stdin
         atomic_write(options.out / REPORT, json.dumps(result, indent=2) + "\n")
         return result
     finally:
+        if executor is not None:
+            executor.close()
         journal.close()
 
 

@@ -4,8 +4,9 @@
 
 The contract (docs/batch.md, "Executors"):
 
-- `make(ctx)` builds the executor; heavy set-up (process pools, cluster connections) goes there,
-  before the runner starts its progress display.
+- `make(ctx)` builds the executor; heavy set-up (process pools, cluster connections) goes there.
+  The runner calls it before it expands the inputs and starts its progress display, so set-up
+  can overlap with that (start it in a thread) but the process is still single-threaded.
 - `run(items)` is a generator (sync) or an async generator; it pulls items lazily and yields one
   `Outcome` per item it finished, in any order. An item it never yields (the budget ran out,
   Ctrl-C) stays pending for the next run. A second outcome for the same key is ignored.
@@ -57,7 +58,6 @@ class Context:
     options: BatchOptions
     settings: Settings
     lookup: Lookup
-    total: int  # how many items this run lists (pending or not)
 
 
 class Executor(Protocol):

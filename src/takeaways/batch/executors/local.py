@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from ...config import Settings
 from ...errors import BudgetExceeded, ConfigError, SourceError
 from ...models import Article, Digest, Page, Spec, Usage
 from ..stages import load_page
@@ -36,7 +37,10 @@ def make(ctx: Context) -> LocalExecutor:
 
 
 def _init_worker() -> None:  # pragma: no cover - runs in the extraction processes
-    """Extraction processes ignore Ctrl-C (the runner handles it) and die with the runner, even on kill -9."""
+    """Extraction processes ignore Ctrl-C (the runner handles it) and die with the runner, even on kill -9.
+
+    Each imports the extraction stack itself (trafilatura, ~0.5 s), in parallel with the runner
+    importing the LLM engine, instead of the runner importing it before forking."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform == "linux":
         import ctypes
@@ -45,29 +49,32 @@ def _init_worker() -> None:  # pragma: no cover - runs in the extraction process
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         if os.getppid() == 1:  # the runner died before prctl
             os._exit(1)
+    from ... import extraction  # noqa: F401 - warm up
 
 
 def _noop() -> None:  # pragma: no cover - runs in the extraction processes
     pass
 
 
+def extract(page: Page, settings: Settings) -> Article:
+    """The extraction stage, by a name the runner can pickle without importing trafilatura itself."""
+    from ...extraction import extract_page
+
+    return extract_page(page, settings)
+
+
 def extraction_pool(workers: int | None) -> Executor:
     """Processes for the CPU-bound extraction (threads when workers == 0).
 
     Forked while this process is still single-threaded (before the event loop and the fetch
-    threads), after loading the language model, so the workers start at once and share its
-    pages; spawned otherwise (fork is unsafe once threads run).
+    threads), so the workers start at once; spawned otherwise (fork is unsafe once threads run).
     """
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n == 0:
         return ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
     method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
-    if method == "fork":
-        import py3langid
-
-        py3langid.classify("warm up the language model before forking")
     pool = ProcessPoolExecutor(max_workers=n, initializer=_init_worker, mp_context=multiprocessing.get_context(method))
-    pool.submit(_noop).result()  # start the workers now, before any thread exists
+    pool.submit(_noop)  # fork every worker now, before any thread exists (they warm up on their own)
     return pool
 
 
@@ -104,11 +111,15 @@ class LocalExecutor:
         self.engine = self.settings.resolved_engine()
         self.status = Status()
         self.budget = _Budget(self.opts.max_cost)
-        get_engine(self.engine)  # import it now (the LLM engine takes ~1 s), not on the event loop
-        self.cpu_pool = extraction_pool(self.opts.workers)
+        self.cpu_pool = extraction_pool(self.opts.workers)  # first: it forks, and no thread may run yet
+        # The LLM engine takes ~1 s to import (openai): in a thread, while the first pages are fetched
+        # and extracted; the first generation waits for it.
+        self._warm = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up")
+        self.engine_ready = self._warm.submit(get_engine, self.engine)
         self.tasks: set[asyncio.Task[Outcome | None]] = set()
 
     def close(self) -> None:
+        self._warm.shutdown(wait=True)
         self.cpu_pool.shutdown(wait=True, cancel_futures=True)
 
     async def run(self, items: Iterable[WorkItem]) -> AsyncIterator[Outcome]:
@@ -212,8 +223,6 @@ class LocalExecutor:
             return failed(item, exc, attempts=attempts[0])
 
     async def _stages(self, item: WorkItem, attempts: list[int]) -> Outcome:
-        from ...extraction import extract_page
-
         loop = asyncio.get_running_loop()
         if item.error is not None:  # the input (a sitemap, a list line) could not be read
             raise SourceError(item.error)
@@ -227,7 +236,7 @@ class LocalExecutor:
                 return await loop.run_in_executor(self.fetch_pool, load_page, item, self.settings, self.client)
 
         page = await self._retrying(attempts, fetch)
-        article = await loop.run_in_executor(self.cpu_pool, extract_page, page, self.settings)
+        article = await loop.run_in_executor(self.cpu_pool, extract, page, self.settings)
         if (known := self.ctx.lookup(item, article)) is not None:
             return known.with_(attempts=attempts[0])
         digest = await self._generate(article, attempts)
@@ -237,6 +246,7 @@ class LocalExecutor:
         """Generate under the concurrency bound, the limiters and the budget."""
         from ... import api
 
+        await asyncio.wrap_future(self.engine_ready)
         async with self.gen_sem:
             estimate = self._estimate_cost(article)
             if not self.budget.reserve(estimate):
