@@ -105,3 +105,25 @@ def test_a_page_that_always_fails_is_fetched_one_plus_max_retries_times(tmp_path
         assert site.hits["/flaky/1.html"] == 3
         (line,) = results(tmp_path / "o")
         assert line["status"] == "failed" and "HTTP 503" in line["reason"]
+
+
+@pytest.mark.parametrize(("base_url", "expected"), [
+    ("http://127.0.0.1:8080/v1", 600.0), ("http://localhost:11434/v1", 600.0), ("http://[::1]:8000/v1", 600.0),
+    ("http://192.168.1.20:8080/v1", 600.0), ("http://10.0.0.5/v1", 600.0), ("http://gpu-box.local:8000/v1", 600.0),
+    ("https://api.openai.com/v1", 60.0), ("https://llm.example.com/v1", 60.0), (None, 60.0)])
+def test_local_servers_get_a_long_default_timeout(base_url: str | None, expected: float) -> None:
+    from takeaways.client import make_client
+
+    s = Settings(engine="openai", api_key="k", base_url=base_url)
+    assert s.resolved_timeout() == expected
+    assert make_client(s).timeout == expected
+    assert Settings(base_url=base_url, timeout=5.0).resolved_timeout() == 5.0  # --timeout always wins
+
+
+def test_timeout_help_says_why_local_servers_wait_longer() -> None:
+    from click.testing import CliRunner
+
+    from takeaways.cli import cli
+
+    out = " ".join(CliRunner().invoke(cli, ["summarize", "--help"]).output.split())
+    assert "600 when --base-url is a loopback or private address" in out

@@ -66,7 +66,9 @@ llm_options = _stack(
     click.option("--api-key", envvar="OPENAI_API_KEY", help="API key [env: OPENAI_API_KEY]."),
     click.option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 [env: OPENAI_BASE_URL]."),
     click.option("--model", "-m", envvar="TAKEAWAYS_MODEL", default=DEFAULT_MODEL, show_default=True, help="Model name [env: TAKEAWAYS_MODEL]."),
-    click.option("--timeout", type=click.FloatRange(1), default=60.0, show_default=True, help="Seconds per LLM request."),
+    click.option("--timeout", type=click.FloatRange(1),
+                 help="Seconds per LLM request [default: 60; 600 when --base-url is a loopback or private address, "
+                      "since a local model on a CPU can take minutes and a timed-out request keeps it busy]."),
     click.option("--max-retries", type=click.IntRange(0, 10), default=2, show_default=True, help="Retries for 429/5xx/timeouts."),
     click.option("--max-input-tokens", type=click.IntRange(500), default=12_000, show_default=True, help="Longer articles are chunked."),
     click.option("--max-output-tokens", type=click.IntRange(16), default=1_500, show_default=True, help="Output tokens per LLM request."),

@@ -40,7 +40,7 @@ def _key(settings: Settings) -> _ClientKey:
         api_key = LOCAL_DUMMY_KEY
     else:
         raise ConfigError(NO_KEY)
-    return (settings.base_url or None, api_key, float(settings.timeout), 0)
+    return (settings.base_url or None, api_key, settings.resolved_timeout(), 0)
 
 
 @overload

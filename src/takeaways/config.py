@@ -13,6 +13,8 @@ from typing import Any
 from .errors import ConfigError, register_secret
 
 DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_TIMEOUT = 60.0
+LOCAL_TIMEOUT = 600.0
 USER_AGENT = "Mozilla/5.0 (compatible; takeaways/{version}; +https://pypi.org/project/takeaways/)"
 
 
@@ -40,7 +42,7 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)  # never in a repr, a log line or a traceback
     base_url: str | None = None
     model: str = DEFAULT_MODEL
-    timeout: float = 60.0
+    timeout: float | None = None  # None: 60 s, or 600 s for a loopback/private base URL (see resolved_timeout)
     max_retries: int = 2  # per request (LLM call, page, sitemap): 1 + max_retries attempts; see retry.py
     retry_wait: float = 0.5  # first backoff in seconds (doubling, with jitter) when no Retry-After is sent
     max_input_tokens: int = 12_000
@@ -87,6 +89,13 @@ class Settings:
     def llm_configured(self) -> bool:
         return bool(self.api_key or self.base_url)
 
+    def resolved_timeout(self) -> float:
+        """--timeout, else 60 s, or 600 s when the base URL is a loopback or private address: a local
+        model on a CPU can take minutes, and a timed-out request keeps it busy while the retry queues."""
+        if self.timeout is not None:
+            return float(self.timeout)
+        return LOCAL_TIMEOUT if is_local_url(self.base_url) else DEFAULT_TIMEOUT
+
     def resolved_engine(self) -> str:
         """`auto` → openai when a key or base URL is configured, else extractive."""
         if self.engine not in {"auto", "extractive", "openai"}:
@@ -96,4 +105,24 @@ class Settings:
         return self.engine
 
 
-__all__ = ["DEFAULT_MODEL", "USER_AGENT", "Settings"]
+def is_local_url(url: str | None) -> bool:
+    """A base URL on this machine or a private network (localhost, 127/8, ::1, 10/8, 172.16/12, 192.168/16, .local)."""
+    if not url:
+        return False
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url if "://" in url else f"http://{url}").hostname or "").lower()
+    except ValueError:
+        return False
+    if host in ("localhost", "host.docker.internal") or host.endswith((".localhost", ".local", ".internal", ".lan")):
+        return True
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return addr.is_loopback or addr.is_private or addr.is_link_local
+
+
+__all__ = ["DEFAULT_MODEL", "DEFAULT_TIMEOUT", "LOCAL_TIMEOUT", "USER_AGENT", "Settings", "is_local_url"]

@@ -482,7 +482,7 @@ def _map_error(exc: openai.OpenAIError, settings: Settings, attempts: int) -> Ta
     where = settings.base_url or OPENAI_BASE
     tries = f"after {attempts} attempt(s)"
     if isinstance(exc, openai.APITimeoutError):
-        return LLMError(f"{where} did not answer within {settings.timeout:g} s {tries}; raise --timeout or "
+        return LLMError(f"{where} did not answer within {settings.resolved_timeout():g} s {tries}; raise --timeout or "
                         "--max-retries, or try again later", transient=True)
     if isinstance(exc, openai.APIConnectionError):
         return LLMError(f"cannot connect to {where} {tries}: is the server running and is --base-url right "
