@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,24 @@ def test_unknown_or_missing_executor_is_a_clear_error(monkeypatch: pytest.Monkey
     monkeypatch.setitem(executors.EXECUTORS, "fake", ("takeaways.batch.executors.no_such_module", "make", ""))
     with pytest.raises(ConfigError, match="--executor fake is not available"):
         executors.load("fake")
+
+
+def test_pending_yields_the_first_items_while_the_inputs_are_still_being_expanded(tmp_path: Path) -> None:
+    consumed: list[int] = []
+
+    def slow_inputs() -> Iterator[Item]:
+        for n in range(5):
+            consumed.append(n)
+            if n == 1:
+                time.sleep(0.05)  # a sitemap download, say
+            yield Item(key=f"text:{n}", source=f"s{n}", text=f"article {n}")
+
+    j = _journal(tmp_path)
+    try:
+        stream = j.pending(slow_inputs())
+        first = next(stream)
+        assert first.key == "text:0" and len(consumed) < 5  # work starts before the expansion ends
+        assert j.commit(first, Outcome(first.key, FAILED, error="x", reason="x"))  # commits run in between
+        assert [w.key for w in stream] == ["text:1", "text:2", "text:3", "text:4"] and j.total == 5
+    finally:
+        j.close()

@@ -19,6 +19,7 @@ import gzip
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -62,8 +63,10 @@ class Journal:
         self.cost = 0.0
         self.counts: dict[str, int] = {}
         self._results: IO[bytes] | None = None
+        self._closing = False
 
     def close(self) -> None:
+        self._closing = True  # an input expansion still running in another thread stops at its next item
         with self._lock:
             if self._results is not None:
                 self._results.close()
@@ -73,31 +76,55 @@ class Journal:
             self._dirlock.close()
 
     # -- inputs -----------------------------------------------------------------------------
-    def add(self, items: Iterable[Item]) -> None:
-        """Record this run's inputs (a key listed twice counts once), then repair results.jsonl."""
-        with self._lock:
-            try:
-                for item in items:
-                    if self.opts.limit is not None and self.total >= self.opts.limit:
-                        break
-                    if self.state.add(item):
-                        self.total += 1
-                    else:
-                        self.duplicates += 1
-            finally:
-                self.state.flush()
-            if self.opts.retry_failed:
-                self.state.retry_failed()
-            self._repair_results()
-            self.counts = self.state.counts()
-            self._results = open(self.out / RESULTS, "ab")  # noqa: SIM115 - closed in close()
+    def pending(self, items: Iterable[Item]) -> Iterator[WorkItem]:
+        """Record this run's inputs as they come (a key listed twice counts once) and yield the ones
+        still to do, in input order, while the rest are still being expanded: the first item can be
+        fetched (and sent to the LLM) before a big sitemap is read to its end.
 
-    def pending(self, items: Iterable[Item] | None = None) -> Iterator[WorkItem]:
-        """This run's items still to do, in input order (after recording `items`, when given)."""
-        if items is not None:
-            self.add(items)
-        for item, _attempts in self.state.pending():
-            yield WorkItem.of(item, self.settings)
+        Items are recorded in short transactions (at most ~20 ms or 256 items), each committed
+        before its pending items are yielded, so commits can run in between.
+        """
+        self._open()
+        source = iter(items)
+        exhausted = False
+        while not exhausted and not self._closing:
+            batch: list[Item] = []
+            with self._lock:
+                started = time.monotonic()
+                try:
+                    for item in source:
+                        if self._closing or (self.opts.limit is not None and self.total >= self.opts.limit):
+                            exhausted = True
+                            break
+                        status = self.state.add(item, retry_failed=self.opts.retry_failed)
+                        if status is None:
+                            self.duplicates += 1
+                            continue
+                        self.total += 1
+                        self.counts[status] = self.counts.get(status, 0) + 1
+                        if status == PENDING:
+                            batch.append(item)
+                        elapsed = time.monotonic() - started
+                        if (batch and (len(batch) >= 256 or elapsed > 0.02)) or elapsed > 0.2:
+                            break
+                    else:
+                        exhausted = True
+                finally:
+                    self.state.flush()
+            for item in batch:
+                yield WorkItem.of(item, self.settings)
+
+    def add(self, items: Iterable[Item]) -> None:
+        """Record this run's inputs without yielding them (see `pending`)."""
+        for _ in self.pending(items):
+            pass
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._results is None:
+                self._repair_results()
+                self.counts = {PENDING: 0, DONE: 0, FAILED: 0, SKIPPED: 0}
+                self._results = open(self.out / RESULTS, "ab")  # noqa: SIM115 - closed in close()
 
     def _repair_results(self) -> None:
         """Cut results.jsonl back to its committed length (drops a torn or uncommitted tail)."""
@@ -135,7 +162,7 @@ class Journal:
         """Record `outcome` (files, results line, state). False (and nothing written) when the key
         is not pending in this run: already committed, or not this run's item."""
         if self._results is None:
-            raise RuntimeError("Journal.commit before Journal.add")
+            raise RuntimeError("Journal.commit before Journal.pending")
         with self._lock:
             if outcome.key != item.key or self.state.status(item.key) != PENDING:
                 return False

@@ -38,14 +38,14 @@ class Progress:
                 TextColumn("{task.fields[tokens]:,} tok ${task.fields[cost]:.4f}"),
                 console=Console(file=self.stream), transient=False)
             self._bar.start()
-            self._task = self._bar.add_task("batch", total=total, done=0, failed=0, skipped=0, rate=0.0, tokens=0, cost=0.0)
+            self._task = self._bar.add_task("batch", total=total or None, done=0, failed=0, skipped=0, rate=0.0, tokens=0, cost=0.0)
 
     def update(self, counts: dict[str, int], tokens: int, cost: float, finished_now: int, force: bool = False) -> None:
         elapsed = max(time.monotonic() - self._start, 1e-6)
         rate = finished_now / elapsed
         finished = counts[DONE] + counts[FAILED] + counts[SKIPPED]
         if self.mode == "bar" and self._bar is not None:
-            self._bar.update(self._task, completed=finished, done=counts[DONE], failed=counts[FAILED],
+            self._bar.update(self._task, total=self.total or None, completed=finished, done=counts[DONE], failed=counts[FAILED],
                              skipped=counts[SKIPPED], rate=rate, tokens=tokens, cost=cost)
         elif self.mode == "lines" and (force or time.monotonic() - self._last >= self.interval):
             self._last = time.monotonic()

@@ -47,11 +47,11 @@ def run(sources_: list[str], settings: Settings, options: BatchOptions, *, stdin
         # The executor first: the local one forks its extraction processes (no thread may run yet)
         # and warms the LLM engine up in a thread while the inputs are expanded.
         executor = factory(executors.Context(options=options, settings=settings, lookup=journal.lookup))
-        journal.add(_expand(sources_, settings, stdin))
-        progress.start(journal.total)
+        progress.start(0)  # the total grows as the inputs are expanded, while the first items run
         try:
-            _drive(executor, journal, progress)
+            _drive(executor, journal, _expand(sources_, settings, stdin), progress)
         finally:
+            progress.total = journal.total
             progress.update(journal.counts, journal.tokens, journal.cost, journal.finished_now, force=True)
             progress.stop()
         if options.parquet:  # from the journal's results, so it describes every run into this DIR
@@ -69,18 +69,19 @@ def run(sources_: list[str], settings: Settings, options: BatchOptions, *, stdin
         journal.close()
 
 
-def _drive(executor: executors.Executor, journal: Journal, progress: Progress) -> None:
-    """Feed the pending items to the executor; commit each outcome it yields (sync or async)."""
+def _drive(executor: executors.Executor, journal: Journal, inputs: Iterable[Any], progress: Progress) -> None:
+    """Feed the pending items to the executor as the inputs are expanded; commit each outcome it yields."""
     inflight: dict[str, WorkItem] = {}
 
     def feed() -> Iterator[WorkItem]:
-        for item in journal.pending():
+        for item in journal.pending(inputs):
             inflight[item.key] = item
             yield item
 
     def commit(outcome: Outcome) -> None:
         item = inflight.pop(outcome.key, None)
         if item is not None and journal.commit(item, outcome):
+            progress.total = journal.total
             progress.update(journal.counts, journal.tokens, journal.cost, journal.finished_now)
 
     stream = executor.run(feed())

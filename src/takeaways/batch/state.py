@@ -92,23 +92,30 @@ class State:
         return int(self.get_meta("results_size", "0"))
 
     # enqueue --------------------------------------------------------------
-    def add(self, item: Item) -> bool:
-        """Record `item` as part of this run. False when this run already listed it (a duplicate input)."""
+    def add(self, item: Item, *, retry_failed: bool = False) -> str | None:
+        """Record `item` as part of this run; its status (pending for a new one, or what an earlier
+        run left: done, failed, skipped; failed becomes pending with `retry_failed`). None when this
+        run already listed it (a duplicate input)."""
         if self._pending_inserts == 0:
             self.conn.execute("BEGIN")
-        row = self.conn.execute("SELECT run FROM items WHERE key = ?", (item.key,)).fetchone()
+        row = self.conn.execute("SELECT run, status FROM items WHERE key = ?", (item.key,)).fetchone()
         if row is not None and row[0] == self.run:
-            return False
+            return None
+        status: str = PENDING
         if row is None:
             payload = zlib.compress(json.dumps(asdict(item)).encode())
             self.conn.execute("INSERT INTO items(key, source, payload, run) VALUES (?, ?, ?, ?)",
                               (item.key, item.source, payload, self.run))
+        elif retry_failed and row[1] == FAILED:
+            self.conn.execute("UPDATE items SET run = ?, status = 'pending', error = NULL, reason = NULL WHERE key = ?",
+                              (self.run, item.key))
         else:
+            status = str(row[1])
             self.conn.execute("UPDATE items SET run = ? WHERE key = ?", (self.run, item.key))
         self._pending_inserts += 1
         if self._pending_inserts >= 500:
             self.flush()
-        return True
+        return status
 
     def flush(self) -> None:
         if self._pending_inserts:

@@ -147,11 +147,17 @@ class LocalExecutor:
             if not t.cancelled() and t.exception() is None and (o := t.result()) is not None:
                 done.put_nowait(o)
 
+        source = iter(items)
+        # The items come from the journal as the inputs are expanded (a sitemap download, SQLite):
+        # pulled in a thread of their own, so the event loop never waits for them.
+        puller = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inputs")
+
         async def feed() -> None:
             try:
-                for item in items:
+                while True:
                     await slots.acquire()
-                    if self._stopped():
+                    item = await loop.run_in_executor(puller, next, source, None)
+                    if item is None or self._stopped():
                         slots.release()
                         break
                     task = asyncio.create_task(self._process(item))
@@ -180,6 +186,7 @@ class LocalExecutor:
                     loop.remove_signal_handler(signum)
             self.client.close()
             self.fetch_pool.shutdown(wait=False, cancel_futures=True)
+            puller.shutdown(wait=False)  # an expansion still running stops when the journal closes
 
     def _stopped(self) -> bool:
         return self.status.interrupted or self.budget.reached or self.status.fatal is not None
