@@ -132,13 +132,37 @@ def throughput(pages: list[str], latency: float, conc: int, env: dict[str, str],
           f"({requests / max(n, 1):.2f} per article that needed one)")
     for g in rep["skips"] + rep["failures"]:
         print(f"    {g['count']}x {g['reason']}")
+    base = baseline(n, latency, conc, env)
     print(f"  wall {wall:.2f} s (whole process) vs ideal ceil({n}/{conc}) x {latency:g} = {ideal:.2f} s "
           f"-> ideal/wall {ideal / wall:.2f} (goal >= 0.85)")
+    print(f"  same-run baseline: a bare Python process sending the same {n} requests at concurrency {conc} "
+          f"takes {base:.2f} s -> baseline/wall {base / wall:.2f}")
     if times:
         first, last = times[0][0] - started, ended - max(t[1] for t in times)
         span = max(t[1] for t in times) - times[0][0]
         print(f"  Popen -> first LLM request {first:.2f} s; LLM span {span:.2f} s (ideal {ideal:.2f}); "
               f"last answer -> process exit {last:.2f} s; runner's own clock {rep['wall_time_s']:.2f} s")
+
+
+BASELINE = """
+import json, sys, threading, urllib.request
+url, n, c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "<article>x</article>"}]}).encode()
+def worker(k):
+    for _ in range(k):
+        urllib.request.urlopen(urllib.request.Request(url + "/chat/completions", body,
+                                                      {"Content-Type": "application/json"})).read()
+threads = [threading.Thread(target=worker, args=(n // c + (i < n % c),)) for i in range(c)]
+[t.start() for t in threads]; [t.join() for t in threads]
+"""
+
+
+def baseline(n: int, latency: float, conc: int, env: dict[str, str]) -> float:
+    """The same n LLM requests at concurrency C from a bare Python process: what this machine can do now."""
+    with FakeLLM(default=lambda req: Reply(content="{}", delay=latency)) as llm:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", BASELINE, llm.url, str(n), str(conc)], env=env, check=True)
+        return time.perf_counter() - start
 
 
 def always_failing(page: str, env: dict[str, str], tmp: Path) -> None:

@@ -30,6 +30,7 @@ from ..work import DONE, Outcome, WorkItem, failed
 from . import Context, Status
 
 T = TypeVar("T")
+SHARE_MODEL_ABOVE = 2  # extraction workers above which the runner loads the language model before forking
 
 
 def make(ctx: Context) -> LocalExecutor:
@@ -73,6 +74,12 @@ def extraction_pool(workers: int | None) -> Executor:
     if n == 0:
         return ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
     method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
+    if method == "fork" and n > SHARE_MODEL_ABOVE:
+        # The language model (~120 MB) loaded before forking is shared by every worker; with few
+        # workers each loads its own instead, in parallel with the runner's start-up (faster start).
+        import py3langid
+
+        py3langid.classify("warm up the language model before forking")
     pool = ProcessPoolExecutor(max_workers=n, initializer=_init_worker, mp_context=multiprocessing.get_context(method))
     pool.submit(_noop)  # fork every worker now, before any thread exists (they warm up on their own)
     return pool
