@@ -50,7 +50,11 @@ def _init_worker() -> None:  # pragma: no cover - runs in the extraction process
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         if os.getppid() == 1:  # the runner died before prctl
             os._exit(1)
+    import py3langid
+
     from ... import extraction  # noqa: F401 - warm up
+
+    py3langid.classify("warm up the language model")  # at once if the runner loaded it before forking
 
 
 def _noop() -> None:  # pragma: no cover - runs in the extraction processes
