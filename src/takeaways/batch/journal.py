@@ -87,6 +87,7 @@ class Journal:
         self._open()
         source = iter(items)
         exhausted = False
+        yielded = False
         while not exhausted and not self._closing:
             batch: list[Item] = []
             with self._lock:
@@ -105,13 +106,14 @@ class Journal:
                         if status == PENDING:
                             batch.append(item)
                         elapsed = time.monotonic() - started
-                        if (batch and (len(batch) >= 256 or elapsed > 0.02)) or elapsed > 0.2:
-                            break
+                        if (batch and (not yielded or len(batch) >= 256 or elapsed > 0.02)) or elapsed > 0.2:
+                            break  # the very first pending item goes out at once
                     else:
                         exhausted = True
                 finally:
                     self.state.flush()
             for item in batch:
+                yielded = True
                 yield WorkItem.of(item, self.settings)
 
     def add(self, items: Iterable[Item]) -> None:
@@ -173,7 +175,7 @@ class Journal:
                 outcome = outcome.with_(content_hash=content_hash(outcome.article))
             files: list[str] = []
             if digest is not None:
-                from ..api import render
+                from ..rendering import render  # not api.render: that would import the extraction stack here
 
                 stem = output_stem(item.key, item.url, item.path, item.text or item.html)
                 for fmt in self.opts.formats:
