@@ -123,14 +123,13 @@ class LocalExecutor:
         self.status = Status()
         self.budget = _Budget(self.opts.max_cost)
         self.cpu_pool = extraction_pool(self.opts.workers)  # first: it forks, and no thread may run yet
-        # The LLM engine takes ~1 s to import (openai): in a thread, while the first pages are fetched
-        # and extracted; the first generation waits for it.
-        self._warm = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up")
-        self.engine_ready = self._warm.submit(get_engine, self.engine)
+        # Then the LLM engine (~1 s to import openai), here on the main thread, while the extraction
+        # processes warm up on the other cores. (In a thread it overlapped with the event loop but
+        # fought it for the GIL: measured slower to the first request.)
+        get_engine(self.engine)
         self.tasks: set[asyncio.Task[Outcome | None]] = set()
 
     def close(self) -> None:
-        self._warm.shutdown(wait=True)
         self.cpu_pool.shutdown(wait=True, cancel_futures=True)
 
     async def run(self, items: Iterable[WorkItem]) -> AsyncIterator[Outcome]:
@@ -264,7 +263,6 @@ class LocalExecutor:
         """Generate under the concurrency bound, the limiters and the budget."""
         from ... import api
 
-        await asyncio.wrap_future(self.engine_ready)
         async with self.gen_sem:
             estimate = self._estimate_cost(article)
             if not self.budget.reserve(estimate):
