@@ -174,7 +174,7 @@ def spawn(args: list[str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def wait_for_lines(out: Path, n: int, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+def wait_for_lines(out: Path, n: int, proc: subprocess.Popen[str], timeout: float = 90) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
         path = out / "results.jsonl"
