@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from takeaways import api, review
-from takeaways.render import FORMATS
+from takeaways.rendering import FORMATS
 from tests.fakellm import FakeLLM, Reply, grounded
 from tests.test_llm import make_article, settings_for
 
