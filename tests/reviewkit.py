@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from takeaways.cli import cli
-from takeaways.extract import extract_text
+from takeaways.extraction import extract_text
 from takeaways.grounding import verify
 from takeaways.models import QA, Article, Digest, Takeaway
 

@@ -35,7 +35,7 @@ from markupsafe import Markup
 from .errors import OutputError, ReviewError
 from .fsutil import atomic_write
 from .models import QA, Article, Digest, Dropped, Takeaway, Usage
-from .render import EXTENSIONS, _to_json, builtin_dir
+from .rendering import EXTENSIONS, _to_json, builtin_dir
 
 FORMAT = "takeaways-review/1"
 DECISIONS = ("approve", "reject")
