@@ -58,6 +58,7 @@ class Context:
     options: BatchOptions
     settings: Settings
     lookup: Lookup
+    total: int = 0  # items listed so far (0 for the live run: inputs are streamed while executors run)
 
 
 class Executor(Protocol):
