@@ -310,6 +310,7 @@ def check(source: str | None, claims: str | None, fmt: str, jsonl: Path | None, 
     Offline, no API key: numbers, dates, names, negation and who-did-what are compared in the best
     one-or-two-sentence window of the article.
     """
+    from . import api
     from . import claims as claims_mod
 
     settings = make_settings(kwargs)
