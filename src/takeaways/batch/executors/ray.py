@@ -222,12 +222,11 @@ def _node() -> str:
 
 
 def _prepare_one(item: WorkItem, client: Any, attempts: int, wait: float) -> Outcome | tuple[WorkItem, Article, int]:
-    """Fetch (transient errors retried like the local executor) and extract one item."""
-    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
-
+    """Fetch (transient errors retried under retry.py, like the local executor) and extract one item."""
+    from ... import retry
     from ...errors import SourceError
-    from ...extract import extract_page
-    from ..stages import is_transient, load_page
+    from ...extraction import extract_page
+    from ..stages import load_page
 
     tries = 0
     try:
@@ -239,8 +238,7 @@ def _prepare_one(item: WorkItem, client: Any, attempts: int, wait: float) -> Out
             tries += 1
             return load_page(item, item.options, client)
 
-        page = Retrying(stop=stop_after_attempt(attempts), reraise=True, retry=retry_if_exception(is_transient),
-                        wait=wait_exponential_jitter(multiplier=wait, jitter=wait, max=30))(fetch)
+        page = retry.call(fetch, item.options, attempts=attempts)
         return item, extract_page(page, item.options), tries
     except Exception as exc:  # the item boundary: every row comes back as an outcome
         return failed(item, exc, attempts=tries)
@@ -324,12 +322,9 @@ class Generate:
             return failed(item, exc, attempts=tries, worker=worker).with_(article=article)
 
     async def _generate(self, article: Article, settings: Settings) -> tuple[Any, int]:
-        """api.agenerate with the local executor's retries (what failed attempts cost is counted)."""
-        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
-
+        """api.agenerate once: the engine retries each request under retry.py, nothing retries on top."""
         from ... import api
         from ...models import Usage
-        from ..stages import is_transient
 
         spent, tries = Usage(), 0
 
@@ -343,9 +338,7 @@ class Generate:
                 exc.usage = spent  # type: ignore[attr-defined]
                 raise
 
-        digest: Any = await AsyncRetrying(stop=stop_after_attempt(self.attempts), reraise=True,
-                                     retry=retry_if_exception(is_transient),
-                                     wait=wait_exponential_jitter(multiplier=self.wait, jitter=self.wait, max=30))(attempt)
+        digest: Any = await attempt()
         return digest.model_copy(update={"usage": spent.add(digest.usage)}), tries
 
 
@@ -362,8 +355,8 @@ class RayPlan:
     block_rows: int = 4  # items per block: small blocks stream back soon and spread well
     window: int = 20_000  # items per Ray Data execution: bounds what the driver holds at once
     window_bytes: int = 256 << 20  # ... and their pickled size (inline HTML from WARC files adds up)
-    attempts: int = 3  # tries per stage for transient errors (as the local executor)
-    retry_wait: float = 1.0
+    attempts: int = 3  # fetch tries for transient errors: 1 + --max-retries (retry.py)
+    retry_wait: float = 0.5
 
 
 class RayRun:
@@ -475,7 +468,7 @@ class RayExecutor:
         self.cluster = connect(self.address)
         self.plan = RayPlan(concurrency=opts.concurrency, rpm=opts.rpm, tpm=opts.tpm,
                             actors=max(2, math.ceil(opts.concurrency / 16)),  # each keeps ~16+ requests in flight
-                            attempts=opts.attempts, retry_wait=opts.retry_wait)
+                            attempts=1 + ctx.settings.max_retries, retry_wait=ctx.settings.retry_wait)
         self.status.info = self._info(None)
 
     def _info(self, run: RayRun | None) -> dict[str, object]:
