@@ -226,7 +226,7 @@ def test_faq_answers_drop_the_dateline_but_the_evidence_keeps_it() -> None:
         "Spain will play Argentina in the quarterfinals on Thursday, the organisers said in a statement.",
         "Nadal said the crowd in Madrid had carried the team through a very long night of tennis.",
         title="Nadal keeps Spain alive in the Davis Cup Finals")
-    digest = run(article, 3, 6)
+    digest = run(article, 0, 6)  # no takeaways: the lead is free to answer (an answer does not repeat a takeaway)
     lead = next(qa for qa in digest.faq if qa.evidence.startswith("MADRID (AP) — "))
     assert lead.answer.startswith("Rafael Nadal kept Spain's hopes alive")
     verified = verify(digest, article).faq  # kept as they are, now with where each quote was found
@@ -297,29 +297,29 @@ def test_an_faq_answer_prefers_a_sentence_that_is_not_already_a_takeaway() -> No
     from takeaways.engines.questions import faq
 
     article = news(
-        "Life on Europa is a possibility that many people find exciting and worth a long journey.",
-        "The ocean is salty and deep, and it may be warm enough for simple forms of life.",
-        "The ice shell of Europa is many kilometres thick in most places on the surface.",
-        "The journey there is long, and the radiation near the giant planet is intense.",
-    )
+        "NASA found water vapour above the surface of Europa, the agency said in a statement on Monday.",
+        "The ocean under the ice is salty and deep, and it may be warm enough for simple forms of life.",
+        "NASA found that the ice shell of Europa is many kilometres thick in most places on the surface.",
+        "The journey there is long, and the radiation near the giant planet is intense for NASA probes.",
+        title="NASA finds water on Europa")
     items, sim = scored_units(article, [1.0, 0.7, 0.6, 0.5])
     out = faq(article, Spec(takeaways=1, questions=1), items, sim, [items[0]], True)  # items[0] is the takeaway
     assert [(qa.question, qa.answer) for qa in out] == [
-        ("What do we know about Europa?", "The ice shell of Europa is many kilometres thick in most places on the surface.")]
+        ("What did NASA find?", "NASA found that the ice shell of Europa is many kilometres thick in most places on the surface.")]
 
 
 def test_an_faq_answer_avoids_a_sentence_opening_with_a_dangling_pronoun() -> None:
     from takeaways.engines.questions import faq
 
     article = news(
-        "In it, life on Europa is called a possibility that many people find exciting and worth a journey.",
-        "The ocean is salty and deep, and it may be warm enough for simple forms of life.",
-        "The ice shell of Europa is many kilometres thick in most places on the surface.",
-        "The journey there is long, and the radiation near the giant planet is intense.",
-    )
+        "In it, NASA found water vapour above the surface of Europa, a moon many people find exciting.",
+        "The ocean under the ice is salty and deep, and it may be warm enough for simple forms of life.",
+        "NASA found that the ice shell of Europa is many kilometres thick in most places on the surface.",
+        "The journey there is long, and the radiation near the giant planet is intense for NASA probes.",
+        title="NASA finds water on Europa")
     items, sim = scored_units(article, [0.8, 0.7, 0.6, 0.5])
     out = faq(article, Spec(takeaways=0, questions=1), items, sim, [], True)
-    assert [qa.answer for qa in out] == ["The ice shell of Europa is many kilometres thick in most places on the surface."]
+    assert [qa.answer for qa in out] == ["NASA found that the ice shell of Europa is many kilometres thick in most places on the surface."]
 
 
 def test_a_product_box_with_a_web_address_is_neither_takeaway_nor_answer() -> None:

@@ -65,6 +65,7 @@ class Unit:
     words: int
     terms: Counter[str] = field(default_factory=Counter)
     score: float = 0.0
+    caption: bool = False  # a photo caption or credit: it counts for centrality, it is never shown
 
 
 _stem_cache: dict[str, str] = {}
@@ -109,8 +110,58 @@ def is_english(article: Article, spec: Spec) -> bool:
     return lang.split("-")[0] == "en"
 
 
+# --- captions and credits ---------------------------------------------------------------------------
+# News pages run photo captions into the text: "Scroll down for video Strictly business: Julia covers
+# the May issue (pictured) Julia revealed …". A caption is neither a takeaway nor an answer, and a name
+# seen only in one is no subject to ask about.
+_CAPTION_MARK = re.compile(
+    r"\bScroll down for (?:video|more)\b"
+    r"|\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|file(?: photo)?|stock (?:image|photo)|"
+    r"second (?:left|right)|far (?:left|right)|front|back|middle)\b[^()]{0,40}\)"
+    r"|, (?:pictured|seen|shown)\b(?: (?:here|above|left|right|with|in|at|on|during|as|after|before|campaigning))?"
+    r"|\b(?:Pictured|Above|Below|Left|Right|Inset)(?: (?:left|right|centre|center|above|below))?: "
+    r"|(?:^|(?<=[a-z0-9)'’] ))(?!(?:Mr|Mrs|Ms|Dr|He|She|They|It|We|I)\b)[A-Z][\w'’-]*(?: [\w'’-]+){0,4}: (?=[A-Z])")
+_LABEL_VERB = re.compile(r"\b(?:said|says|say|added|told|tells|explained|wrote|writes|tweeted|posted|asked|replied|"
+                         r"stated|announced|is|are|was|were|has|have|had|will|would|can|could)\b", re.I)
+# "With the new Avengers: Age of Ultron …": a prepositional phrase with an article leads a sentence, not a caption.
+_LABEL_PHRASE = re.compile(r"(?:With|In|On|At|For|From|After|Before|As|Of|By|To|Under|Over) (?:[\w'’-]+ )*?(?:the|a|an|his|her|their|its|this|that)\b")
+# After the last caption a sentence of the text resumes; it opens with a word that is rarely capitalised mid-caption.
+_RESUME = re.compile(
+    r"(?<=[a-z0-9)'’]) (?=(?:The|A|An|He|She|It|They|We|His|Her|Their|Its|In|On|At|But|And|When|After|As|Ever|This|"
+    r"That|These|Those|There|Mr|Mrs|Ms|Dr|According|Speaking|However|Meanwhile|While|Although|Since|If|Last|"
+    r"Earlier|Later|During|Before|Despite|Following|Under|Over|With|For|From)\b)")
+_CREDIT = re.compile(
+    r"^(?:Photo|Image|Picture|Video|Credit|Source|Illustration|Graphic)s?(?: credits?| by| courtesy(?: of)?)?\s*[:|/-]"
+    r"|\((?:AP|AFP|Reuters|Getty|EPA|PA|Shutterstock|Bloomberg)(?: Photo| Images?)?(?:/[^()]{2,40})?\)\s*$"
+    r"|\b(?:Getty Images|Shutterstock|AP Photo|AFP via Getty|Photograph: |Image credit|Photo credit|Photo by )", re.I)
+
+
+def caption_cut(text: str) -> int | None:
+    """Where the sentence proper starts in a unit with photo captions run into it: 0 when there are none,
+    None when the whole unit is caption or credit (or no sentence can be told from the caption text)."""
+    if _CREDIT.search(text):
+        return None
+    last = -1
+    for m in _CAPTION_MARK.finditer(text):
+        if m.group(0).endswith(": ") and (_LABEL_VERB.search(m.group(0)) or text[m.end():m.end() + 1] in "\"'“‘"
+                                          or _LABEL_PHRASE.match(m.group(0))):
+            continue  # "Mr Wang said: 'Big kites …'", "The plan is simple: …": a colon in a sentence
+        last = m.end()
+    if last < 0:
+        return 0
+    for r in _RESUME.finditer(text, last):
+        tail = text[r.end():]
+        if len(_WORD.findall(tail)) >= 8 and _ENDS_SENTENCE.search(tail):
+            return r.end()
+        break
+    return None
+
+
 def units(article: Article, english: bool = True) -> list[Unit]:
-    """Every sentence of the body (headings and tables excluded), with offsets into article.text."""
+    """Every sentence of the body (headings and tables excluded), with offsets into article.text.
+
+    A sentence with photo captions run into its start begins after them; a unit that is all caption
+    or credit is kept with `caption=True` (see `caption_cut`): it still tells what the page is about."""
     out: list[Unit] = []
     offset = 0
     section: int | None = None
@@ -119,10 +170,12 @@ def units(article: Article, english: bool = True) -> list[Unit]:
             section = bi
         elif block.kind != "table":
             for a, b in sentence_spans(block.text):
+                cut = caption_cut(block.text[a:b])
+                a += cut or 0
                 text = block.text[a:b]
                 out.append(Unit(index=len(out), text=text, start=offset + a, end=offset + b, block=bi,
                                 kind=block.kind, section=section, words=len(_WORD.findall(text)),
-                                terms=terms(text, english)))
+                                terms=terms(text, english), caption=cut is None))
         offset += len(block.text) + 1
     return out
 
@@ -172,8 +225,10 @@ def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict
         return
     centrality = [sum(row) / max(n - 1, 1) for row in sim]
     top = max(centrality) or 1.0
+    shown = 0  # position among the sentences a reader sees (captions run into the text do not count)
     for pos, u in enumerate(items):
-        position = 1.0 / math.sqrt(1 + pos)
+        position = 1.0 / math.sqrt(1 + shown)
+        shown += not u.caption
         title = cosine(u.terms, cue, idf) if cue else 0.0
         length = 1.0
         if u.words < MIN_WORDS:
@@ -205,6 +260,46 @@ _DANGLING = re.compile(
     r"|(?:That|This|These|Those)(?:['’]s\b| (?:is|was|are|were|means|meant|comes|came|includes|included|"
     r"will|would|has|had|could|may|might)\b)"
     r"|(?:In|On|With|By|For|After|Before|From|Of) (?:it|this|that|them|him|her|these|those)\b)")
+
+
+# Sentences that are never a takeaway, whatever their score.
+_DISCLOSURE = re.compile(
+    r"^(?:Disclosure|Disclaimer|Editor['’]?s note|Correction|Clarification)\b"
+    r"|\b(?:may (?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)|affiliate (?:links?|commission)|"
+    r"paid (?:subscriber|partnership)|sponsored (?:by|content)|(?:contributed|contributing) to this (?:report|story)|"
+    r"(?:Reporting|Writing|Editing|Additional reporting) by\b|All times (?:are )?local|owns shares (?:of|in)|"
+    r"(?:has|have) no (?:position|positions|financial interest) in|This (?:article|story|post|piece) (?:was|has been|"
+    r"originally|first|is part)\b|terms of (?:use|service)|privacy policy|(?:accept|use) (?:of )?cookies|"
+    r"is available (?:to stream|now) on|(?:download|get) (?:the|our) (?:free )?app)", re.I)
+_NO_COMMENT = re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did not (?:immediately )?(?:respond|reply|return)"
+                         r"|could not (?:immediately )?be reached|(?:had|has|have) no (?:immediate )?comment\b", re.I)
+_FIRST_PERSON = re.compile(r"^(?:I|I['’](?:m|ve|d|ll)|My|Me|Let me|Let['’]s|Let us)\b")
+# A subject whose referent is in an earlier sentence: "Those gains were …", "All of that …", "The move comes …".
+_DANGLING_SUBJECT = re.compile(
+    r"^(?:(?:That|This|These|Those|Such) (?!(?:week|year|month|morning|afternoon|evening|weekend|season|time|summer|"
+    r"winter|spring|autumn|fall)\b)(?:[\w'’-]+ ){0,2}?(?:is|was|are|were|has|have|had|will|would|could|can|may|might|"
+    r"means?|meant|shows?|showed|suggests?|comes?|came|follows?|followed|includes?|included)\b"
+    r"|All (?:of )?(?:that|this|these|those|it)\b|(?:Both|Neither|None|Each|Some|Many|Most) of (?:them|these|those)\b"
+    r"|The (?:move|decision|report|findings?|announcement|change|incident|comments?|remarks?|news|latest|development)"
+    r" (?:is|was|comes?|came|follows?|followed|marks?|marked)\b)")
+
+
+def takeaway_problem(u: Unit) -> str | None:
+    """Why a sentence can never be a takeaway (None when it can)."""
+    t = u.text
+    if t.rstrip("\"'’”»)").endswith("?"):
+        return "a question"
+    if _PROMO.search(t) or _DISCLOSURE.search(t):
+        return "boilerplate"
+    if _NO_COMMENT.search(t) and u.words < 20:
+        return "no comment"
+    if _FIRST_PERSON.match(t):
+        return "a first-person aside"
+    if _DANGLING.match(t) or _DANGLING_SUBJECT.match(t):
+        return "a dangling reference"
+    if _unbalanced_quotes(t):
+        return "part of a quotation"
+    return None
 
 
 def _unbalanced_quotes(text: str) -> bool:
@@ -295,14 +390,20 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
     ranked = items[:MAX_RANKED]
     sim, idf = similarity_matrix(ranked)
     rank(ranked, sim, cue_terms(article, english), idf)
-    eligible = [u for u in ranked if u.words >= 4]
+    eligible = [u for u in ranked if u.words >= 4 and not u.caption and takeaway_problem(u) is None]
+    if not eligible:
+        eligible = [u for u in ranked if u.words >= 4 and not u.caption]  # a page of nothing but such lines
     if eligible and len(eligible) < len(ranked):
         idx = [u.index for u in eligible]
         sub = [[sim[i][j] for j in idx] for i in idx]
         chosen = mmr(eligible, sub, spec.takeaways)
     else:
         chosen = mmr(ranked, sim, spec.takeaways)
-    return chosen, items, sim, idf
+    # Captions helped rank; from here on (the FAQ) they are not part of the text.
+    shown = [u for u in items if not u.caption]
+    for i, u in enumerate(shown):
+        u.index = i
+    return chosen, shown, sim, idf
 
 
 class ExtractiveEngine:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..models import QA, Article, Spec
-from .extractive import _DANGLING, _PROMO, STOPWORDS, Unit, cosine, strip_lead, terms
+from .extractive import _DANGLING, _DATELINE, _NO_COMMENT, STOPWORDS, Unit, cosine, stem, strip_lead, terms
 
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
@@ -541,6 +541,63 @@ DANGLING_PENALTY = 0.3
 _KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
 
 
+# Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many.
+MIN_FAQ = 2
+LEAD_SENTENCES = 5
+
+
+def lead_terms(article: Article, items: list[Unit], english: bool) -> set[str]:
+    """Terms of the title and the lead (its first sentences): what the article is about."""
+    text = " ".join([article.title or ""] + [u.text for u in items[:LEAD_SENTENCES]])
+    return set(terms(text, english))
+
+
+def real_subjects(items: list[Unit], body_lower: set[str], topic: set[str]) -> list[frozenset[str]]:
+    """The name words of the people and organisations the article is about: named in at least two of its
+    sentences (captions are not sentences) and in the title or the lead."""
+    out = []
+    for name in key_entities(items, body_lower):
+        words = [w for w in name.split() if w not in {"the", "of", "de"}]
+        if any(stem(w.casefold()) in topic for w in words):
+            out.append(frozenset(w.casefold() for w in words))
+    return out
+
+
+# Real speech: a quotation, a reported clause ("said that", "told reporters the …"), a colon before the words,
+# or the attribution after them (", Claure said in the email.").
+_REAL_SPEECH = re.compile(r"[\"“”]|(?:^|\s)['‘]\w|\w['’](?:\s|$)|\b(?:said|says|told|explained|added|noted|stated|wrote|"
+                          r"insisted|warned|argued)\b(?: [\w ]{0,30}?)? (?:that|how|why|what|whether)\b|\b(?:said|says|added|"
+                          r"explained|wrote|stated|told [\w ]{2,30}):|\b(?:said|says|added|explained|wrote|noted)"
+                          r"(?: [\w ,]{0,40})?[.!]$")
+_SPEECH_KINDS = {"say", "claim", "warn", "admit", "deny", "confirm", "urge", "promise", "reveal", "announce"}
+
+
+def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str]], topic: set[str],
+                  english: bool = True) -> bool:
+    """A template question is kept only about what the article is about: a real subject (see
+    `real_subjects`), or a thing ("the campaign") the title or lead names; a speech question only
+    over real speech."""
+    if (kind in _SPEECH_KINDS and kind != "announce" and not _REAL_SPEECH.search(sentence)
+            and not (kind == "say" and re.search(r"\b(?:said|says|told)\b", sentence))):
+        return False  # "The striker added a second goal": a verb taken for speech
+    subj = _question_subject(q)
+    if subj is None:
+        m = re.match(r"^(?:What|How much|When|Why) \w+ (?:the |a |an )?(.+?) (?:\w+)(?: \w+)?\?$", q)
+        subj = frozenset(w.casefold() for w in m.group(1).split()) if m else None
+    if not subj:
+        return False
+    if any(subj & s for s in subjects):
+        return True
+    lowered = [w for w in re.findall(r"[\w'’-]+", q) if w.casefold() in subj and w.casefold() not in STOPWORDS]
+    # A thing or a group ("the campaign", "researchers"): only when the title or lead names it and it is no name.
+    return bool(lowered) and stem(lowered[-1].casefold()) in topic and not _is_name(q, subj)
+
+
+def _is_name(q: str, subj: frozenset[str]) -> bool:
+    """The question's subject is written with capitals in the question (a name, not a thing)."""
+    return any(w.casefold() in subj and w[:1].isupper() for w in q.split()[1:])
+
+
 def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]], takeaways: list[Unit],
         english: bool) -> list[QA]:
     """Up to spec.questions QA items; see the module docstring for where questions come from."""
@@ -564,6 +621,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         return (u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0)
                 - (DANGLING_PENALTY if _DANGLING.match(u.text) else 0.0))
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
+    topic = lead_terms(article, items, english)
+    subjects = real_subjects(items, body_lower, topic) if english and names_ok else []
 
     # 1 and 2: headings (as they are when they ask, else through the rule table).
     first_in_section: dict[int, int] = {}
@@ -606,64 +665,39 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
         lower_names = set() if names_ok else names_in_lower_case(items)
         # The 40 most salient sentences are plenty to find a handful of questions (and keep bulk runs fast).
         for u in sorted(items, key=lambda x: (-x.score, x.index))[:40]:
-            sentence = u.text
+            sentence = _DATELINE.sub("", u.text, count=1)  # "MADRID (AP) — Rafael Nadal kept …": the clause starts after it
             if lower_names:
                 sentence = recase(sentence, lower_names)
             for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names,
                                               names | lower_names if names_ok else None):
+                if not about_subject(q, kind, u.text, subjects, topic, english):
+                    continue
                 ans = (u.text, u.text)
                 priority = 1.0 + own(u) - _KIND_PENALTY.get(kind, 0.0)
                 if re.match(r"^\w+ \w+ [a-z]", q):
                     priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
                 candidates.append((priority, u.index, q, ans, kind))
 
-    # 3 (fallback): the names the article keeps coming back to.
-    if english and names_ok:
-        for name in key_entities(items, body_lower)[:4]:
-            last = name.split()[-1]
-            holders = [u for u in items if last in u.text and u.words >= 8 and not u.text.endswith("?")]
-            if not holders:
-                continue
-            holders.sort(key=lambda x: (-own(x), x.index))
-            for rank_, u in enumerate(holders[:2]):  # the second is there when the first answers another question
-                candidates.append((0.5 + 0.5 * own(u) - 0.1 * rank_, u.index, f"What do we know about {name}?",
-                                   (u.text, u.text), "about"))
-
-    # Last resort, for articles that name few people and ask nothing: the questions any news report
-    # answers. Ranked below everything else, so they only fill what the specific questions leave.
-    if english:
-        for q, rx in _EVENT_QUESTIONS:
-            pool = items[:3] if rx is None else items[:6] if q.startswith("When") else items
-            found = 0
-            for u in pool:  # "What happened?" is answered by the lead, "When …?" by an early sentence
-                if u.words >= 8 and not u.text.endswith("?") and (rx is None or rx.search(u.text)) and not _PROMO.search(u.text):
-                    candidates.append((0.2 - 0.001 * u.index - (0.1 if _DANGLING.match(u.text) else 0.0), u.index, q,
-                                       (u.text, u.text), "event"))
-                    found += 1
-                    if found >= 3:
-                        break
-
     chosen: list[tuple[int, QA]] = []
     seen_q: set[str] = set()
     used_units: set[int] = set()
     kinds: dict[str, int] = {}
     people: list[tuple[frozenset[str], list[str]]] = []  # (name words, kinds asked about them)
-    for _priority, ui, q, (answer, evidence), kind in sorted(candidates, key=lambda c: (-c[0], c[1], c[2])):
-        if len(chosen) >= spec.questions:
-            break
+
+    def _take(ui: int, q: str, answer: str, evidence: str, kind: str) -> bool:
         key = re.sub(r"\W+", " ", q.casefold()).strip()
         if key in seen_q or ui in used_units:
-            continue
-        if kind not in {"heading", "asked"} and kinds.get(kind, 0) >= (3 if kind == "event" else 2):
-            continue
+            return False
+        if kind not in {"heading", "asked"} and kinds.get(kind, 0) >= 2:
+            return False
         subj = _question_subject(q)
         # One person is one person under any of their names ("Wang Dongming", "Mr Wang", "Wang"): at most
         # two questions about them, and never two of one kind ("What did Fowler do?" after "What has Rickie Fowler done?").
         asked = next((k for words, k in people if subj and words & subj), None)
         if asked is not None and (len(asked) >= 2 or kind in asked):
-            continue
+            return False
         if any(cosine(terms(q, english), terms(other.question, english), _ONES) > 0.8 for _, other in chosen):
-            continue
+            return False
         seen_q.add(key)
         used_units.add(ui)
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -671,7 +705,22 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             asked.append(kind)
         elif subj:
             people.append((subj, [kind]))
-        chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
+        return True
+
+    candidates = [c for c in candidates if not _NO_COMMENT.search(c[3][0])]
+    ordered = sorted(candidates, key=lambda c: (-c[0], c[1], c[2]))
+    # An answer that repeats a takeaway word for word is used only when too few others exist.
+    fresh = [c for c in ordered if not any(t.text in c[3][1] for t in takeaways)]
+    reused = [c for c in ordered if c not in fresh]
+    for pass_, pool in enumerate((fresh, reused)):
+        for _priority, ui, q, (answer, evidence), kind in pool:
+            if len(chosen) >= spec.questions:
+                break
+            if pass_ and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:
+                continue  # the author's own sections may repeat a takeaway; a template question need not
+            if not _take(ui, q, answer, evidence, kind):
+                continue
+            chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]
 
@@ -694,7 +743,8 @@ def recase(sentence: str, lower_names: set[str]) -> str:
                   sentence)
 
 
-_ENTITY = re.compile(r"(?<![\w'’-])[A-Z][\w'’.-]*[a-z0-9][\w'’-]*(?: (?:of |de |the )?[A-Z][\w'’-]*[\w])*")
+_ENTITY = re.compile(r"(?<![\w'’-])(?:[A-Z][\w'’.-]*[a-z0-9][\w'’-]*(?: (?:of |de |the )?[A-Z][\w'’-]*[\w])*"
+                     r"|[A-Z]{2,6}(?![\w'’-]))")  # "NASA", "WeWork", "Rickie Fowler", "the Bank of England"
 _DEMONYM = ("ish", "ese", "ian", "ean", "ern", "ic")
 
 
@@ -708,10 +758,12 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[
     counts: dict[str, int] = {}
     first: dict[str, int] = {}
     the: dict[str, int] = {}
+    openers: list[str] = []
     for u in items:
         for m in _ENTITY.finditer(u.text):
             if m.start() == 0 and " " not in m.group(0):
-                continue  # "Footage shows …": a capital at a sentence start says nothing; other mentions count
+                openers.append(m.group(0))  # "Footage shows …": counts only as the short form of a name seen whole
+                continue
             if u.text[m.end():m.end() + 1] == ":" or re.search(r"['’](?:m|re|ve|ll|d)\b", m.group(0)):
                 continue  # "Daughter: …" is a caption label; "I'm" no name
             name = m.group(0).rstrip(".")
@@ -734,6 +786,11 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[
             if u.text[max(0, m.start() - 4):m.start()] in {"the ", "The "} and words == m.group(0).split():
                 the[name] = the.get(name, 0) + 1
             first.setdefault(name, u.index)
+    surnames = {n.split()[-1] for n in counts if " " in n}
+    for w in openers:
+        if w in surnames or w in counts:
+            counts[w] = counts.get(w, 0) + 1
+            first.setdefault(w, len(items))
     merged: dict[str, int] = {}
     for name, c in counts.items():
         if " " in name:
