@@ -31,7 +31,7 @@ from takeaways.extraction import count_words, extract_text
 from takeaways.models import Article, Spec
 from takeaways.sentences import split_sentences
 
-GOALS = {"faq_share": 0.95, "speed": 100.0}
+GOALS = {"speed": 100.0}
 GENERIC = {"What happened?", "What happens next?", "Who is involved?", "When did it happen?", "What do the figures show?",
            "How much money is involved?"}
 
@@ -119,9 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"goal ours > LEAD-3 on all three: {'met' if beat else 'MISSED'}")
 
     long_ = [q for w, q in faq_counts if w >= 300]
-    share = sum(q >= 3 for q in long_) / len(long_) if long_ else 0.0
-    print(f"\nFAQ (4 asked per article): articles >= 300 words with >= 3 questions: {share:.1%} "
-          f"of {len(long_)} (goal {GOALS['faq_share']:.0%}: {'met' if share >= GOALS['faq_share'] else 'MISSED'})")
+    # Issue 14 put precision over count (two good questions beat four weak ones), so this is a figure to
+    # watch, not a goal: the goal is what an editor counts (../shared/eval/editor-rubric.md, bench/quality.py).
+    share = sum(q >= 2 for q in long_) / len(long_) if long_ else 0.0
+    none = sum(q == 0 for q in long_) / len(long_) if long_ else 0.0
+    print(f"\nFAQ (4 asked per article): articles >= 300 words with >= 2 questions: {share:.1%}, with none: "
+          f"{none:.1%} of {len(long_)} (not a goal: precision over count, judged by reading)")
     print(f"questions passing the well-formedness rules: {q_good}/{q_total} = {q_good / max(q_total, 1):.1%}")
     print("  (the engine applies these rules itself, so this is a consistency check, not a judgement of quality)")
     print(f"question mix: {q_generic / max(q_total, 1):.1%} generic news questions ('What happened?', ...), "

@@ -120,6 +120,7 @@ _CAPTION_MARK = re.compile(
     r"second (?:left|right)|far (?:left|right)|front|back|middle)\b[^()]{0,40}\)"
     r"|, (?:pictured|seen|shown)\b(?: (?:here|above|left|right|with|in|at|on|during|as|after|before|campaigning))?"
     r"|\b(?:Pictured|Above|Below|Left|Right|Inset)(?: (?:left|right|centre|center|above|below))?: "
+    r"|(?:^|\b)(?:From (?:left|right)|(?:From )?[Ll]eft to right|L-R|Clockwise from (?:top )?(?:left|right)),"
     r"|(?:^|(?<=[a-z0-9)'’] ))(?!(?:Mr|Mrs|Ms|Dr|He|She|They|It|We|I)\b)[A-Z][\w'’-]*(?: [\w'’-]+){0,4}: (?=[A-Z])")
 _LABEL_VERB = re.compile(r"\b(?:said|says|say|added|told|tells|explained|wrote|writes|tweeted|posted|asked|replied|"
                          r"stated|announced|is|are|was|were|has|have|had|will|would|can|could)\b", re.I)

@@ -321,7 +321,6 @@ _WHO_LOWER = [re.compile(rf"\b(?:{_ROLES}) (?P<name>[a-z]{{2,}} [a-z]{{2,}})(?=,
               re.compile(r"(?:^|(?<=[.;] )|(?<=, ))(?P<name>[A-Za-z][a-z]+ [a-z]{2,}), (?:aged )?\d{1,2},")]
 _PERSON_NAME = r"[A-Z][a-z][\w'’-]*(?: [A-Z][a-z][\w'’-]*){1,2}"
 _WHO = [re.compile(rf"\b(?:{_ROLES}) (?P<name>{_PERSON_NAME})(?= |,|\.|$)"),
-        re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>{_PERSON_NAME}), (?:aged )?\d{{1,3}},"),
         re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>{_PERSON_NAME}), (?:the |a |an )?(?:[a-z-]+ ){{0,3}}(?:{_ROLES})\b")]
 _OBJECT = re.compile(r" (?:the|a|an|his|her|their|its|our|my|your|this|that|these|those|some|all|every|no|two|three|"
                      r"four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands|millions|\d|up|out|down|off|back|on|"
@@ -382,6 +381,10 @@ def _subject_ok(subj: str) -> bool:
     return not (len(words) > 1 and words[-1].casefold() in _ADVERBS)
 
 
+_NOT_DONE = re.compile(r"(?:[a-z]+ly )?(?:has |have |had |is |are )?(?:continued|suffered|turned|faced|saw|received|remained|"
+                       r"became|become|seemed|appeared|looked|felt|needed|wanted|liked|loved|responded|replied|"
+                       r"wrote|tweeted|posted|commented|described|called|noted|recalled|lived|died|grew|stayed|"
+                       r"experienced|struggled|failed|featured|included|contained|involved)\b")
 _ADVERBS = {"even", "also", "still", "just", "now", "then", "only", "already", "never", "always", "often", "later",
             "soon", "again", "too", "once", "ever", "finally", "reportedly", "allegedly", "apparently", "recently"}
 
@@ -394,6 +397,53 @@ def _subject_text(subj: str) -> str:
     if words[0] in {"The", "Police", "Officials"}:
         words[0] = words[0].lower()
     return " ".join(words)
+
+
+_ROLE_RX = re.compile(rf"\b(?:{_ROLES})s?\b", re.I)
+_PHRASE_KEEP = {"and", "of", "for", "at", "in", "the", "a", "an", "its", "his", "her", "their"}
+
+
+def who_answer(sentence: str, name: str) -> str | None:
+    """ "Who is X?" answered by the role phrase that introduces X in `sentence`: "lead researcher and NASA
+    planetary scientist Lucas Paganini said …" → "Lucas Paganini is a lead researcher and NASA planetary
+    scientist."; "Joshua Apte, a professor of engineering at Texas, explained …" → "Joshua Apte is a professor
+    of engineering at Texas." None when no role phrase stands next to the name."""
+    i = sentence.find(name)
+    if i < 0:
+        return None
+    phrase = ""
+    after = re.match(r", ((?:the |a |an |[A-Z][\w'’.-]*['’]s )?[^,;:()\"“”]{2,80}?),", sentence[i + len(name):])
+    if after and _ROLE_RX.search(after.group(1)) and not re.search(r"\b(?:who|which|said|says|is|was|has|had)\b",
+                                                                   after.group(1)):
+        phrase = after.group(1)
+    else:
+        words = re.split(r"(?<=[,;:(—–\"“”])\s*|\s+", sentence[:i].rstrip())
+        kept: list[str] = []
+        for w in reversed(words):
+            if not w or w[-1] in ",;:(—–\"“”" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP):
+                break
+            kept.insert(0, w)
+            if len(kept) >= 8:
+                break
+        while kept and kept[0].casefold() in _PHRASE_KEEP - {"the", "a", "an", "its", "his", "her", "their"}:
+            kept.pop(0)
+        if kept and _ROLE_RX.search(kept[-1]):
+            phrase = " ".join(kept)
+    if not phrase:
+        return None
+    first = phrase.split()[0]
+    if sentence.startswith(phrase) and first[:1].isupper() and first[1:].islower():
+        phrase = first.casefold() + phrase[len(first):]  # "Council leader Maria Holt said …": capital of the sentence
+        first = first.casefold()
+    if first.casefold() in _ROLE_SET or (first[:1].isupper() and first.casefold() in STOPWORDS):
+        phrase = first.casefold() + phrase[len(first):]  # "Actress Julia …" → "an actress"
+        first = first.casefold()
+    if not (first in {"the", "a", "an", "his", "her", "their", "its"} or re.search(r"['’]s$", first)):
+        if any(w[:1].isupper() for w in phrase.split()):
+            phrase = "the " + phrase  # "Masters chairman" → "the Masters chairman": one of a kind
+        else:
+            phrase = ("an " if first[:1] in "aeiou" else "a ") + phrase
+    return f"{name} is {phrase}."
 
 
 def template_questions(sentence: str, body_lower: set[str] | None = None, names: bool = True,
@@ -452,6 +502,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 continue  # the verb must be a whole word: "allegedly" is not "alleged", "foundation" not "found"
             if len(rest[vm.end():].split()) < 3:
                 continue  # nothing left to answer with
+            if kind == "do" and _NOT_DONE.match(rest):
+                continue  # "O'Neill continued: '…'", "India suffered the worst toll": nothing the subject did
             if kind == "do" and subj.split()[0] in {"the", "The", "A", "An"} and not _OBJECT.match(rest, vm.end()):
                 continue  # "The oscar nominated actress": after a determiner phrase, an -ed word is a verb only before its object
             s = _subject_text(subj)
@@ -518,20 +570,6 @@ def _answer(items: list[Unit], i: int, text: str, limit: int = 2) -> tuple[str, 
     return " ".join(parts), evidence
 
 
-_EVENT_QUESTIONS: list[tuple[str, re.Pattern[str] | None]] = [
-    ("What happened?", None),
-    ("What happens next?", re.compile(r"\b(?:will|(?:is|are) (?:expected|set|due|scheduled) to|plans? to|next (?:week|month|year))\b")),
-    ("Who is involved?", re.compile(r"\w, (?:aged )?\d{1,3}, |\b\d{1,3}-year-old\b")),
-    ("When did it happen?", re.compile(r"\b(?:(?:on|last|this|next|early|late) (?:Monday|Tuesday|Wednesday|Thursday|Friday|"
-                                       r"Saturday|Sunday)|\w+ (?:days|weeks|months|years) ago|earlier this (?:week|month|year)|"
-                                       r"(?:last|this) (?:week|weekend|month|year|night)|yesterday|(?:in|on|since) "
-                                       r"(?:January|February|March|April|May|June|July|August|September|October|November"
-                                       r"|December)\b|in (?:19|20)\d\d\b)", re.I)),
-    ("What do the figures show?", re.compile(r"(?:\d[\d,.]*\s?(?:%|per ?cent|percent)\b.*){1}\d[\d,.]*\s?(?:%|per ?cent|percent)\b"
-                                             r"|\b\d[\d,.]*\s?(?:million|billion)\b.*\b\d[\d,.]*\s?(?:million|billion|%|per ?cent)", re.I)),
-    ("How much money is involved?", re.compile(r"[$£€¥]\s?\d|\b\d[\d,.]* ?(?:million|billion|bn|m)? ?(?:dollars|pounds|euros)\b")),
-]
-
 # An answer that repeats a Key Takeaway word for word shows the reader the same sentence twice on
 # the page; such a candidate ranks lower (it still serves when nothing else answers).
 TAKEN_PENALTY = 0.6
@@ -539,6 +577,34 @@ DANGLING_PENALTY = 0.3
 
 # Generic question shapes ask less precisely than specific ones; rank them lower.
 _KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
+
+
+def _whole_quote(items: list[Unit], u: Unit, text: str) -> tuple[str, str] | None:
+    """(answer, evidence) from `u`, with the next sentences while a quotation it opens is still open."""
+    last = u
+    while _open_quote(text[u.start:last.end]) and last.index + 1 < len(items) and last.index + 1 - u.index <= 2:
+        last = items[last.index + 1]
+    if _open_quote(text[u.start:last.end]):
+        return None  # a piece of a quotation ("Barnes replied in a text, 'No.") answers nothing
+    if last is u:
+        return u.text, u.text
+    parts = [x.text for x in items[u.index:last.index + 1]]
+    return " ".join(parts), text[u.start:last.end]
+
+
+def _open_quote(t: str) -> bool:
+    singles = len(re.findall(r"(?:^|(?<=[\s(]))['‘](?=\w)", t)) - len(re.findall(r"(?<=[\w.,!?])['’](?=[\s.,;:!?)]|$)", t))
+    return t.count('"') % 2 == 1 or t.count("“") != t.count("”") or singles > 0
+
+
+def answers(q: str, answer: str, kind: str, english: bool = True) -> bool:
+    """An answer a reader can use: a whole sentence (a caption or a label ends without a stop). Template
+    questions are formed from their answer, so it holds their key terms; the article's own questions and
+    headings are answered by what follows them."""
+    return not english or bool(_ENDS.search(answer))
+
+
+_ENDS = re.compile(r"[.!?…]['\"’”)\]]*\s*$")
 
 
 # Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many.
@@ -554,11 +620,12 @@ def lead_terms(article: Article, items: list[Unit], english: bool) -> set[str]:
 
 def real_subjects(items: list[Unit], body_lower: set[str], topic: set[str]) -> list[frozenset[str]]:
     """The name words of the people and organisations the article is about: named in at least two of its
-    sentences (captions are not sentences) and in the title or the lead."""
+    sentences (captions are not sentences) and in the title or the lead, or named three times or more."""
     out = []
-    for name in key_entities(items, body_lower):
+    mentions: dict[str, int] = {}
+    for name in key_entities(items, body_lower, mentions):
         words = [w for w in name.split() if w not in {"the", "of", "de"}]
-        if any(stem(w.casefold()) in topic for w in words):
+        if mentions[name] >= 3 or any(stem(w.casefold()) in topic for w in words):
             out.append(frozenset(w.casefold() for w in words))
     return out
 
@@ -569,6 +636,8 @@ _REAL_SPEECH = re.compile(r"[\"“”]|(?:^|\s)['‘]\w|\w['’](?:\s|$)|\b(?:sa
                           r"insisted|warned|argued)\b(?: [\w ]{0,30}?)? (?:that|how|why|what|whether)\b|\b(?:said|says|added|"
                           r"explained|wrote|stated|told [\w ]{2,30}):|\b(?:said|says|added|explained|wrote|noted)"
                           r"(?: [\w ,]{0,40})?[.!]$")
+_FINDERS = frozenset({"researchers", "scientists", "experts", "investigators", "analysts", "study", "studies",
+                      "survey", "report", "review", "inquiry", "investigation"})
 _SPEECH_KINDS = {"say", "claim", "warn", "admit", "deny", "confirm", "urge", "promise", "reveal", "announce"}
 
 
@@ -588,6 +657,10 @@ def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str
         return False
     if any(subj & s for s in subjects):
         return True
+    if kind in {"find", "warn"} and subj & _FINDERS:
+        return True  # "What did researchers find?": what a study found is the point of a report on it
+    if kind in {"happened", "do", "doing", "will"}:
+        return False  # "What happened to the video?": about a thing, these ask nothing a reader wants
     lowered = [w for w in re.findall(r"[\w'’-]+", q) if w.casefold() in subj and w.casefold() not in STOPWORDS]
     # A thing or a group ("the campaign", "researchers"): only when the title or lead names it and it is no name.
     return bool(lowered) and stem(lowered[-1].casefold()) in topic and not _is_name(q, subj)
@@ -672,7 +745,15 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
                                               names | lower_names if names_ok else None):
                 if not about_subject(q, kind, u.text, subjects, topic, english):
                     continue
-                ans = (u.text, u.text)
+                whole = _whole_quote(items, u, text)
+                if whole is None or (kind != "who" and len(whole[0].split()) < 8):
+                    continue
+                ans = whole
+                if kind == "who":
+                    role = who_answer(u.text, q[len("Who is "):-1])
+                    if role is None:
+                        continue
+                    ans = (role, u.text)
                 priority = 1.0 + own(u) - _KIND_PENALTY.get(kind, 0.0)
                 if re.match(r"^\w+ \w+ [a-z]", q):
                     priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
@@ -707,10 +788,10 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             people.append((subj, [kind]))
         return True
 
-    candidates = [c for c in candidates if not _NO_COMMENT.search(c[3][0])]
+    candidates = [c for c in candidates if not _NO_COMMENT.search(c[3][0]) and answers(c[2], c[3][0], c[4], english)]
     ordered = sorted(candidates, key=lambda c: (-c[0], c[1], c[2]))
     # An answer that repeats a takeaway word for word is used only when too few others exist.
-    fresh = [c for c in ordered if not any(t.text in c[3][1] for t in takeaways)]
+    fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]
     reused = [c for c in ordered if c not in fresh]
     for pass_, pool in enumerate((fresh, reused)):
         for _priority, ui, q, (answer, evidence), kind in pool:
@@ -748,7 +829,8 @@ _ENTITY = re.compile(r"(?<![\w'’-])(?:[A-Z][\w'’.-]*[a-z0-9][\w'’-]*(?: (?
 _DEMONYM = ("ish", "ese", "ian", "ean", "ern", "ic")
 
 
-def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[str]:
+def key_entities(items: list[Unit], body_lower: set[str] | None = None,
+                 mentions: dict[str, int] | None = None) -> list[str]:
     """Proper names the article mentions at least twice (a surname counts for the full name), most frequent first.
 
     A name usually written after "the" comes back with it ("the Grand National"); a capitalised word
@@ -808,7 +890,10 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None) -> list[
     for n in ranked:
         if not any(n in o or o in n for o in out):
             out.append(n)
-    return [f"the {n}" if 2 * the.get(n, 0) >= counts.get(n, 1) else n for n in out]
+    named = [f"the {n}" if 2 * the.get(n, 0) >= counts.get(n, 1) else n for n in out]
+    if mentions is not None:
+        mentions.update({shown: merged[n] for shown, n in zip(named, out, strict=True)})
+    return named
 
 
 # Bylines and wire services are named on every story but are not what it is about.
