@@ -605,3 +605,19 @@ def test_an_answer_does_not_repeat_a_takeaway_when_another_exists() -> None:
     digest = run(article, 2, 4)
     shown = [t.text for t in digest.takeaways]
     assert len(digest.faq) >= 2 and not any(t in qa.answer for t in shown for qa in digest.faq)
+
+
+def test_who_answer_stops_at_a_verb_before_the_role() -> None:
+    from takeaways.engines.questions import who_answer
+
+    assert who_answer("Anna Berg, 21, was killed in the fight and suspect Tom Berg, 28, was shot in the arm.",
+                      "Tom Berg") == "Tom Berg is a suspect."
+
+
+def test_a_bare_quotation_is_no_takeaway() -> None:
+    from takeaways.engines.extractive import takeaway_problem
+
+    [u] = units(news('Finally, "Lose some weight, my friend."'))
+    assert takeaway_problem(u) == "a bare quotation"
+    [u] = units(news('The mayor called the plan "a turning point for the whole city" on Tuesday night.'))
+    assert takeaway_problem(u) is None

@@ -300,7 +300,12 @@ def takeaway_problem(u: Unit) -> str | None:
         return "a dangling reference"
     if _unbalanced_quotes(t):
         return "part of a quotation"
+    if len(_WORD.findall(_QUOTATION.sub(" ", t))) < 4 and _QUOTATION.search(t):
+        return "a bare quotation"  # 'Finally, "Lose some weight, baby girl."': no speaker, no context
     return None
+
+
+_QUOTATION = re.compile(r"[\"“][^\"“”]*[\"”]|(?:^|(?<=\s))['‘][^'‘’]*['’](?=\W*$|\s)")
 
 
 def _unbalanced_quotes(text: str) -> bool:

@@ -400,7 +400,7 @@ def _subject_text(subj: str) -> str:
 
 
 _ROLE_RX = re.compile(rf"\b(?:{_ROLES})s?\b", re.I)
-_PHRASE_KEEP = {"and", "of", "for", "at", "in", "the", "a", "an", "its", "his", "her", "their"}
+_PHRASE_KEEP = {"and", "of", "the", "a", "an", "its", "his", "her", "their"}
 
 
 def who_answer(sentence: str, name: str) -> str | None:
@@ -420,13 +420,18 @@ def who_answer(sentence: str, name: str) -> str | None:
         words = re.split(r"(?<=[,;:(—–\"“”])\s*|\s+", sentence[:i].rstrip())
         kept: list[str] = []
         for w in reversed(words):
-            if not w or w[-1] in ",;:(—–\"“”" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP):
-                break
+            if (not w or w[-1] in ",;:(—–\"“”" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP)
+                    or re.fullmatch(r"[a-z]+ed", w)):
+                break  # "was killed in the fight and suspect …": a verb ends the phrase
             kept.insert(0, w)
             if len(kept) >= 8:
                 break
         while kept and kept[0].casefold() in _PHRASE_KEEP - {"the", "a", "an", "its", "his", "her", "their"}:
             kept.pop(0)
+        if "and" in kept:  # "killed in the fight and suspect David Gaver": only a role on both sides makes one phrase
+            at = kept.index("and")
+            if not any(_ROLE_RX.search(w) or w[:1].isupper() for w in kept[:at]):
+                kept = kept[at + 1:]
         if kept and _ROLE_RX.search(kept[-1]):
             phrase = " ".join(kept)
     if not phrase:
