@@ -621,3 +621,10 @@ def test_a_bare_quotation_is_no_takeaway() -> None:
     assert takeaway_problem(u) == "a bare quotation"
     [u] = units(news('The mayor called the plan "a turning point for the whole city" on Tuesday night.'))
     assert takeaway_problem(u) is None
+
+
+def test_a_dangling_subject_behind_a_connective_is_no_takeaway() -> None:
+    from takeaways.engines.extractive import takeaway_problem
+
+    [u] = units(news("But she added it was another matter whether the vote would bring a second referendum."))
+    assert takeaway_problem(u) == "a dangling reference"

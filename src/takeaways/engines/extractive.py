@@ -296,7 +296,9 @@ def takeaway_problem(u: Unit) -> str | None:
         return "no comment"
     if _FIRST_PERSON.match(t):
         return "a first-person aside"
-    if _DANGLING.match(t) or _DANGLING_SUBJECT.match(t):
+    bare = _LEAD_CONNECTIVE.sub("", _DATELINE.sub("", t, count=1), count=1)  # "But she added …" is shown as "She added …"
+    bare = bare[:1].upper() + bare[1:]
+    if _DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare):
         return "a dangling reference"
     if _unbalanced_quotes(t):
         return "part of a quotation"
