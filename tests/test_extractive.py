@@ -628,3 +628,12 @@ def test_a_dangling_subject_behind_a_connective_is_no_takeaway() -> None:
 
     [u] = units(news("But she added it was another matter whether the vote would bring a second referendum."))
     assert takeaway_problem(u) == "a dangling reference"
+
+
+@pytest.mark.parametrize("sentence", ["Instead, they are now exploring the impact of the regime on everyday life.",
+                                      "Better yet, they say they are focused on the financial health of customers."])
+def test_a_dangling_subject_behind_an_opening_phrase_is_no_takeaway(sentence: str) -> None:
+    from takeaways.engines.extractive import takeaway_problem
+
+    [u] = units(news(sentence))
+    assert takeaway_problem(u) == "a dangling reference"

@@ -297,6 +297,7 @@ def takeaway_problem(u: Unit) -> str | None:
     if _FIRST_PERSON.match(t):
         return "a first-person aside"
     bare = _LEAD_CONNECTIVE.sub("", _DATELINE.sub("", t, count=1), count=1)  # "But she added …" is shown as "She added …"
+    bare = re.sub(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])", "", bare)  # "Instead, they …", "In 2019, he …"
     bare = bare[:1].upper() + bare[1:]
     if _DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare):
         return "a dangling reference"
