@@ -637,3 +637,21 @@ def test_a_dangling_subject_behind_an_opening_phrase_is_no_takeaway(sentence: st
 
     [u] = units(news(sentence))
     assert takeaway_problem(u) == "a dangling reference"
+
+
+@pytest.mark.parametrize(("sentence", "problem"), [
+    ("Yes, the exclamation mark is part of the name of the bank.", "a first-person aside"),
+])
+def test_asides_and_transcript_lines_are_no_takeaways(sentence: str, problem: str) -> None:
+    from takeaways.engines.extractive import takeaway_problem
+
+    [u] = units(news(sentence))
+    assert takeaway_problem(u) == problem
+
+
+def test_lines_of_a_transcript_are_no_takeaways() -> None:
+    article = news("Prof. Carla: Today we are here with the whole group from the music school.",
+                   "Prof. Carla: They will play three songs for the children who follow the blog.",
+                   "The group has played music games with children at the university for ten years.",
+                   "Its members are teachers and students of the school of fine arts in the city.")
+    assert all(not t.text.startswith("Prof. Carla:") for t in run(article, 2, 0).takeaways)

@@ -274,6 +274,9 @@ _DISCLOSURE = re.compile(
     r"is available (?:to stream|now) on|(?:download|get) (?:the|our) (?:free )?app)", re.I)
 _NO_COMMENT = re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did not (?:immediately )?(?:respond|reply|return)"
                          r"|could not (?:immediately )?be reached|(?:had|has|have) no (?:immediate )?comment\b", re.I)
+_ASIDE = re.compile(r"^(?:Yes|No|Sure|Well|OK|Okay|Oh|Yeah|Alas|Sadly|Honestly|Seriously)\b[,!.]")
+# "Prof. Carlos: Estou aqui …", "Q: …": a line of an interview transcript, not a statement of the article.
+_SPEAKER_LABEL = re.compile(r"^(?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}|Q|A):\s")
 _FIRST_PERSON = re.compile(r"^(?:I|I['’](?:m|ve|d|ll)|My|Me|Let me|Let['’]s|Let us)\b")
 # A subject whose referent is in an earlier sentence: "Those gains were …", "All of that …", "The move comes …".
 _DANGLING_SUBJECT = re.compile(
@@ -294,7 +297,7 @@ def takeaway_problem(u: Unit) -> str | None:
         return "boilerplate"
     if _NO_COMMENT.search(t) and u.words < 20:
         return "no comment"
-    if _FIRST_PERSON.match(t):
+    if _FIRST_PERSON.match(t) or _ASIDE.match(t):
         return "a first-person aside"
     bare = _LEAD_CONNECTIVE.sub("", _DATELINE.sub("", t, count=1), count=1)  # "But she added …" is shown as "She added …"
     bare = re.sub(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])", "", bare)  # "Instead, they …", "In 2019, he …"
@@ -399,7 +402,15 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
     ranked = items[:MAX_RANKED]
     sim, idf = similarity_matrix(ranked)
     rank(ranked, sim, cue_terms(article, english), idf)
-    eligible = [u for u in ranked if u.words >= 4 and not u.caption and takeaway_problem(u) is None]
+    # A label that opens several lines is a speaker in a transcript ("Prof. Carlos: …"); one alone may be a heading.
+    labels = Counter(m.group(0) for u in ranked if (m := _SPEAKER_LABEL.match(u.text)))
+    speakers = {label for label, c in labels.items() if c >= 2}
+
+    def transcript(u: Unit) -> bool:
+        m = _SPEAKER_LABEL.match(u.text)
+        return bool(m and m.group(0) in speakers)
+
+    eligible = [u for u in ranked if u.words >= 4 and not u.caption and takeaway_problem(u) is None and not transcript(u)]
     if not eligible:
         eligible = [u for u in ranked if u.words >= 4 and not u.caption]  # a page of nothing but such lines
     if eligible and len(eligible) < len(ranked):

@@ -734,6 +734,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
             continue
         if re.search(r"[\"“”]", q) or (english and question_problems(q)) or len(q.split()) < 4:
             continue
+        if not english and (":" in q or u.index < 2):
+            continue  # "Prof. Carlos: E agora …?" (a transcript line), an opening hook: no question a reader asks
+            continue
         ans = _answer(items, u.index + 1, text)
         if ans:
             candidates.append((2.5, u.index + 1, q, ans, "asked"))
