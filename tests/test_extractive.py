@@ -553,6 +553,7 @@ def test_caption_runs_are_cut_or_dropped(text: str, cut: str | None) -> None:
     ("Those gains were wiped out within a week of trading on the exchange.", "a dangling reference"),
     ("All of that changed when the harbour bridge closed for repairs.", "a dangling reference"),
     ("The move comes after months of talks between the two companies.", "a dangling reference"),
+    ("That her party wants chaos at Westminster to force another referendum.", "a dangling reference"),
     ("Disclosure: the author owns shares of the company mentioned here.", "boilerplate"),
     ("Sign up for our newsletter to get the latest stories every morning.", "boilerplate"),
     ("Will the council approve the plan before the summer break?", "a question"),

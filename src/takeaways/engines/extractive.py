@@ -283,6 +283,7 @@ _DANGLING_SUBJECT = re.compile(
     r"^(?:(?:That|This|These|Those|Such) (?!(?:week|year|month|morning|afternoon|evening|weekend|season|time|summer|"
     r"winter|spring|autumn|fall)\b)(?:[\w'’-]+ ){0,2}?(?:is|was|are|were|has|have|had|will|would|could|can|may|might|"
     r"means?|meant|shows?|showed|suggests?|comes?|came|follows?|followed|includes?|included)\b"
+    r"|That (?:his|her|their|its|the|a|an)\b"  # "That her party want …": a that-clause without its sentence
     r"|All (?:of )?(?:that|this|these|those|it)\b|(?:Both|Neither|None|Each|Some|Many|Most) of (?:them|these|those)\b"
     r"|The (?:move|decision|report|findings?|announcement|change|incident|comments?|remarks?|news|latest|development)"
     r" (?:is|was|comes?|came|follows?|followed|marks?|marked)\b)")
@@ -317,6 +318,15 @@ _QUOTATION = re.compile(r"[\"“][^\"“”]*[\"”]|(?:^|(?<=\s))['‘][^'‘�
 def _unbalanced_quotes(text: str) -> bool:
     """Straight double quotes of odd count, or curly ones that do not pair up: a piece of a quotation."""
     return text.count('"') % 2 == 1 or text.count("“") != text.count("”")
+
+
+_SINGLE_OPEN = re.compile(r"(?:^|(?<=[\s(]))['‘](?=\w)")
+_SINGLE_CLOSE = re.compile(r"(?<=[\w.,!?])['’](?=[\s.,;:!?)]|$)")
+
+
+def open_quote(text: str) -> bool:
+    """A quotation opens and does not close (single quotes too, told from apostrophes by where they stand)."""
+    return _unbalanced_quotes(text) or len(_SINGLE_OPEN.findall(text)) > len(_SINGLE_CLOSE.findall(text))
 
 
 _ENDS_SENTENCE = re.compile(r"[.!?。！？…:;]['\"’”»」』)\]]*\s*$")

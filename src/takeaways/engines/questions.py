@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..models import QA, Article, Spec
-from .extractive import _DANGLING, _DATELINE, _NO_COMMENT, STOPWORDS, Unit, cosine, stem, strip_lead, terms
+from .extractive import _DANGLING, _DATELINE, _NO_COMMENT, STOPWORDS, Unit, cosine, open_quote, stem, strip_lead, terms
 
 WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
 _YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
@@ -597,9 +597,7 @@ def _whole_quote(items: list[Unit], u: Unit, text: str) -> tuple[str, str] | Non
     return " ".join(parts), text[u.start:last.end]
 
 
-def _open_quote(t: str) -> bool:
-    singles = len(re.findall(r"(?:^|(?<=[\s(]))['‘](?=\w)", t)) - len(re.findall(r"(?<=[\w.,!?])['’](?=[\s.,;:!?)]|$)", t))
-    return t.count('"') % 2 == 1 or t.count("“") != t.count("”") or singles > 0
+_open_quote = open_quote
 
 
 def answers(q: str, answer: str, kind: str, english: bool = True) -> bool:
