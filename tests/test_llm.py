@@ -227,9 +227,16 @@ def test_invented_quotes_are_dropped_named_and_filled(fake_llm: FakeLLM) -> None
         assert "cheese" not in out.lower(), fmt
 
 
+# The offline engine asks only about the article's real subjects (issue 14): a fill needs a named one.
+NAMED_PARAS = [*PARAS,
+               "Mayor Ines Kovacs said the fare cut was the fairest way to bring riders back to the buses.",
+               "Kovacs told reporters that the tram lines would be finished before the next city election.",
+               "Kovacs also promised to publish the cost of every tram line on the city website each month."]
+
+
 def test_filled_items_say_which_dropped_item_they_replace(fake_llm: FakeLLM) -> None:
     fake_llm.script.append(_with_invented)
-    digest = api.generate(make_article(), settings_for(fake_llm))
+    digest = api.generate(make_article(NAMED_PARAS), settings_for(fake_llm))
     assert [(d.kind, d.index, d.check) for d in digest.dropped] == [("takeaway", 2, "evidence"), ("faq", 1, "evidence")]
     assert digest.dropped[0].item.origin == "llm" and "moon" in digest.dropped[0].item.evidence
     filled = [t for t in digest.takeaways if t.filled]
