@@ -559,6 +559,8 @@ def test_caption_runs_are_cut_or_dropped(text: str, cut: str | None) -> None:
     ("Will the council approve the plan before the summer break?", "a question"),
     ("I have to say I was not expecting any of this when I arrived.", "a first-person aside"),
     ("A spokesperson for the council declined to comment.", "no comment"),
+    ("Of all the people to be caught on camera, you would think a reporter would know better.", "an aside to the reader"),
+    ("Now you know that there really is a bar that sells fresh air.", "an aside to the reader"),
     ("This week the council approved 42 kilometres of protected bike lanes.", None),
     ("The council approved 42 kilometres of protected bike lanes on Tuesday.", None),
 ])

@@ -274,6 +274,7 @@ _DISCLOSURE = re.compile(
     r"is available (?:to stream|now) on|(?:download|get) (?:the|our) (?:free )?app)", re.I)
 _NO_COMMENT = re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did not (?:immediately )?(?:respond|reply|return)"
                          r"|could not (?:immediately )?be reached|(?:had|has|have) no (?:immediate )?comment\b", re.I)
+_YOU = re.compile(r"\b(?:you|your|you['’](?:re|ve|d|ll))\b", re.I)
 _ASIDE = re.compile(r"^(?:Yes|No|Sure|Well|OK|Okay|Oh|Yeah|Alas|Sadly|Honestly|Seriously)\b[,!.]")
 # "Prof. Carlos: Estou aqui …", "Q: …": a line of an interview transcript, not a statement of the article.
 _SPEAKER_LABEL = re.compile(r"^(?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}|Q|A):\s")
@@ -300,6 +301,8 @@ def takeaway_problem(u: Unit) -> str | None:
         return "no comment"
     if _FIRST_PERSON.match(t) or _ASIDE.match(t):
         return "a first-person aside"
+    if _YOU.search(_QUOTATION.sub(" ", t)) and not re.search(r"\d|(?<=[\w,;] )[A-Z][a-z]", t):
+        return "an aside to the reader"  # "Now you know …", "you would think a reporter would know better"
     bare = _LEAD_CONNECTIVE.sub("", _DATELINE.sub("", t, count=1), count=1)  # "But she added …" is shown as "She added …"
     bare = re.sub(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])", "", bare)  # "Instead, they …", "In 2019, he …"
     bare = bare[:1].upper() + bare[1:]
