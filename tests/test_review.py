@@ -195,7 +195,8 @@ def test_apply_review_renders_without_rejected_items_and_records_decisions(
     md = (out / next(f for f in rec["files"] if f.endswith(".md"))).read_text()
     html = (out / next(f for f in rec["files"] if f.endswith(".html"))).read_text()
     assert rejected_text not in md and digest.takeaways[0].text in md and digest.faq[0].question not in md
-    assert digest.faq[1].question in html and digest.faq[0].question not in html
+    # the offline engine may ask only one question about this page (issue 14: no catch-alls); the others stay
+    assert all(q.question in html for q in digest.faq[1:]) and digest.faq[0].question not in html
     last = results(out)[-1]
     assert last["key"] == rec["key"] and last["review"]["decision"] == "approve"
     assert (last["review"]["approved_items"], last["review"]["rejected_items"]) == (["t1"], ["t2", "q1"])
