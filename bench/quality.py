@@ -19,7 +19,7 @@ from pathlib import Path
 
 from takeaways.config import Settings
 from takeaways.engines.extractive import ExtractiveEngine
-from takeaways.extract import extract_html, extract_text
+from takeaways.extraction import extract_html, extract_text
 from takeaways.models import Article, Spec
 
 
