@@ -41,8 +41,9 @@ def submission(tmp_path: Path, api: FakeBatchAPI, **kw: Any) -> Submission:
 def drive(sub: Submission, arts: dict[str, Article], steps: int = 30) -> dict[str, Finished]:
     """Step until every item finished; each item must finish exactly once."""
     done: dict[str, Finished] = {}
+    sub.add(arts.items())
     for _ in range(steps):
-        for f in sub.step(arts):
+        for f in sub.step(arts.keys()):
             assert f.key not in done, f"{f.key} finished twice"
             done[f.key] = f
         if len(done) == len(arts):
@@ -59,7 +60,8 @@ def test_requests_go_out_in_parts_and_answers_come_back_as_digests(tmp_path: Pat
     arts = articles(3)
     with FakeBatchAPI() as api:
         sub = submission(tmp_path, api, max_requests=2)
-        assert sub.step(arts) == []  # submitted, nothing back yet
+        sub.add(arts.items())
+        assert list(sub.step(arts.keys())) == []  # submitted, nothing back yet
         assert len(api.uploads()) == 2 and len(api.batches) == 2
         assert sorted(api.submitted) == ["k0", "k1", "k2"]  # custom_id = the key for a first request
         first = api.requests()[0]
@@ -165,7 +167,8 @@ def test_unknown_custom_ids_in_a_result_file_are_reported(tmp_path: Path) -> Non
 
     with FakeBatchAPI(responder=stray) as api:
         sub = submission(tmp_path, api)
-        sub.step(articles(1))
+        sub.add(articles(1).items())
+        list(sub.step({"k0"}))
         batch = next(iter(api.batches.values()))
         batch.lines.append({"custom_id": "nobody", "method": "POST", "url": "/v1/chat/completions",
                             "body": batch.lines[0]["body"]})
@@ -224,3 +227,72 @@ def test_kill_9_between_a_call_and_its_record_then_resume(tmp_path: Path, point:
         assert len(api.uploads()) == len(api.batches) == 2
     no_duplicates(api)
     assert sorted(api.submitted) == ["k0", "k1", "k2"] and len(done) == 3
+
+
+def answer_file(requests: Path, out: Path, responder: Any = grounded_reply, extra: list[str] | None = None) -> None:
+    """What `vllm run-batch -i requests -o out` writes: one output line per request line."""
+    from tests.fakebatch import _completion
+
+    lines = []
+    for n, raw in enumerate(requests.read_text().splitlines()):
+        req = json.loads(raw)
+        lines.append(json.dumps({"id": f"vllm-{n}", "custom_id": req["custom_id"], "error": None, "response": {
+            "status_code": 200, "request_id": f"vllm-{n}", "body": _completion(req["body"], responder(req["body"]), f"r{n}")}}))
+    out.write_text("\n".join(lines + (extra or [])) + "\n")
+
+
+def test_export_then_answer_elsewhere_then_import_round_trip(tmp_path: Path) -> None:
+    arts = articles(3)
+    sub = Submission(tmp_path / "state", Settings.from_env(engine="openai", base_url="http://127.0.0.1:9/v1",
+                                                           model="gpt-4o-mini"), SPEC)
+    sub.add(arts.items())
+    n, finished = sub.export(arts.keys(), tmp_path / "requests.jsonl")
+    assert n == 3 and finished == []
+    lines = [json.loads(x) for x in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    assert [x["custom_id"] for x in lines] == ["k0", "k1", "k2"] and all(x["url"] == "/v1/chat/completions" for x in lines)
+    stray = json.dumps({"custom_id": "nobody", "response": {"status_code": 200, "body": {"choices": []}}})
+    answer_file(tmp_path / "requests.jsonl", tmp_path / "out.jsonl", invalid_first, extra=[stray, "garbage"])
+    matched, problems = sub.import_results(tmp_path / "out.jsonl")
+    assert matched == 3
+    assert any("nobody matches no exported request" in p for p in problems)
+    assert any("not a Batch API result line" in p for p in problems)
+    assert list(sub.step(arts.keys(), submit=False)) == []  # every answer was invalid JSON: a re-ask is due
+    n, _ = sub.export(arts.keys(), tmp_path / "round2.jsonl")
+    again = [json.loads(x) for x in (tmp_path / "round2.jsonl").read_text().splitlines()]
+    assert n == 3 and sorted(x["custom_id"] for x in again) == ["k0~1", "k1~1", "k2~1"]
+    answer_file(tmp_path / "round2.jsonl", tmp_path / "out2.jsonl")
+    assert sub.import_results(tmp_path / "out2.jsonl") == (3, [])
+    done = {f.key: f for f in sub.step(arts.keys(), submit=False)}
+    assert sorted(done) == ["k0", "k1", "k2"] and all(f.digest is not None for f in done.values())
+    _, problems = sub.import_results(tmp_path / "out2.jsonl")  # importing the same file twice
+    assert len(problems) == 3 and all("already imported" in p for p in problems)
+
+
+def test_an_export_never_imported_is_written_again_with_the_same_custom_ids(tmp_path: Path) -> None:
+    arts = articles(2)
+    sub = Submission(tmp_path / "state", Settings.from_env(engine="openai", base_url="http://127.0.0.1:9/v1"), SPEC)
+    sub.add(arts.items())
+    sub.export(arts.keys(), tmp_path / "a.jsonl")
+    n, _ = sub.export(arts.keys(), tmp_path / "b.jsonl")
+    assert n == 2 and (tmp_path / "a.jsonl").read_text() == (tmp_path / "b.jsonl").read_text()
+    answer_file(tmp_path / "a.jsonl", tmp_path / "out.jsonl")  # the answers to the first file still count
+    assert sub.import_results(tmp_path / "out.jsonl") == (2, [])
+
+
+def test_a_request_too_big_for_any_file_fails_that_item_only(tmp_path: Path) -> None:
+    arts = articles(2)
+    arts["huge"] = make_article([(p + " ") * 100 for p in PARAS])
+    with FakeBatchAPI() as api:
+        sub = Submission(tmp_path / "state", settings(api, max_input_tokens=500_000), SPEC, max_bytes=60_000)
+        done = drive(sub, arts)
+    assert "over --batch-max-bytes 60000" in str(done["huge"].error)
+    assert done["k0"].digest is not None and "huge" not in api.submitted
+
+
+def test_the_estimate_counts_requests_and_files_at_half_the_live_price(tmp_path: Path) -> None:
+    arts = list(articles(5).values())
+    s = Settings.from_env(engine="openai", base_url="http://127.0.0.1:9/v1", model="gpt-4o-mini")
+    est = batchapi.estimate(arts, s, SPEC, max_requests=2)
+    assert (est.items, est.requests, est.first_round, est.files) == (5, 5, 5, 3)
+    assert est.cost_usd == pytest.approx(est.live_cost_usd / 2, rel=1e-4) and est.cost_usd > 0
+    assert est.max_output_tokens == 5 * s.max_output_tokens

@@ -45,11 +45,12 @@ import signal
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import openai
 
@@ -99,6 +100,7 @@ CREATE INDEX IF NOT EXISTS requests_part ON requests(part);
 CREATE INDEX IF NOT EXISTS requests_key ON requests(key);
 CREATE TABLE IF NOT EXISTS convs (
     key TEXT PRIMARY KEY,
+    article BLOB NOT NULL,
     inflight TEXT,
     retries INTEGER NOT NULL DEFAULT 0,
     failed TEXT,
@@ -187,7 +189,6 @@ class Submission:
         self.max_retries = settings.max_retries if max_retries is None else max_retries
         self.problems: list[str] = []  # result lines that matched no request, malformed lines
         self._emitted: set[str] = set()
-        self._asks: dict[str, Ask] = {}
         state_dir.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(state_dir / "batchapi.db", isolation_level=None, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -236,26 +237,69 @@ class Submission:
 
     # ------------------------------------------------------------ the public steps
 
-    def step(self, articles: Mapping[str, Article], *, retry_failed: bool = False) -> list[Finished]:
-        """One pass: finish interrupted steps, poll every job once and collect the ended ones,
-        then send what the items in `articles` (key → article) need next. Returns the items whose
-        conversation ended in this pass (each key once per process)."""
-        self._register(articles, retry_failed)
-        for part, step in self.conn.execute("SELECT part, step FROM parts WHERE step != 'collected' ORDER BY part").fetchall():
-            self._resume(part, step)
-        finished = self._advance(articles)
-        self._plan_and_submit(articles)
-        return finished
+    def add(self, articles: Iterable[tuple[str, Article]]) -> None:
+        """Record items (key, article) to summarise. The article is kept, so a later run rebuilds
+        every request from exactly what was sent, without loading the source again."""
+        with self._txn() as c:
+            for key, article in articles:
+                if c.execute("SELECT 1 FROM convs WHERE key = ?", (key,)).fetchone() is None:
+                    c.execute("INSERT INTO convs(key, article) VALUES (?, ?)",
+                              (key, zlib.compress(article.model_dump_json().encode())))
 
-    def open_keys(self, keys: Sequence[str]) -> list[str]:
-        """Of `keys`, those not yet finished in this process."""
-        return [k for k in keys if k not in self._emitted]
+    def known(self, key: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM convs WHERE key = ?", (key,)).fetchone() is not None
+
+    def article(self, key: str) -> Article:
+        row = self.conn.execute("SELECT article FROM convs WHERE key = ?", (key,)).fetchone()
+        return Article.model_validate_json(zlib.decompress(row[0]))
+
+    def step(self, keys: Collection[str], *, submit: bool = True) -> Iterator[Finished]:
+        """One pass: finish interrupted steps, poll every job once and collect the ended ones,
+        then go through the items `keys` (added before) that have nothing in flight: yield those
+        whose conversation is over (each key once per Submission), and send the next request of
+        the others in new parts (unless `submit` is False)."""
+        for part, step in self.conn.execute(
+                "SELECT part, step FROM parts WHERE step NOT IN ('collected', 'exported') ORDER BY part").fetchall():
+            self._resume(part, step)
+        writer = _PartWriter(self) if submit else None
+        try:
+            for item in self._advance(keys):
+                if isinstance(item, Finished):
+                    yield item
+                elif writer is not None and (failure := writer.add(*item)) is not None:
+                    yield failure
+            if writer is not None:
+                writer.close()
+        finally:
+            if writer is not None:
+                writer.abort()
+
+    def retry_failed(self, keys: Collection[str]) -> int:
+        """Start the failed conversations among `keys` afresh (--retry-failed)."""
+        with self._txn() as c:
+            failed = [k for k in keys if k not in self._emitted and
+                      (row := c.execute("SELECT failed FROM convs WHERE key = ?", (k,)).fetchone()) is not None
+                      and row[0] is not None]
+            c.executemany("DELETE FROM answers WHERE key = ?", [(k,) for k in failed])
+            c.executemany("UPDATE convs SET failed = NULL, reason = NULL, retries = 0 WHERE key = ?",
+                          [(k,) for k in failed])
+        return len(failed)
+
+    def in_flight(self) -> int:
+        """Requests sent and not yet collected."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM convs WHERE inflight IS NOT NULL").fetchone()[0])
 
     def jobs(self) -> list[JobInfo]:
         rows = self.conn.execute("SELECT part, round, step, requests, file_id, batch_id, status, counts, created, error "
                                  "FROM parts ORDER BY part").fetchall()
         return [JobInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else {}, r[8], r[9])
                 for r in rows]
+
+    def refresh(self) -> list[JobInfo]:
+        """Poll every job that has not ended once (for --status), then the recorded jobs."""
+        for part in [r[0] for r in self.conn.execute("SELECT part FROM parts WHERE step = 'created'")]:
+            self._poll(part)
+        return self.jobs()
 
     def cancel(self) -> list[str]:
         """Cancel every job that has not ended; returns their batch ids."""
@@ -269,17 +313,6 @@ class Submission:
             self._set(part, "created", status=job.status)
             ids.append(batch_id)
         return ids
-
-    # ------------------------------------------------------------ registration
-
-    def _register(self, articles: Mapping[str, Article], retry_failed: bool) -> None:
-        with self._txn() as c:
-            c.executemany("INSERT OR IGNORE INTO convs(key) VALUES (?)", [(k,) for k in articles])
-            if retry_failed:
-                failed = [(k,) for k in articles if k not in self._emitted and
-                          c.execute("SELECT failed FROM convs WHERE key = ?", (k,)).fetchone()[0] is not None]
-                c.executemany("DELETE FROM answers WHERE key = ?", failed)
-                c.executemany("UPDATE convs SET failed = NULL, reason = NULL, retries = 0 WHERE key = ?", failed)
 
     # ------------------------------------------------------------ resuming a part
 
@@ -311,14 +344,23 @@ class Submission:
     def _abandon(self, part: str) -> None:
         """A part that never left this machine: forget it, its requests are planned again."""
         with self._txn() as c:
-            rows = c.execute("SELECT custom_id, key, followup FROM requests WHERE part = ?", (part,)).fetchall()
-            for cid, key, followup in rows:
-                c.execute("UPDATE convs SET inflight = NULL, retries = retries - ? WHERE key = ? AND inflight = ?",
-                          (followup, key, cid))
-            c.execute("DELETE FROM requests WHERE part = ?", (part,))
             filename = c.execute("SELECT filename FROM parts WHERE part = ?", (part,)).fetchone()[0]
+            self._withdraw(c, part)
             c.execute("DELETE FROM parts WHERE part = ?", (part,))
-        self._path(filename).unlink(missing_ok=True)
+        path = self._path(filename)
+        path.with_name(f".{path.name}.part").unlink(missing_ok=True)
+        if not Path(filename).is_absolute():  # an exported file is the user's
+            path.unlink(missing_ok=True)
+
+    def _withdraw(self, c: sqlite3.Connection, part: str) -> int:
+        """Take back the part's unanswered requests (their items get planned again)."""
+        rows = c.execute("SELECT custom_id, key, followup FROM requests WHERE part = ? AND outcome IS NULL",
+                         (part,)).fetchall()
+        for cid, key, followup in rows:
+            c.execute("UPDATE convs SET inflight = NULL, retries = retries - ? WHERE key = ? AND inflight = ?",
+                      (followup, key, cid))
+        c.execute("DELETE FROM requests WHERE part = ? AND outcome IS NULL", (part,))
+        return len(rows)
 
     def _upload(self, part: str, *, lookup: bool = False) -> str:
         filename = self._filename(part)
@@ -437,22 +479,83 @@ class Submission:
             known = {cid for cid, _ in rows}
             self.problems += [f"{part}: unknown custom_id {cid}" for cid in results.answers if cid not in known]
             for cid, key in rows:
-                inflight = c.execute("SELECT inflight FROM convs WHERE key = ?", (key,)).fetchone()
-                if inflight is None or inflight[0] != cid:
-                    continue  # reset (--retry-failed) since this was sent
-                answer = results.answers.get(cid)
-                if answer is None or answer.transient:
-                    reason = missing if answer is None else answer.reason()
-                    c.execute("UPDATE requests SET outcome = 'transient' WHERE custom_id = ?", (cid,))
-                    c.execute("UPDATE convs SET inflight = NULL, retries = retries + 1, reason = ? WHERE key = ?",
-                              (reason, key))
-                    continue
-                idx = c.execute("SELECT COUNT(*) FROM answers WHERE key = ?", (key,)).fetchone()[0]
-                c.execute("INSERT INTO answers(key, idx, answer) VALUES (?, ?, ?)", (key, idx, answer.to_json()))
-                c.execute("UPDATE requests SET outcome = 'answer' WHERE custom_id = ?", (cid,))
-                c.execute("UPDATE convs SET inflight = NULL WHERE key = ?", (key,))
+                self._take(c, cid, key, results.answers.get(cid), missing)
             c.execute("UPDATE parts SET step = 'collected', step_at = ? WHERE part = ?", (time.time(), part))
         checkpoint("collected")
+
+    def _take(self, c: sqlite3.Connection, cid: str, key: str, answer: Answer | None, missing: str) -> None:
+        """One request's answer (None: it did not come back) into its conversation."""
+        inflight = c.execute("SELECT inflight FROM convs WHERE key = ?", (key,)).fetchone()
+        if inflight is None or inflight[0] != cid:
+            return  # started afresh (--retry-failed) since this was sent
+        if answer is None or answer.transient:
+            reason = missing if answer is None else answer.reason()
+            c.execute("UPDATE requests SET outcome = 'transient' WHERE custom_id = ?", (cid,))
+            c.execute("UPDATE convs SET inflight = NULL, retries = retries + 1, reason = ? WHERE key = ?", (reason, key))
+            return
+        idx = c.execute("SELECT COUNT(*) FROM answers WHERE key = ?", (key,)).fetchone()[0]
+        c.execute("INSERT INTO answers(key, idx, answer) VALUES (?, ?, ?)", (key, idx, answer.to_json()))
+        c.execute("UPDATE requests SET outcome = 'answer' WHERE custom_id = ?", (cid,))
+        c.execute("UPDATE convs SET inflight = NULL WHERE key = ?", (key,))
+
+    # ------------------------------------------------------------ export / import (run elsewhere, e.g. vLLM)
+
+    def export(self, keys: Collection[str], path: Path) -> tuple[int, list[Finished]]:
+        """Write the next request of every item among `keys` to `path` (one file, nothing sent).
+        Requests of an earlier export that were never imported go in again (same custom_ids).
+        Returns how many requests were written, and the items that finished without one."""
+        with self._txn() as c:
+            for (part,) in c.execute("SELECT part FROM parts WHERE step = 'exported'").fetchall():
+                self._withdraw(c, part)
+                c.execute("UPDATE parts SET step = 'collected' WHERE part = ?", (part,))
+        writer = _PartWriter(self, export=path.resolve())
+        finished: list[Finished] = []
+        try:
+            for item in self._advance(keys):
+                if isinstance(item, Finished):
+                    finished.append(item)
+                else:
+                    writer.add(*item)
+            writer.close()
+        finally:
+            writer.abort()
+        if not writer.parts:
+            atomic_write(path, b"")
+        return self._count(writer.parts), finished
+
+    def _count(self, parts: list[str]) -> int:
+        return sum(int(self.conn.execute("SELECT requests FROM parts WHERE part = ?", (p,)).fetchone()[0]) for p in parts)
+
+    def import_results(self, path: Path) -> tuple[int, list[str]]:
+        """Answers for exported requests, from a file in the Batch API output format (what `vllm
+        run-batch -o` writes). Returns how many matched, and the problems (unknown or malformed
+        lines); requests with no line stay exported (import another file, or export again)."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TakeawaysError(f"--import-results {path}: cannot read it ({exc})") from exc
+        results = batchfile.parse_results([text])
+        problems = [f"{path.name} {p}" for p in results.problems]
+        matched = 0
+        with self._txn() as c:
+            exported = {r[0] for r in c.execute("SELECT part FROM parts WHERE step = 'exported'")}
+            for cid, answer in results.answers.items():
+                row = c.execute("SELECT key, part, outcome FROM requests WHERE custom_id = ?", (cid,)).fetchone()
+                if row is None or row[1] not in exported:
+                    problems.append(f"{path.name}: custom_id {cid} matches no exported request"
+                                    + (" (already imported)" if row is not None and row[2] else ""))
+                    continue
+                if row[2] is not None:
+                    problems.append(f"{path.name}: custom_id {cid} was already imported; kept the first")
+                    continue
+                self._take(c, cid, row[0], answer, "")
+                matched += 1
+            for part in exported:
+                left = c.execute("SELECT COUNT(*) FROM requests WHERE part = ? AND outcome IS NULL", (part,)).fetchone()[0]
+                if left == 0:
+                    c.execute("UPDATE parts SET step = 'collected', step_at = ? WHERE part = ?", (time.time(), part))
+        self.problems += problems
+        return matched, problems
 
     # ------------------------------------------------------------ conversations
 
@@ -460,94 +563,140 @@ class Submission:
         return [Answer.from_json(r[0]) for r in
                 self.conn.execute("SELECT answer FROM answers WHERE key = ? ORDER BY idx", (key,))]
 
-    def _advance(self, articles: Mapping[str, Article]) -> list[Finished]:
-        """Items with nothing in flight: finished, failed, or needing a request (left for planning)."""
-        finished: list[Finished] = []
-        self._asks = {}
+    def _advance(self, keys: Collection[str]) -> Iterator[Finished | tuple[str, Ask]]:
+        """Items with nothing in flight: finished, failed, or (key, the next request to send)."""
         rows = self.conn.execute("SELECT key, retries, failed, reason FROM convs WHERE inflight IS NULL").fetchall()
         for key, retries, failed, reason in rows:
-            if key not in articles or key in self._emitted:
+            if key not in keys or key in self._emitted:
                 continue
             history = self._history(key)
+            done: Finished | None = None
             if failed is not None:
-                finished.append(Finished(key, error=LLMError(failed), usage=history_usage(history, self.settings)))
-                continue
-            if retries > self.max_retries:
+                done = Finished(key, error=LLMError(failed), usage=history_usage(history, self.settings))
+            elif retries > self.max_retries:
                 message = f"{reason}; gave up after {retries} round(s) (--max-retries {self.max_retries})"
                 self._fail(key, message)
-                finished.append(Finished(key, error=LLMError(message), usage=history_usage(history, self.settings)))
-                continue
-            try:
-                result = batchfile.replay(articles[key], self.spec, self.settings, history)
-            except TakeawaysError as exc:
-                self._fail(key, str(exc))
-                finished.append(Finished(key, error=exc, usage=getattr(exc, "usage", None) or Usage()))
-                continue
-            if isinstance(result, Digest):
-                finished.append(Finished(key, digest=result, usage=result.usage))
-                continue
-            if result.followup and retries >= self.max_retries:
-                what = "a longer retry after a cut-off answer" if _cut_off(history[-1]) else "a re-ask after invalid output"
-                message = f"needed {what}, but its {self.max_retries} retry round(s) are used (--max-retries)"
-                self._fail(key, message)
-                finished.append(Finished(key, error=LLMError(message), usage=history_usage(history, self.settings)))
-                continue
-            self._asks[key] = result
-        self._emitted.update(f.key for f in finished)
-        return finished
+                done = Finished(key, error=LLMError(message), usage=history_usage(history, self.settings))
+            else:
+                try:
+                    result = batchfile.replay(self.article(key), self.spec, self.settings, history)
+                except TakeawaysError as exc:
+                    self._fail(key, str(exc))
+                    done = Finished(key, error=exc, usage=getattr(exc, "usage", None) or Usage())
+                else:
+                    if isinstance(result, Digest):
+                        done = Finished(key, digest=result, usage=result.usage)
+                    elif result.followup and retries >= self.max_retries:
+                        what = ("a longer retry after a cut-off answer" if _cut_off(history[-1])
+                                else "a re-ask after invalid output")
+                        message = f"needed {what}, but its {self.max_retries} retry round(s) are used (--max-retries)"
+                        self._fail(key, message)
+                        done = Finished(key, error=LLMError(message), usage=history_usage(history, self.settings))
+                    else:
+                        yield key, result
+                        continue
+            self._emitted.add(key)
+            yield done
 
     def _fail(self, key: str, message: str) -> None:
         with self._txn() as c:
             c.execute("UPDATE convs SET failed = ? WHERE key = ?", (message, key))
 
-    # ------------------------------------------------------------ a new round
 
-    def _plan_and_submit(self, articles: Mapping[str, Article]) -> None:
-        asks = self._asks
-        if not asks:
-            return
-        round_no = int(self._meta("rounds") or "0") + 1
-        entries: list[tuple[str, str, Ask]] = []
-        for key, ask in asks.items():
-            n = self.conn.execute("SELECT COUNT(*) FROM requests WHERE key = ?", (key,)).fetchone()[0]
-            entries.append((custom_id(key, n), key, ask))
-        lines = [batchfile.request_line(cid, ask.body) for cid, _, ask in entries]
-        files = batchfile.split_files(lines, self.max_requests, self.max_bytes)
-        first = int(self._meta("parts") or "0")
-        planned: list[tuple[str, list[bytes]]] = []
-        with self._txn() as c:
-            c.execute("INSERT INTO meta(name, value) VALUES ('rounds', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                      (str(round_no),))
-            at = 0
+class _PartWriter:
+    """Streams requests into part files (cut at max_requests / max_bytes); each full part is
+    recorded, uploaded and its job created before the next one starts. With `export`, one file
+    at that path, recorded as an `exported` part and not sent."""
+
+    def __init__(self, sub: Submission, *, export: Path | None = None) -> None:
+        self.sub = sub
+        self.export = export
+        self.round = int(sub._meta("rounds") or "0") + 1
+        self.part: str | None = None
+        self.path: Path | None = None
+        self.fh: BinaryIO | None = None
+        self.rows: list[tuple[str, str, int]] = []
+        self.size = 0
+        self.parts: list[str] = []
+
+    def add(self, key: str, ask: Ask) -> Finished | None:
+        """Queue the request; a Finished failure when no file could carry it."""
+        sub = self.sub
+        n = sub.conn.execute("SELECT COUNT(*) FROM requests WHERE key = ?", (key,)).fetchone()[0]
+        cid = custom_id(key, n)
+        line = batchfile.request_line(cid, ask.body)
+        if len(line) > sub.max_bytes and self.export is None:
+            message = (f"its request is {len(line)} bytes, over --batch-max-bytes {sub.max_bytes}; raise "
+                       "--batch-max-bytes or lower --max-input-tokens")
+            sub._fail(key, message)
+            sub._emitted.add(key)
+            return Finished(key, error=LLMError(message))
+        full = self.export is None and (len(self.rows) >= sub.max_requests or self.size + len(line) > sub.max_bytes)
+        if self.fh is not None and full:
+            self._finish_part()
+        if self.fh is None:
+            self._open_part()
+        assert self.fh is not None
+        self.fh.write(line)
+        self.size += len(line)
+        self.rows.append((cid, key, int(ask.followup)))
+        if len(self.rows) == 1:
+            checkpoint("planned")
+        return None
+
+    def _open_part(self) -> None:
+        sub = self.sub
+        with sub._txn() as c:
+            number = int(sub._meta("parts") or "0") + 1
+            c.execute("INSERT INTO meta(name, value) VALUES ('parts', ?) "
+                      "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (str(number),))
+            c.execute("INSERT INTO meta(name, value) VALUES ('rounds', ?) "
+                      "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (str(self.round),))
+            self.part = f"p{number:05d}"
+            filename = str(self.export) if self.export is not None else f"takeaways-{sub.run_id}-{self.part}.jsonl"
             now = time.time()
-            for i, file_lines in enumerate(files):
-                part = f"p{first + i + 1:05d}"
-                filename = f"takeaways-{self.run_id}-{part}.jsonl"
-                c.execute("INSERT INTO parts(part, round, step, filename, requests, bytes, step_at, created) "
-                          "VALUES (?, ?, 'planned', ?, ?, ?, ?, ?)",
-                          (part, round_no, filename, len(file_lines), sum(map(len, file_lines)), now, now))
-                for cid, key, ask in entries[at:at + len(file_lines)]:
-                    c.execute("INSERT INTO requests(custom_id, key, part, followup) VALUES (?, ?, ?, ?)",
-                              (cid, key, part, int(ask.followup)))
-                    c.execute("UPDATE convs SET inflight = ?, retries = retries + ? WHERE key = ?",
-                              (cid, int(ask.followup), key))
-                at += len(file_lines)
-                planned.append((part, file_lines))
-            c.execute("INSERT INTO meta(name, value) VALUES ('parts', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                      (str(first + len(files)),))
-        self._asks = {}
-        checkpoint("planned")
-        for part, file_lines in planned:
-            atomic_write(self._path(f"takeaways-{self.run_id}-{part}.jsonl"), b"".join(file_lines))
-            self._set(part, "written")
-            checkpoint("written")
-        for part, _ in planned:
-            if self._upload(part) == "uploaded":
-                self._create(part)
+            c.execute("INSERT INTO parts(part, round, step, filename, step_at, created) "
+                      "VALUES (?, ?, 'planned', ?, ?, ?)", (self.part, self.round, filename, now, now))
+        final = self.export if self.export is not None else sub._path(filename)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.path = final.with_name(f".{final.name}.part")
+        self.fh = self.path.open("wb")
+        self.rows, self.size = [], 0
 
-    def in_flight(self) -> int:
-        """Requests sent and not yet collected."""
-        return int(self.conn.execute("SELECT COUNT(*) FROM convs WHERE inflight IS NOT NULL").fetchone()[0])
+    def _finish_part(self) -> None:
+        sub = self.sub
+        assert self.fh is not None and self.path is not None and self.part is not None
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        self.fh = None
+        final = self.path.with_name(self.path.name[1:].removesuffix(".part"))
+        os.replace(self.path, final)
+        step = "exported" if self.export is not None else "written"
+        with sub._txn() as c:
+            c.executemany("INSERT INTO requests(custom_id, key, part, followup) VALUES (?, ?, ?, ?)",
+                          [(cid, key, self.part, followup) for cid, key, followup in self.rows])
+            c.executemany("UPDATE convs SET inflight = ?, retries = retries + ? WHERE key = ?",
+                          [(cid, followup, key) for cid, key, followup in self.rows])
+            c.execute("UPDATE parts SET step = ?, step_at = ?, requests = ?, bytes = ? WHERE part = ?",
+                      (step, time.time(), len(self.rows), self.size, self.part))
+        self.parts.append(self.part)
+        part, self.part = self.part, None
+        if self.export is None:
+            checkpoint("written")
+            if sub._upload(part) == "uploaded":
+                sub._create(part)
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self._finish_part()
+
+    def abort(self) -> None:
+        """A part left half written (an error, or the consumer stopped early): dropped now."""
+        if self.fh is not None and self.part is not None:
+            self.fh.close()
+            self.fh = None
+            self.sub._abandon(self.part)
 
 
 def _cut_off(answer: Answer) -> bool:
@@ -564,5 +713,55 @@ def _api_error(what: str, exc: openai.OpenAIError) -> TakeawaysError:
     return err
 
 
-__all__ = ["CRASH_ENV", "CRASH_POINTS", "Crash", "Finished", "JobInfo", "Submission", "checkpoint", "custom_id",
-           "history_usage"]
+
+
+@dataclass
+class Estimate:
+    """What a Batch API run would send (first round) and cost at most, before anything is sent."""
+
+    items: int = 0
+    requests: int = 0  # every planned request (chunks and merges included), no retries
+    first_round: int = 0  # requests in the first round's files
+    files: int = 0
+    bytes: int = 0
+    prompt_tokens: int = 0
+    max_output_tokens: int = 0
+    cost_usd: float = 0.0  # at the batch price, every request at its full output length
+    live_cost_usd: float = 0.0  # the same requests sent live
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: round(v, 6) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+def estimate(articles: Iterable[Article], settings: Settings, spec: Spec, *, max_requests: int = batchfile.MAX_REQUESTS,
+             max_bytes: int = batchfile.MAX_BYTES) -> Estimate:
+    """Requests, files, tokens and the cost at the batch price (vs live) for `articles`. Sends nothing."""
+    from .engines import llm
+
+    est = Estimate()
+    in_file = size = 0
+    for article in articles:
+        plan = llm.plan(article, spec, settings)
+        est.items += 1
+        est.requests += len(plan.users) + int(plan.merge)
+        est.prompt_tokens += plan.prompt_tokens
+        est.max_output_tokens += plan.max_output_tokens
+        est.cost_usd += pricing.cost(settings.model, plan.prompt_tokens, plan.max_output_tokens, settings.price_file,
+                                     batch=True)
+        est.live_cost_usd += plan.cost_usd
+        ask = batchfile.replay(article, spec, settings, [])
+        if not isinstance(ask, Ask):  # pragma: no cover - a conversation always starts with a request
+            continue
+        line = len(batchfile.request_line(custom_id("k" * 64, 0), ask.body))
+        est.first_round += 1
+        est.bytes += line
+        if est.files == 0 or in_file >= max_requests or size + line > max_bytes:
+            est.files += 1
+            in_file = size = 0
+        in_file += 1
+        size += line
+    return est
+
+
+__all__ = ["CRASH_ENV", "CRASH_POINTS", "Crash", "Estimate", "Finished", "JobInfo", "Submission", "checkpoint",
+           "custom_id", "estimate", "history_usage"]
