@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from takeaways import batchapi
-from takeaways.batchapi import Finished, Submission
+from takeaways.batch import apijobs as batchapi
+from takeaways.batch.apijobs import Finished, Submission
 from takeaways.config import Settings
 from takeaways.engines import batchfile
 from takeaways.models import Article, Digest, Spec
@@ -202,7 +202,7 @@ _CHILD = """
 import sys
 from pathlib import Path
 from tests.test_batchapi import SPEC, articles, drive
-from takeaways.batchapi import Submission
+from takeaways.batch.apijobs import Submission
 from takeaways.config import Settings
 settings = Settings.from_env(engine="openai", base_url=sys.argv[1], api_key="x", model="gpt-4o-mini", timeout=5.0)
 drive(Submission(Path(sys.argv[2]), settings, SPEC, max_requests=2), articles(3))

@@ -22,7 +22,7 @@ from .support import SupportResult, check_claims, check_digest
 T = TypeVar("T", Takeaway, QA)
 
 __all__ = ["agenerate", "check", "check_record", "dry_run", "extract", "generate", "load_article", "render",
-           "summarize"]
+           "summarize", "verify_and_fill"]
 
 
 def extract(html_or_text: str | bytes, url: str | None = None) -> Article:
@@ -66,6 +66,11 @@ def dry_run(article: Article, settings: Settings) -> str:
     if settings.resolved_engine() != "openai":
         text = "# note: the engine is extractive, which sends no request; this is what --engine openai would send\n" + text
     return text
+
+
+def verify_and_fill(raw: Digest, article: Article, settings: Settings) -> Digest:
+    """What an LLM answer gets however it came (live, Batch API, imported): verify, then fill."""
+    return _checked(raw, "openai", article, settings)
 
 
 def _checked(raw: Digest, engine_name: str, article: Article, settings: Settings) -> Digest:

@@ -200,6 +200,39 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
     return names
 
 
+batch_api_options = _stack(
+    click.option("--batch-api", is_flag=True, help="Send the requests through the provider's Batch API (half price, "
+                 "answers within 24 h); same as --executor batch-api. Rerun the same command to collect."),
+    click.option("--wait", is_flag=True, help="With --batch-api: poll until every job has ended, then finish."),
+    click.option("--poll-interval", type=click.FloatRange(0), default=10.0, show_default=True,
+                 help="With --wait: seconds before the first poll (grows to 5 min)."),
+    click.option("--batch-max-requests", type=click.IntRange(1), default=50_000, show_default=True,
+                 help="Requests per Batch API file (your provider's limit)."),
+    click.option("--batch-max-bytes", type=click.IntRange(1000), default=200_000_000, show_default=True,
+                 help="Bytes per Batch API file (your provider's limit)."),
+    click.option("--export-requests", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Write the Batch API request file here and send nothing (e.g. for vllm run-batch)."),
+    click.option("--import-results", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                 help="Commit the answers in this Batch API result file (from --export-requests); send nothing."),
+)
+
+
+def batch_api_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the --batch-api options; any of them selects the batch-api executor."""
+    chosen = kwargs.pop("batch_api")
+    export, imported = kwargs.pop("export_requests"), kwargs.pop("import_results")
+    if export is not None and imported is not None:
+        raise click.UsageError("--export-requests and --import-results are two separate runs: export, answer the "
+                               "file elsewhere, then import")
+    if chosen or export is not None or imported is not None:
+        if kwargs.get("executor") not in ("local", "batch-api"):
+            raise click.UsageError(f"--batch-api cannot be combined with --executor {kwargs['executor']}")
+        kwargs["executor"] = "batch-api"
+    return {"wait": kwargs.pop("wait"), "poll_interval": kwargs.pop("poll_interval"),
+            "batch_max_requests": kwargs.pop("batch_max_requests"), "batch_max_bytes": kwargs.pop("batch_max_bytes"),
+            "export_requests": export, "import_results": imported}
+
+
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -231,6 +264,7 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
 @click.option("--max-urls", type=click.IntRange(1), default=1_000_000, show_default=True,
               help="Work items one INPUT (a sitemap index, feed or list) may expand to; the rest are refused.")
 @click.option("--retry-wait", type=click.FloatRange(0), default=0.5, hidden=True, help="First backoff for transient errors (s).")
+@batch_api_options
 @generate_options
 @llm_options
 @load_options
@@ -246,6 +280,7 @@ def batch(inputs: tuple[str, ...], out: Path, formats: tuple[str, ...], batch_dr
     for source in inputs:
         if source != "-" and "://" not in source and not (Path(source).expanduser().exists() or Path(source).expanduser().is_symlink()):
             raise click.UsageError(f"{source}: no such file or directory (URLs must start with http:// or https://)")
+    api_opts = batch_api_settings(kwargs)  # before --executor is read: --batch-api sets it
     executor, ray_address = kwargs.pop("executor"), kwargs.pop("ray_address")
     if ray_address is not None and executor != "ray":
         raise click.UsageError("--ray-address needs --executor ray")
@@ -255,7 +290,7 @@ def batch(inputs: tuple[str, ...], out: Path, formats: tuple[str, ...], batch_dr
         rpm=kwargs.pop("rpm"), tpm=kwargs.pop("tpm"), max_cost=kwargs.get("max_cost"),
         retry_failed=kwargs.pop("retry_failed"), limit=kwargs.pop("limit"), dry_run=batch_dry_run,
         progress="none" if quiet else progress, cache_dir=kwargs.pop("cache_dir"), use_cache=not no_cache,
-        workers=kwargs.pop("workers"))
+        workers=kwargs.pop("workers"), **api_opts)
     settings = make_settings(kwargs)
     if not quiet:
         notice_engine(settings)
@@ -344,6 +379,17 @@ def _jsonl_lines(path: Path) -> list[tuple[int, str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise click.UsageError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+@cli.command("batch-status")
+@click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--cancel", is_flag=True, help="Cancel the jobs that have not ended (what they answered is still collected).")
+@llm_options
+def batch_status(out: Path, cancel: bool, **kwargs: Any) -> None:
+    """Show the Batch API jobs of the batch output directory OUT (id, status, counts, age)."""
+    from .batch.executors.batchapi import jobs_status
+
+    click.echo(jobs_status(out, make_settings(kwargs), cancel=cancel))
 
 
 def main() -> None:  # pragma: no cover - used by python -m

@@ -32,6 +32,13 @@ class BatchOptions:
     cache_dir: Path | None = None  # None: the user cache dir
     use_cache: bool = True
     workers: int | None = None  # extraction processes; None: one per CPU; 0: threads in this process
+    # --batch-api (executor batch-api)
+    wait: bool = False  # poll until every item is over, instead of submitting and returning
+    poll_interval: float = 10.0  # first wait between polls with --wait (grows to 5 min)
+    batch_max_requests: int = 50_000  # per request file (OpenAI's limit)
+    batch_max_bytes: int = 200_000_000  # per request file (OpenAI's limit)
+    export_requests: Path | None = None  # write the request file there and send nothing
+    import_results: Path | None = None  # commit the answers in that result file, send nothing
 
     def resolved_cache_dir(self) -> Path:
         from platformdirs import user_cache_dir

@@ -42,12 +42,14 @@ def _review_summary(reviews: dict[str, tuple[str | None, dict[str, str]]]) -> di
 
 
 def exit_code(report: dict[str, Any]) -> int:
-    """0: every item done or skipped; 1: some failed (or left pending by the budget); 130: interrupted."""
+    """0: every item done or skipped (or waiting in Batch API jobs); 1: some failed (or left pending
+    by the budget); 130: interrupted."""
     if report.get("interrupted"):
         return 130
     if report.get("dry_run"):
         return 0
-    return 1 if report["failed"] or report["pending"] else 0
+    awaiting = (report.get("executor_info") or {}).get("batch_api", {}).get("awaiting", 0)
+    return 1 if report["failed"] or report["pending"] - awaiting > 0 else 0  # items in Batch API jobs are on their way
 
 
 def summary(report: dict[str, Any]) -> str:
@@ -59,6 +61,10 @@ def summary(report: dict[str, Any]) -> str:
         lines += [f"  {s}" for s in report["first"]]
         if report["to_process"] > len(report["first"]):
             lines.append(f"  … and {report['to_process'] - len(report['first'])} more")
+        if "batch_api" in report:
+            from .executors.batchapi import dry_run_summary
+
+            lines.append(dry_run_summary(report["batch_api"]))
         return "\n".join(lines)
     u = report["usage"]
     lines = [
@@ -80,5 +86,9 @@ def summary(report: dict[str, Any]) -> str:
         lines.append("Interrupted: finished items are saved; rerun the same command to continue.")
     elif report["failed"]:
         lines.append("Rerun with --retry-failed to retry the failed items.")
+    if "batch_api" in (report.get("executor_info") or {}):
+        from .executors.batchapi import summary_lines
+
+        lines += summary_lines(report["executor_info"]["batch_api"])
     lines.append(f"Results: {report['out']}/{RESULTS}, report: {report['out']}/{REPORT}")
     return "\n".join(lines)

@@ -133,9 +133,17 @@ def dry_run(sources_: list[str], settings: Settings, options: BatchOptions, *,
             counts[status] += 1
             if status == PENDING and len(todo) < 20:
                 todo.append(item.source)
-        return {"dry_run": True, "out": str(options.out), "engine": engine, "items": total,
-                "duplicate_inputs": duplicates, "to_process": counts[PENDING], "done": counts[DONE],
-                "failed": counts[FAILED], "skipped": counts[SKIPPED], "first": todo,
-                "llm_calls_at_most": counts[PENDING] if engine != "extractive" else 0}
+        result = {"dry_run": True, "out": str(options.out), "engine": engine, "items": total,
+                  "duplicate_inputs": duplicates, "to_process": counts[PENDING], "done": counts[DONE],
+                  "failed": counts[FAILED], "skipped": counts[SKIPPED], "first": todo,
+                  "llm_calls_at_most": counts[PENDING] if engine != "extractive" else 0}
+        if options.executor == "batch-api":  # loads and extracts the pending items to count requests and tokens
+            from .executors import batchapi
+
+            pending = [WorkItem.of(item, settings) for item, _ in mem.pending()
+                       if (known.get(item.key, PENDING) == PENDING or (options.retry_failed and known[item.key] == FAILED))]
+            ctx = executors.Context(options=options, settings=settings, lookup=lambda item, article: None, total=total)
+            result["batch_api"] = batchapi.dry_run(pending, ctx)
+        return result
     finally:
         mem.close()

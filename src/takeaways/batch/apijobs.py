@@ -48,20 +48,20 @@ import uuid
 import zlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import openai
 
-from . import pricing
-from .client import make_client
-from .config import Settings
-from .engines import batchfile
-from .engines.batchfile import Answer, Ask
-from .errors import LLMError, TakeawaysError
-from .fsutil import atomic_write
-from .models import Article, Digest, Spec, Usage
+from .. import pricing
+from ..client import make_client
+from ..config import Settings
+from ..engines import batchfile
+from ..engines.batchfile import Answer, Ask
+from ..errors import LLMError, TakeawaysError
+from ..fsutil import atomic_write
+from ..models import Article, Digest, Spec, Usage
 
 CRASH_ENV = "TAKEAWAYS_BATCHAPI_CRASH"
 CRASH_POINTS = ("planned", "written", "uploaded-unrecorded", "uploaded", "created-unrecorded", "created",
@@ -105,6 +105,10 @@ CREATE TABLE IF NOT EXISTS convs (
     retries INTEGER NOT NULL DEFAULT 0,
     failed TEXT,
     reason TEXT
+);
+CREATE TABLE IF NOT EXISTS links (
+    item TEXT PRIMARY KEY,
+    key TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS answers (
     key TEXT NOT NULL,
@@ -249,6 +253,16 @@ class Submission:
     def known(self, key: str) -> bool:
         return self.conn.execute("SELECT 1 FROM convs WHERE key = ?", (key,)).fetchone() is not None
 
+    def link(self, item: str, key: str) -> None:
+        """Remember that input `item` (a journal key) is conversation `key`, so a later run need
+        not load and extract it again."""
+        self.conn.execute("INSERT OR REPLACE INTO links(item, key) VALUES (?, ?)", (item, key))
+
+    def linked(self, item: str) -> str | None:
+        row = self.conn.execute("SELECT l.key FROM links l JOIN convs c ON c.key = l.key WHERE l.item = ?",
+                                (item,)).fetchone()
+        return None if row is None else str(row[0])
+
     def article(self, key: str) -> Article:
         row = self.conn.execute("SELECT article FROM convs WHERE key = ?", (key,)).fetchone()
         return Article.model_validate_json(zlib.decompress(row[0]))
@@ -285,6 +299,10 @@ class Submission:
                           [(k,) for k in failed])
         return len(failed)
 
+    def open_keys(self, keys: Iterable[str]) -> list[str]:
+        """Of `keys`, those whose conversation has not ended in this Submission."""
+        return [k for k in keys if k not in self._emitted]
+
     def in_flight(self) -> int:
         """Requests sent and not yet collected."""
         return int(self.conn.execute("SELECT COUNT(*) FROM convs WHERE inflight IS NOT NULL").fetchone()[0])
@@ -296,22 +314,31 @@ class Submission:
                 for r in rows]
 
     def refresh(self) -> list[JobInfo]:
-        """Poll every job that has not ended once (for --status), then the recorded jobs."""
-        for part in [r[0] for r in self.conn.execute("SELECT part FROM parts WHERE step = 'created'")]:
-            self._poll(part)
-        return self.jobs()
+        """The recorded jobs, those not ended as the provider sees them now (read only: a run
+        may be going on; it records what it polls itself)."""
+        jobs = []
+        for j in self.jobs():
+            if j.step == "created" and j.batch_id is not None:
+                try:
+                    job = self.client.batches.retrieve(j.batch_id)
+                except openai.OpenAIError as exc:
+                    raise _api_error(f"retrieve job {j.batch_id}", exc) from exc
+                counts = job.request_counts.model_dump() if job.request_counts is not None else j.counts
+                j = replace(j, status=job.status, counts=counts)
+            jobs.append(j)
+        return jobs
 
     def cancel(self) -> list[str]:
-        """Cancel every job that has not ended; returns their batch ids."""
+        """Ask the provider to cancel every job not collected yet; returns their batch ids. What
+        they answered before the cancel is collected by the next run; the rest is sent again."""
         ids = []
-        for part, batch_id in self.conn.execute(
-                "SELECT part, batch_id FROM parts WHERE step = 'created' AND batch_id IS NOT NULL").fetchall():
+        for (batch_id,) in self.conn.execute(
+                "SELECT batch_id FROM parts WHERE step = 'created' AND batch_id IS NOT NULL").fetchall():
             try:
-                job = self.client.batches.cancel(batch_id)
+                self.client.batches.cancel(batch_id)
             except openai.OpenAIError as exc:
                 raise _api_error(f"cancel {batch_id}", exc) from exc
-            self._set(part, "created", status=job.status)
-            ids.append(batch_id)
+            ids.append(str(batch_id))
         return ids
 
     # ------------------------------------------------------------ resuming a part
@@ -736,7 +763,7 @@ class Estimate:
 def estimate(articles: Iterable[Article], settings: Settings, spec: Spec, *, max_requests: int = batchfile.MAX_REQUESTS,
              max_bytes: int = batchfile.MAX_BYTES) -> Estimate:
     """Requests, files, tokens and the cost at the batch price (vs live) for `articles`. Sends nothing."""
-    from .engines import llm
+    from ..engines import llm
 
     est = Estimate()
     in_file = size = 0
