@@ -177,3 +177,14 @@ def test_kill_9_after_creating_the_job_before_recording_it(tmp_path: Path) -> No
         assert len(api.batches) == 1 and len(api.uploads()) == 1
         no_duplicates(api)
     assert report(out)["done"] == 3 and len(results(out)) == 3
+
+
+def test_max_cost_bounds_what_is_submitted_at_the_batch_price(tmp_path: Path) -> None:
+    inputs, out = articles(tmp_path, 3), tmp_path / "out"
+    with FakeBatchAPI(default_job=Job(polls=0)) as api:
+        # one request reserves at most ~$0.0005 here (prompt + --max-output-tokens at half price): one fits
+        res = batch([str(inputs), "--out", str(out), "--batch-api", "--base-url", api.url, *OPTS, "--max-cost", "0.0008"])
+        assert len(api.submitted) == 1
+    assert res.exit_code == 1 and "--max-cost 0.0008 reached" in res.output
+    rep = report(out)
+    assert rep["budget_reached"] and rep["executor_info"]["batch_api"]["awaiting"] == 1

@@ -182,8 +182,11 @@ class Submission:
 
     def __init__(self, state_dir: Path, settings: Settings, spec: Spec, *, client: openai.OpenAI | None = None,
                  max_requests: int = batchfile.MAX_REQUESTS, max_bytes: int = batchfile.MAX_BYTES,
-                 max_retries: int | None = None) -> None:
+                 max_retries: int | None = None, max_cost: float | None = None) -> None:
         self.dir = state_dir
+        self.max_cost = max_cost  # USD this Submission may commit to in new requests (at most, batch price)
+        self.committed = 0.0
+        self.budget_reached = False
         self.files_dir = state_dir / "batchapi"
         self.settings = settings
         self.spec = spec
@@ -302,6 +305,26 @@ class Submission:
     def open_keys(self, keys: Iterable[str]) -> list[str]:
         """Of `keys`, those whose conversation has not ended in this Submission."""
         return [k for k in keys if k not in self._emitted]
+
+    def waiting(self, keys: Iterable[str]) -> int:
+        """Of `keys`, how many have a request out (in a job or an export)."""
+        return sum(1 for k in keys if (row := self.conn.execute("SELECT inflight FROM convs WHERE key = ?", (k,))
+                                       .fetchone()) is not None and row[0] is not None)
+
+    def _afford(self, ask: Ask) -> bool:
+        """Reserve the request's most it can cost (prompt + max_tokens at the batch price) under --max-cost."""
+        if self.max_cost is None:
+            return True
+        from ..engines.llm import messages_tokens
+
+        mode = "json_schema" if ask.body.get("response_format") else None
+        pt = messages_tokens(ask.body["messages"], self.settings.model, mode)
+        most = pricing.cost(self.settings.model, pt, ask.max_tokens, self.settings.price_file, batch=True)
+        if self.committed + most > self.max_cost:
+            self.budget_reached = True
+            return False
+        self.committed += most
+        return True
 
     def in_flight(self) -> int:
         """Requests sent and not yet collected."""
@@ -647,8 +670,11 @@ class _PartWriter:
         self.parts: list[str] = []
 
     def add(self, key: str, ask: Ask) -> Finished | None:
-        """Queue the request; a Finished failure when no file could carry it."""
+        """Queue the request (unless --max-cost is reached: the item waits for the next run); a
+        Finished failure when no file could carry it."""
         sub = self.sub
+        if self.export is None and not sub._afford(ask):
+            return None
         n = sub.conn.execute("SELECT COUNT(*) FROM requests WHERE key = ?", (key,)).fetchone()[0]
         cid = custom_id(key, n)
         line = batchfile.request_line(cid, ask.body)

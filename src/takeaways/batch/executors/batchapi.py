@@ -60,7 +60,8 @@ class BatchAPIExecutor:
         self.settings = ctx.settings
         self.status = Status()
         self.sub = Submission(self.opts.out / STATE_DIR, self.settings, _spec(ctx),
-                              max_requests=self.opts.batch_max_requests, max_bytes=self.opts.batch_max_bytes)
+                              max_requests=self.opts.batch_max_requests, max_bytes=self.opts.batch_max_bytes,
+                              max_cost=self.opts.max_cost)
         self.prompts = prompt_hash(self.settings.template_dir)
         self.stream = sys.stderr
 
@@ -102,8 +103,9 @@ class BatchAPIExecutor:
         except ConfigError as exc:
             self.status.fatal = exc
         finally:
-            open_keys = self.sub.open_keys(list(keys))
-            info["awaiting"] = sum(len(members[k]) for k in open_keys)
+            info["awaiting"] = sum(len(members[k]) for k in self.sub.open_keys(list(keys))
+                                   if self.sub.waiting([k]))
+            self.status.budget_reached = self.sub.budget_reached
             info["in_flight"] = self.sub.in_flight()
             info["jobs"] = [_job(j) for j in self.sub.jobs() if j.batch_id is not None]
             info["problems"] = self.sub.problems[:50]
