@@ -188,3 +188,14 @@ def test_max_cost_bounds_what_is_submitted_at_the_batch_price(tmp_path: Path) ->
     assert res.exit_code == 1 and "--max-cost 0.0008 reached" in res.output
     rep = report(out)
     assert rep["budget_reached"] and rep["executor_info"]["batch_api"]["awaiting"] == 1
+
+
+def test_other_options_on_the_next_run_start_new_conversations(tmp_path: Path) -> None:
+    inputs, out = articles(tmp_path, 2), tmp_path / "out"
+    with FakeBatchAPI(default_job=Job(polls=0)) as api:
+        args = [str(inputs), "--out", str(out), "--batch-api", "--base-url", api.url, *OPTS]
+        batch(args)
+        res = batch([*args, "--takeaways", "3", "--wait", "--poll-interval", "0"])
+        assert res.exit_code == 0, res.output
+        assert len(api.submitted) == 4 and len(set(api.submitted)) == 4  # 2 with -t 5, then 2 new keys with -t 3
+    assert all(len(x["digest"]["takeaways"]) == 3 for x in results(out))

@@ -169,7 +169,8 @@ class BatchAPIExecutor:
 
         for item in items:
             key = self.sub.linked(item.key)
-            if key is not None:
+            # the same conversation only while model, prompts and options are the same (the key says so)
+            if key is not None and cache_key(self.sub.article(key), item.options, self.prompts) == key:
                 yield item, key
                 continue
             fresh.append(item)
