@@ -199,3 +199,28 @@ def test_other_options_on_the_next_run_start_new_conversations(tmp_path: Path) -
         assert res.exit_code == 0, res.output
         assert len(api.submitted) == 4 and len(set(api.submitted)) == 4  # 2 with -t 5, then 2 new keys with -t 3
     assert all(len(x["digest"]["takeaways"]) == 3 for x in results(out))
+
+
+def test_ctrl_c_while_waiting_keeps_the_jobs_and_the_next_run_collects_them(tmp_path: Path) -> None:
+    inputs, out = articles(tmp_path, 2), tmp_path / "out"
+    with FakeBatchAPI(default_job=Job(polls=10_000)) as api:
+        args = [str(inputs), "--out", str(out), "--batch-api", "--base-url", api.url, *OPTS[:-5], "--no-cache",
+                "--progress", "lines"]
+        env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+        proc = subprocess.Popen([sys.executable, "-m", "takeaways", "batch", *args, "--wait", "--poll-interval", "0.2"],
+                                env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stderr is not None
+        for line in proc.stderr:  # wait until it is polling
+            if "job(s) running" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stdout
+        assert "Interrupted" in stdout and len(api.batches) == 1
+        for b in api.batches.values():
+            b.polls_left = 0  # the job ends now
+        res = batch(args)
+        assert res.exit_code == 0, res.output
+        assert len(api.batches) == 1
+        no_duplicates(api)
+    assert report(out)["done"] == 2
