@@ -76,7 +76,7 @@ def test_requests_go_out_in_parts_and_answers_come_back_as_digests(tmp_path: Pat
         # one request at the batch price: half of gpt-4o-mini's $0.15 / $0.60 per 1M tokens
         assert f.usage.requests == 1
         assert f.usage.cost_usd == pytest.approx((100 * 0.075 + 50 * 0.30) / 1e6)
-    assert not list((tmp_path / "state" / "batchapi").glob("takeaways-*.jsonl"))  # input files go once created
+    assert not list((tmp_path / "state" / "batchapi").glob("*.jsonl"))  # input files go once created, results once collected
 
 
 @pytest.mark.parametrize("job", [

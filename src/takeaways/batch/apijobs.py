@@ -532,6 +532,8 @@ class Submission:
                 self._take(c, cid, key, results.answers.get(cid), missing)
             c.execute("UPDATE parts SET step = 'collected', step_at = ? WHERE part = ?", (time.time(), part))
         checkpoint("collected")
+        for suffix in ("output", "errors"):  # the answers are in the db now
+            self._path(f"{part}.{suffix}.jsonl").unlink(missing_ok=True)
 
     def _take(self, c: sqlite3.Connection, cid: str, key: str, answer: Answer | None, missing: str) -> None:
         """One request's answer (None: it did not come back) into its conversation."""
