@@ -56,6 +56,7 @@ def test_submit_and_exit_then_the_same_command_collects(tmp_path: Path) -> None:
         first = batch(args)
         assert first.exit_code == 0, first.output
         assert "run the same command again to collect" in first.output and "batch_" in first.output
+        assert "3 item(s): 0 done, 0 skipped, 0 failed, 3 in Batch API jobs" in first.output
         assert len(api.batches) == 1 and len(api.submitted) == 3
         assert results(out) == [] and report(out)["pending"] == 3
         assert report(out)["executor_info"]["batch_api"]["awaiting"] == 3

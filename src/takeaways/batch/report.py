@@ -67,9 +67,11 @@ def summary(report: dict[str, Any]) -> str:
             lines.append(dry_run_summary(report["batch_api"]))
         return "\n".join(lines)
     u = report["usage"]
+    awaiting = (report.get("executor_info") or {}).get("batch_api", {}).get("awaiting", 0)
     lines = [
         f"{report['items']} item(s): {report['done']} done, {report['skipped']} skipped, {report['failed']} failed"
-        + (f", {report['pending']} not processed" if report["pending"] else "")
+        + (f", {report['pending'] - awaiting} not processed" if report["pending"] > awaiting else "")
+        + (f", {awaiting} in Batch API jobs" if awaiting else "")
         + (f" ({report['duplicate_inputs']} duplicate input(s) dropped)" if report["duplicate_inputs"] else ""),
         f"this run: {report['this_run']['finished']} finished ({report['this_run']['from_cache']} from cache) in "
         f"{report['wall_time_s']:.1f} s, {report['items_per_s'] or 0:.2f} items/s; "
