@@ -87,6 +87,7 @@ class FakeBatchAPI(LoopbackServer):
         self.batches: dict[str, _Batch] = {}
         self.submitted: list[str] = []  # custom_ids of every created job, in order
         self.calls: list[tuple[str, str]] = []  # (method, path) of every request
+        self.lose_create_answers = 0  # the next N creates make the job, then answer 500 (the answer is lost)
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         super().__init__()
@@ -142,7 +143,11 @@ class FakeBatchAPI(LoopbackServer):
                 raise _Fail(404, f"No such File object: {parts[1]}")
             return 200, f.data
         if parts == ["batches"] and method == "POST":
-            return 200, self._create(json.loads(_body(handler) or b"{}"))
+            created = self._create(json.loads(_body(handler) or b"{}"))
+            if self.lose_create_answers > 0:
+                self.lose_create_answers -= 1
+                raise _Fail(500, "the job was created, but this answer is lost")
+            return 200, created
         if parts == ["batches"] and method == "GET":
             return 200, self._list(query)
         if len(parts) == 2 and parts[0] == "batches" and method == "GET":

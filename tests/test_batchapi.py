@@ -296,3 +296,13 @@ def test_the_estimate_counts_requests_and_files_at_half_the_live_price(tmp_path:
     assert (est.items, est.requests, est.first_round, est.files) == (5, 5, 5, 3)
     assert est.cost_usd == pytest.approx(est.live_cost_usd / 2, rel=1e-4) and est.cost_usd > 0
     assert est.max_output_tokens == 5 * s.max_output_tokens
+
+
+def test_a_create_whose_answer_is_lost_is_found_not_created_again(tmp_path: Path) -> None:
+    arts = articles(2)
+    with FakeBatchAPI() as api:
+        api.lose_create_answers = 1
+        done = drive(submission(tmp_path, api), arts)
+        assert len(api.batches) == 1 and ("POST", "/batches") in api.calls
+    no_duplicates(api)
+    assert all(f.digest is not None for f in done.values())

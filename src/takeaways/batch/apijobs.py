@@ -460,10 +460,16 @@ class Submission:
                 return "created"
         self._set(part, "creating")
         try:
-            job = self.client.batches.create(input_file_id=file_id, endpoint=batchfile.ENDPOINT,  # type: ignore[arg-type]
-                                             completion_window="24h", metadata=self._metadata(part))
+            # Never retried blindly: a create whose answer was lost (timeout, 5xx after the fact)
+            # may have made the job, and a second create would pay for every request twice.
+            job = self.client.with_options(max_retries=0).batches.create(
+                input_file_id=file_id, endpoint=batchfile.ENDPOINT,  # type: ignore[arg-type]
+                completion_window="24h", metadata=self._metadata(part))
         except openai.OpenAIError as exc:
-            raise _api_error(f"create the job for {self._filename(part)}", exc) from exc
+            found = self._find_job(part, float(since))
+            if found is None:
+                raise _api_error(f"create the job for {self._filename(part)}", exc) from exc
+            job = found
         checkpoint("created-unrecorded")
         self._set(part, "created", batch_id=job.id, status=job.status)
         checkpoint("created")
