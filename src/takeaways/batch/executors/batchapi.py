@@ -103,8 +103,10 @@ class BatchAPIExecutor:
         except ConfigError as exc:
             self.status.fatal = exc
         finally:
+            offline = self.opts.export_requests is not None or self.opts.import_results is not None
+            # waiting: in a job, or (export/import) for the next round's file; not: held back by --max-cost
             info["awaiting"] = sum(len(members[k]) for k in self.sub.open_keys(list(keys))
-                                   if self.sub.waiting([k]))
+                                   if offline or self.sub.waiting([k]))
             self.status.budget_reached = self.sub.budget_reached
             info["in_flight"] = self.sub.in_flight()
             info["jobs"] = [_job(j) for j in self.sub.jobs() if j.batch_id is not None]
