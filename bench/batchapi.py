@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from takeaways.batch.apijobs import Finished, Submission, estimate
 from takeaways.config import Settings
-from takeaways.extract import extract_text
+from takeaways.extraction import extract_text
 from takeaways.models import Article, Spec
 from tests.fakebatch import FakeBatchAPI, Job
 from tests.fakellm import Reply, grounded_reply

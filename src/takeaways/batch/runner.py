@@ -142,7 +142,7 @@ def dry_run(sources_: list[str], settings: Settings, options: BatchOptions, *,
 
             pending = [WorkItem.of(item, settings) for item, _ in mem.pending()
                        if (known.get(item.key, PENDING) == PENDING or (options.retry_failed and known[item.key] == FAILED))]
-            ctx = executors.Context(options=options, settings=settings, lookup=lambda item, article: None, total=total)
+            ctx = executors.Context(options=options, settings=settings, lookup=lambda item, article: None)
             result["batch_api"] = batchapi.dry_run(pending, ctx)
         return result
     finally:

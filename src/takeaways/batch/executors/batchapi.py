@@ -30,7 +30,7 @@ from ...models import Article, Spec
 from ..apijobs import Estimate, Finished, JobInfo, Submission, estimate
 from ..keys import cache_key, prompt_hash
 from ..options import STATE_DIR
-from ..stages import is_transient, load_page
+from ..stages import load_page
 from ..work import DONE, Outcome, WorkItem, failed
 from . import Context, Status
 
@@ -182,24 +182,19 @@ class BatchAPIExecutor:
 
 
 def load_articles(items: list[WorkItem], ctx: Context) -> Iterator[tuple[WorkItem, Article | Outcome]]:
-    """Load and extract `items` in a thread pool (in order); a failure is the item's outcome."""
-    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
-
-    from ...extract import extract_page
+    """Load and extract `items` in a thread pool (in order); a failure is the item's outcome.
+    Fetches are retried under the one policy (retry.py)."""
+    from ... import retry
+    from ...errors import SourceError
+    from ...extraction import extract_page
 
     opts = ctx.options
 
     def one(item: WorkItem) -> Article | Outcome:
         try:
             if item.error is not None:
-                from ...errors import SourceError
-
                 raise SourceError(item.error)
-            for attempt in Retrying(stop=stop_after_attempt(opts.attempts), reraise=True,
-                                    wait=wait_exponential_jitter(multiplier=opts.retry_wait, jitter=opts.retry_wait, max=30),
-                                    retry=retry_if_exception(is_transient)):
-                with attempt:
-                    page = load_page(item, ctx.settings)
+            page = retry.call(lambda: load_page(item, ctx.settings), ctx.settings)
             return extract_page(page, ctx.settings)
         except ConfigError:
             raise
