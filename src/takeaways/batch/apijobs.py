@@ -46,11 +46,12 @@ import sqlite3
 import time
 import uuid
 import zlib
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import openai
 
@@ -63,6 +64,7 @@ from ..errors import LLMError, TakeawaysError
 from ..fsutil import atomic_write
 from ..models import Article, Digest, Spec, Usage
 
+T = TypeVar("T")
 CRASH_ENV = "TAKEAWAYS_BATCHAPI_CRASH"
 CRASH_POINTS = ("planned", "written", "uploaded-unrecorded", "uploaded", "created-unrecorded", "created",
                 "polled", "downloaded", "collected")
@@ -218,6 +220,16 @@ class Submission:
     def close(self) -> None:
         self.conn.close()
 
+    def _content(self, file_id: str) -> bytes:
+        return self.client.files.content(file_id).content
+
+    def _retrying(self, fn: Callable[[], T]) -> T:
+        """An idempotent API call (upload, retrieve, download) under the one retry policy; a
+        create is never retried blindly (see `_create`)."""
+        from .. import retry
+
+        return retry.call(fn, self.settings)
+
     def _meta(self, name: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return None if row is None else str(row[0])
@@ -343,7 +355,7 @@ class Submission:
         for j in self.jobs():
             if j.step == "created" and j.batch_id is not None:
                 try:
-                    job = self.client.batches.retrieve(j.batch_id)
+                    job = self._retrying(partial(self.client.batches.retrieve, j.batch_id))
                 except openai.OpenAIError as exc:
                     raise _api_error(f"retrieve job {j.batch_id}", exc) from exc
                 counts = job.request_counts.model_dump() if job.request_counts is not None else j.counts
@@ -426,8 +438,7 @@ class Submission:
             return "abandoned"
         self._set(part, "uploading")
         try:
-            with path.open("rb") as fh:
-                uploaded = self.client.files.create(file=(filename, fh), purpose="batch")
+            uploaded = self._retrying(lambda: self.client.files.create(file=(filename, path.read_bytes()), purpose="batch"))
         except openai.OpenAIError as exc:
             raise _api_error(f"upload {filename}", exc) from exc
         checkpoint("uploaded-unrecorded")
@@ -493,7 +504,7 @@ class Submission:
     def _poll(self, part: str) -> str:
         batch_id = self.conn.execute("SELECT batch_id FROM parts WHERE part = ?", (part,)).fetchone()[0]
         try:
-            job = self.client.batches.retrieve(batch_id)
+            job = self._retrying(lambda: self.client.batches.retrieve(batch_id))
         except openai.OpenAIError as exc:
             raise _api_error(f"retrieve job {batch_id}", exc) from exc
         counts = job.request_counts.model_dump() if job.request_counts is not None else {}
@@ -514,7 +525,7 @@ class Submission:
         for file_id, suffix in ((out_id, "output"), (err_id, "errors")):
             if file_id:
                 try:
-                    data = self.client.files.content(file_id).content
+                    data = self._retrying(partial(self._content, file_id))
                 except openai.OpenAIError as exc:
                     raise _api_error(f"download {file_id}", exc) from exc
                 atomic_write(self._path(f"{part}.{suffix}.jsonl"), data)
