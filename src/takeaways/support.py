@@ -355,22 +355,13 @@ def _claim(text: str, art: _Article) -> _Claim:
 
 # ---- windows ------------------------------------------------------------------------------------
 
-@dataclass
-class _Window:
-    start: int
-    end: int
-    toks: list[_Tok]
-    stems: frozenset[str]
-    lows: frozenset[str]
-    numbers: dict[float, str]
-    negated: dict[str, str]
-    modal: dict[str, str]
+# A window is one sentence or a run of them, analysed the same way.
+_Window = _Sentence
 
 
 def _join(ss: list[_Sentence]) -> _Window:
     if len(ss) == 1:
-        s = ss[0]
-        return _Window(s.start, s.end, s.toks, s.stems, s.lows, s.numbers, s.negated, s.modal)
+        return ss[0]
     numbers: dict[float, str] = {}
     negated: dict[str, str] = {}
     modal: dict[str, str] = {}
@@ -570,11 +561,7 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
 
 
 def _window_at(art: _Article, span: tuple[int, int]) -> _Window:
-    a, b = span
-    chunk = art.text[a:b]
-    toks = _tokens(chunk, a)
-    return _Window(a, b, toks, frozenset(t.stem for t in toks), frozenset(t.low for t in toks), _numbers(chunk),
-                   _scoped(toks, _NEGATIONS, negation=True), _scoped(toks, _MODALS))
+    return _sentence(art.text, *span)
 
 
 def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = None) -> SupportResult:
