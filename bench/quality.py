@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from takeaways.config import Settings
-from takeaways.engines.extractive import ExtractiveEngine
+from takeaways.engines.offline import ExtractiveEngine
 from takeaways.extraction import extract_html, extract_text
 from takeaways.models import Article, Spec
 

@@ -25,8 +25,9 @@ from pathlib import Path
 from rouge_score import rouge_scorer
 
 from takeaways.config import Settings
-from takeaways.engines.extractive import ExtractiveEngine, is_english
-from takeaways.engines.questions import question_problems
+from takeaways.engines.offline import ExtractiveEngine
+from takeaways.engines.offline.filters import question_problems
+from takeaways.engines.offline.text import is_english
 from takeaways.extraction import count_words, extract_text
 from takeaways.models import Article, Spec
 from takeaways.sentences import split_sentences

@@ -10,17 +10,12 @@ from typing import Any, TypeVar
 import pytest
 
 from takeaways.config import Settings
-from takeaways.engines.extractive import (
-    ExtractiveEngine,
-    Unit,
-    compress,
-    mmr,
-    select_takeaways,
-    similarity_matrix,
-    terms,
-    units,
-)
-from takeaways.engines.questions import heading_question, question_problems, template_questions
+from takeaways.engines.offline import ExtractiveEngine
+from takeaways.engines.offline.filters import question_problems
+from takeaways.engines.offline.ranking import mmr, select_takeaways, similarity_matrix
+from takeaways.engines.offline.templates import heading_question, template_questions
+from takeaways.engines.offline.text import Unit, compress, terms
+from takeaways.engines.offline.units import units
 from takeaways.extraction import extract_text
 from takeaways.grounding import verify
 from takeaways.models import QA, Article, Block, Spec, Takeaway
@@ -294,7 +289,7 @@ def scored_units(article: Article, scores: list[float]) -> tuple[list[Unit], Any
 
 
 def test_an_faq_answer_prefers_a_sentence_that_is_not_already_a_takeaway() -> None:
-    from takeaways.engines.questions import faq
+    from takeaways.engines.offline.faq import faq
 
     article = news(
         "NASA found water vapour above the surface of Europa, the agency said in a statement on Monday.",
@@ -309,7 +304,7 @@ def test_an_faq_answer_prefers_a_sentence_that_is_not_already_a_takeaway() -> No
 
 
 def test_an_faq_answer_avoids_a_sentence_opening_with_a_dangling_pronoun() -> None:
-    from takeaways.engines.questions import faq
+    from takeaways.engines.offline.faq import faq
 
     article = news(
         "In it, NASA found water vapour above the surface of Europa, a moon many people find exciting.",
@@ -527,7 +522,7 @@ def test_heading_questions_of_the_author(heading: str, question: str | None) -> 
     ("Julia Dreyer has revealed where her new hairstyle came from.", "Julia Dreyer", None),  # no role: no answer
 ])
 def test_who_is_answered_by_the_role_phrase(sentence: str, name: str, answer: str | None) -> None:
-    from takeaways.engines.questions import who_answer
+    from takeaways.engines.offline.templates import who_answer
 
     assert who_answer(sentence, name) == answer
 
@@ -543,7 +538,7 @@ def test_who_is_answered_by_the_role_phrase(sentence: str, name: str, answer: st
     ("With the new Avengers: Age of Ultron film out this week, the actor posted a photo.", ""),
 ])
 def test_caption_runs_are_cut_or_dropped(text: str, cut: str | None) -> None:
-    from takeaways.engines.extractive import caption_cut
+    from takeaways.engines.offline.filters import caption_cut
 
     at = caption_cut(text)
     assert (None if at is None else text[at:]) == (None if cut is None else (cut or text))
@@ -565,7 +560,7 @@ def test_caption_runs_are_cut_or_dropped(text: str, cut: str | None) -> None:
     ("The council approved 42 kilometres of protected bike lanes on Tuesday.", None),
 ])
 def test_sentences_that_are_never_takeaways(sentence: str, problem: str | None) -> None:
-    from takeaways.engines.extractive import takeaway_problem
+    from takeaways.engines.offline.filters import takeaway_problem
 
     [u] = units(news(sentence))
     assert takeaway_problem(u) == problem
@@ -587,7 +582,7 @@ def test_no_catch_all_questions_and_no_questions_about_a_name_seen_once() -> Non
 
 
 def test_a_verb_that_is_not_speech_gives_no_speech_question() -> None:
-    from takeaways.engines.questions import about_subject
+    from takeaways.engines.offline.subjects import about_subject
 
     subjects = [frozenset({"rowe"})]
     assert not about_subject("What did Rowe say?", "say", "Rowe added a second goal in the last minute of the game.",
@@ -611,14 +606,14 @@ def test_an_answer_does_not_repeat_a_takeaway_when_another_exists() -> None:
 
 
 def test_who_answer_stops_at_a_verb_before_the_role() -> None:
-    from takeaways.engines.questions import who_answer
+    from takeaways.engines.offline.templates import who_answer
 
     assert who_answer("Anna Berg, 21, was killed in the fight and suspect Tom Berg, 28, was shot in the arm.",
                       "Tom Berg") == "Tom Berg is a suspect."
 
 
 def test_a_bare_quotation_is_no_takeaway() -> None:
-    from takeaways.engines.extractive import takeaway_problem
+    from takeaways.engines.offline.filters import takeaway_problem
 
     [u] = units(news('Finally, "Lose some weight, my friend."'))
     assert takeaway_problem(u) == "a bare quotation"
@@ -627,7 +622,7 @@ def test_a_bare_quotation_is_no_takeaway() -> None:
 
 
 def test_a_dangling_subject_behind_a_connective_is_no_takeaway() -> None:
-    from takeaways.engines.extractive import takeaway_problem
+    from takeaways.engines.offline.filters import takeaway_problem
 
     [u] = units(news("But she added it was another matter whether the vote would bring a second referendum."))
     assert takeaway_problem(u) == "a dangling reference"
@@ -636,7 +631,7 @@ def test_a_dangling_subject_behind_a_connective_is_no_takeaway() -> None:
 @pytest.mark.parametrize("sentence", ["Instead, they are now exploring the impact of the regime on everyday life.",
                                       "Better yet, they say they are focused on the financial health of customers."])
 def test_a_dangling_subject_behind_an_opening_phrase_is_no_takeaway(sentence: str) -> None:
-    from takeaways.engines.extractive import takeaway_problem
+    from takeaways.engines.offline.filters import takeaway_problem
 
     [u] = units(news(sentence))
     assert takeaway_problem(u) == "a dangling reference"
@@ -646,7 +641,7 @@ def test_a_dangling_subject_behind_an_opening_phrase_is_no_takeaway(sentence: st
     ("Yes, the exclamation mark is part of the name of the bank.", "a first-person aside"),
 ])
 def test_asides_and_transcript_lines_are_no_takeaways(sentence: str, problem: str) -> None:
-    from takeaways.engines.extractive import takeaway_problem
+    from takeaways.engines.offline.filters import takeaway_problem
 
     [u] = units(news(sentence))
     assert takeaway_problem(u) == problem
@@ -658,3 +653,30 @@ def test_lines_of_a_transcript_are_no_takeaways() -> None:
                    "The group has played music games with children at the university for ten years.",
                    "Its members are teachers and students of the school of fine arts in the city.")
     assert all(not t.text.startswith("Prof. Carla:") for t in run(article, 2, 0).takeaways)
+
+
+def test_offline_package_imports_form_no_cycle_and_share_no_private_names() -> None:
+    """One module per job: each imports only modules before it, and only their public names."""
+    import ast
+
+    import takeaways.engines.offline as pkg
+
+    root = Path(pkg.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for f in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                graph.setdefault(f.stem, set()).add(node.module or "__init__")
+                assert not [a.name for a in node.names if a.name.startswith("_")], f"{f.name} imports a private name"
+    assert {"text", "filters", "ranking", "templates", "faq"} <= set(graph) | {"text"}
+    done: set[str] = set()
+
+    def visit(mod: str, path: tuple[str, ...]) -> None:
+        assert mod not in path, f"import cycle: {' -> '.join((*path, mod))}"
+        if mod not in done:
+            for dep in graph.get(mod, ()):
+                visit(dep, (*path, mod))
+            done.add(mod)
+
+    for mod in graph:
+        visit(mod, ())

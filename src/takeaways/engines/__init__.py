@@ -17,7 +17,7 @@ class Engine(Protocol):
 def get_engine(name: str) -> Engine:
     """Return the engine for a resolved engine name ('extractive' or 'openai')."""
     if name == "extractive":
-        from .extractive import ExtractiveEngine
+        from .offline import ExtractiveEngine
 
         return ExtractiveEngine()
     if name == "openai":

@@ -1,68 +1,15 @@
-"""FAQ for the extractive engine: questions the article answers, each answered by 1-2 of its sentences.
-
-Three sources, in this order of trust:
-
-1. the article's own questions: headings and sentences ending in "?" that open with a wh-word,
-   answered by what follows them;
-2. headings turned into questions (`heading_question`, a small rule table: "Why This Matters" →
-   "Why does this matter?"), answered by the section's lead;
-3. template questions about who and what the article names (`template_questions`), formed from a
-   sentence whose shape makes the question certain: "<Name> said …" → "What did <Name> say?",
-   "<Name>, 54, was charged with …" → "What was <Name> charged with?", "<Name> (was) born in 1950"
-   → "When was <Name> born?", "<Name> paid $5m" → "How much did <Name> pay?", and so on.
-
-A question is emitted only when `question_problems()` finds nothing wrong with it (ends with one
-"?", opens with a wh-word, is not yes/no, is neither too short nor too long, has balanced quotes);
-a skipped question is better than a bad one.
-"""
+"""Question templates: headings turned into questions, and questions a sentence's shape makes certain."""
 
 from __future__ import annotations
 
 import re
 
-from ..models import QA, Article, Spec
-from .extractive import _DANGLING, _DATELINE, _NO_COMMENT, STOPWORDS, Unit, cosine, open_quote, stem, strip_lead, terms
-
-WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
-_YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
-                     r"|isn't|aren't|wasn't|don't|doesn't|didn't|can't|won't)\b", re.I)
-_PRONOUN_SUBJECT = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|will) (?:he|she|they|him|her|them|this one)\b"
-                              r"|\b(?:he|she|him|her|they|them|his|their)\b", re.I)
-MAX_Q_WORDS = 22
-
+from .filters import question_problems
+from .text import STOPWORDS
 
 _HEAD_PREPOSITIONS = {"of", "about", "for", "in", "on", "with", "to", "from", "at", "over", "under", "behind",
                       "against", "between", "after", "before", "during", "into", "across", "around",
                       "beyond", "inside", "near", "since", "through", "toward", "towards", "within", "without"}
-
-
-def question_problems(q: str, english: bool = True) -> list[str]:
-    """What is wrong with a question; [] when it is well formed."""
-    problems = []
-    if not q.endswith("?"):
-        problems.append("does not end with '?'")
-    if q.count("?") != 1:
-        problems.append("more than one '?'")
-    words = q.split()
-    if english:
-        if not words or (words[0].rstrip(",") not in WH and not re.match(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b", q)):
-            problems.append("does not open with a wh-word")
-        if _YES_NO.match(q):
-            problems.append("yes/no question")
-        if _PRONOUN_SUBJECT.search(q):
-            problems.append("a bare pronoun as subject")
-        if not 2 <= len(words) <= MAX_Q_WORDS:
-            problems.append("too short or too long")
-    elif not 1 <= len(q) <= 200:
-        problems.append("too short or too long")
-    for a, b in ("()", "[]", "“”"):
-        if q.count(a) != q.count(b):
-            problems.append("unbalanced brackets or quotes")
-    if q.count('"') % 2:
-        problems.append("unbalanced brackets or quotes")
-    if re.search(r"\s[,;:]|[,;:]\?|\s\?|\s{2}", q):
-        problems.append("stray punctuation or spaces")
-    return problems
 
 
 # --- headings → questions -------------------------------------------------------------------------
@@ -218,7 +165,7 @@ def _noun_phrase_question(h: str, names: set[str] | None) -> str | None:
 # --- template questions about what the article names ----------------------------------------------
 
 _NAME = r"(?:[A-Z][\w'’.-]*(?:-[A-Z][\w'’-]*)?)(?: (?:[A-Z][\w'’.-]+|of|de|van|von|al|bin|da|la|le|the))*?(?: [A-Z][\w'’.-]+)?"
-_NOT_NAME_START = {
+NOT_NAME_START = {
     "The", "A", "An", "In", "On", "At", "But", "And", "So", "Yet", "If", "When", "While", "After", "Before", "As", "It",
     "He", "She", "They", "We", "I", "You", "This", "That", "These", "Those", "There", "Here", "Then", "Now", "His",
     "Her", "Their", "Its", "Our", "My", "Your", "Some", "Many", "Most", "All", "One", "Two", "Three", "According",
@@ -315,7 +262,7 @@ _ROLES = ("actress|actor|singer|star|model|leader|minister|president|chief|direc
           "analyst|economist|scientist|secretary|senator|governor|mayor|executive|CEO|winger|captain|rider|driver|"
           "campaigner|activist|councillor|MP|candidate|commissioner|inspector|detective|sergeant|constable")
 _ANY_VERB = re.compile("|".join(f"(?:{rx.pattern})" for rx, _, _ in _VERB_TEMPLATES))
-_ROLE_SET = set(_ROLES.casefold().split("|"))
+ROLE_SET = set(_ROLES.casefold().split("|"))
 # In an all-lower-case text a name still shows by its role before it or an age after it.
 _WHO_LOWER = [re.compile(rf"\b(?:{_ROLES}) (?P<name>[a-z]{{2,}} [a-z]{{2,}})(?=,| said| who| has| was| is|\.)"),
               re.compile(r"(?:^|(?<=[.;] )|(?<=, ))(?P<name>[A-Za-z][a-z]+ [a-z]{2,}), (?:aged )?\d{1,2},")]
@@ -344,7 +291,7 @@ _SAID_NAME = re.compile(rf"(?:,|[,.!?]['’\"”]) (?:said|says|explained|added|
 
 
 _PREPOSITIONS = {"with", "for", "in", "on", "at", "from", "to", "by", "about", "after", "before", "into", "than", "as"}
-_TIME_WORDS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+TIME_WORDS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
                "March", "April", "June", "July", "August", "September", "October", "November", "December",
                "Summer", "Winter", "Spring", "Autumn", "Year", "Week", "Month", "Season", "Night", "Day", "Weekend",
                "summer", "winter", "spring", "autumn", "year", "week", "month", "season", "night", "day", "weekend"}
@@ -354,7 +301,7 @@ _AUXILIARIES = {"then", "there", "also", "now", "still", "later", "finally", "ag
 
 def _subject_ok(subj: str) -> bool:
     words = subj.split()
-    if not words or (words[0] in _NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials|Mr|Mrs|Ms|Dr)\b", words[0])):
+    if not words or (words[0] in NOT_NAME_START and not re.match(r"^(?:The|A|An|Police|Officials|Mr|Mrs|Ms|Dr)\b", words[0])):
         return False
     if words[0] in {"The", "the", "A", "An"} and (len(words) < 2 or (words[1][:1].isupper() is False and len(words) > 6)):
         return False
@@ -362,7 +309,7 @@ def _subject_ok(subj: str) -> bool:
         return False
     if re.search(r"['’]s?$", words[-1]) or (len(words) == 1 and words[0].casefold().endswith("ing")):
         return False  # "Manuel Pellegrini's (side)", "Using …": not the subject itself
-    if any(w in _TIME_WORDS for w in words):
+    if any(w in TIME_WORDS for w in words):
         return False  # "Masters Wednesday", "Last Summer"
     if re.match(r"(?i)(?:i|we|you|they|he|she|it|there|that|who|what|here|let)['’]", words[0]):
         return False  # "We’ve asked …", "I’m honored …": a pronoun with a contraction
@@ -440,7 +387,7 @@ def who_answer(sentence: str, name: str) -> str | None:
     if sentence.startswith(phrase) and first[:1].isupper() and first[1:].islower():
         phrase = first.casefold() + phrase[len(first):]  # "Council leader Maria Holt said …": capital of the sentence
         first = first.casefold()
-    if first.casefold() in _ROLE_SET or (first[:1].isupper() and first.casefold() in STOPWORDS):
+    if first.casefold() in ROLE_SET or (first[:1].isupper() and first.casefold() in STOPWORDS):
         phrase = first.casefold() + phrase[len(first):]  # "Actress Julia …" → "an actress"
         first = first.casefold()
     if not (first in {"the", "a", "an", "his", "her", "their", "its"} or re.search(r"['’]s$", first)):
@@ -469,8 +416,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     for rx in [] if names else _WHO_LOWER:
         for m in rx.finditer(sentence):
             words = m.group("name").split()
-            if any(w.casefold() in STOPWORDS or w.endswith(("ing", "ed", "ly")) or w.casefold() in _ROLE_SET
-                   or w in _NOT_NAME_START or w in _TIME_WORDS for w in words):
+            if any(w.casefold() in STOPWORDS or w.endswith(("ing", "ed", "ly")) or w.casefold() in ROLE_SET
+                   or w in NOT_NAME_START or w in TIME_WORDS for w in words):
                 continue
             q = f"Who is {' '.join(w[:1].upper() + w[1:] for w in words)}?"  # a role or an age marks a person's name
             if not question_problems(q):
@@ -478,13 +425,13 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     for rx in _WHO if names else []:
         for m in rx.finditer(sentence):
             name = m.group("name")
-            if name.split()[0] in _NOT_NAME_START or name.split()[-1] in _NOT_NAME_START or re.search(r"['’]s?$", name):
+            if name.split()[0] in NOT_NAME_START or name.split()[-1] in NOT_NAME_START or re.search(r"['’]s?$", name):
                 continue  # "Nicola Sturgeon's answers": a possessor, not the person asked about
             q = f"Who is {name}?"
             if not question_problems(q):
                 out.append((q, "who"))
     for m in _SAID_NAME.finditer(sentence) if names else []:
-        if m.group("subj").split()[0] not in _NOT_NAME_START:
+        if m.group("subj").split()[0] not in NOT_NAME_START:
             out.append((f"What did {m.group('subj')} say?", "say"))
     answered: set[int] = set()  # clause starts whose (shortest) subject already met its verb
     for start, subj, end in _subjects(sentence):
@@ -542,382 +489,11 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     return out
 
 
-# --- the FAQ --------------------------------------------------------------------------------------
-
-def _answer(items: list[Unit], i: int, text: str, limit: int = 2) -> tuple[str, str] | None:
-    """(answer, evidence) from items[i] and, when it is short or introduces a list, the next sentence."""
-    if i >= len(items):
-        return None
-    first = items[i]
-    if first.words < 4:
-        return None
-    end = first.end
-    parts = [first.text]
-    nxt = items[i + 1] if i + 1 < len(items) else None
-    if first.text.rstrip().endswith(":"):
-        # "… has implications:" promises what follows: the list items under it, else the next sentence
-        # of the section; when that is a table or nothing at all, the answer would stop mid-air.
-        listed = []
-        for u in items[i + 1:i + 9]:
-            if u.kind != "list_item" or u.section != first.section:
-                break
-            listed.append(u)
-        if listed:
-            answer = first.text + " " + "; ".join(u.text.rstrip(".;") for u in listed) + "."
-            return answer, text[first.start:listed[-1].end]
-        if nxt is None or nxt.section != first.section or nxt.block != first.block + 1 or nxt.text.endswith("?"):
-            return None
-    if (limit > 1 and nxt is not None and nxt.section == first.section
-            and (first.words < 15 or first.text.rstrip().endswith(":")) and not nxt.text.endswith("?")):
-        parts.append(nxt.text)
-        end = nxt.end
-    evidence = text[first.start:end]
-    return " ".join(parts), evidence
-
-
-# An answer that repeats a Key Takeaway word for word shows the reader the same sentence twice on
-# the page; such a candidate ranks lower (it still serves when nothing else answers).
-TAKEN_PENALTY = 0.6
-DANGLING_PENALTY = 0.3
-
-# Generic question shapes ask less precisely than specific ones; rank them lower.
-_KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
-
-
-def _whole_quote(items: list[Unit], u: Unit, text: str) -> tuple[str, str] | None:
-    """(answer, evidence) from `u`, with the next sentences while a quotation it opens is still open."""
-    last = u
-    while _open_quote(text[u.start:last.end]) and last.index + 1 < len(items) and last.index + 1 - u.index <= 2:
-        last = items[last.index + 1]
-    if _open_quote(text[u.start:last.end]):
-        return None  # a piece of a quotation ("Barnes replied in a text, 'No.") answers nothing
-    if last is u:
-        return u.text, u.text
-    parts = [x.text for x in items[u.index:last.index + 1]]
-    return " ".join(parts), text[u.start:last.end]
-
-
-_open_quote = open_quote
-
-
-def answers(q: str, answer: str, kind: str, english: bool = True) -> bool:
-    """An answer a reader can use: a whole sentence (a caption or a label ends without a stop). Template
-    questions are formed from their answer, so it holds their key terms; the article's own questions and
-    headings are answered by what follows them."""
-    return not english or bool(_ENDS.search(answer))
-
-
-_ENDS = re.compile(r"[.!?…]['\"’”)\]]*\s*$")
-
-
-# Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many.
-MIN_FAQ = 2
-LEAD_SENTENCES = 5
-
-
-def lead_terms(article: Article, items: list[Unit], english: bool) -> set[str]:
-    """Terms of the title and the lead (its first sentences): what the article is about."""
-    text = " ".join([article.title or ""] + [u.text for u in items[:LEAD_SENTENCES]])
-    return set(terms(text, english))
-
-
-def real_subjects(items: list[Unit], body_lower: set[str], topic: set[str]) -> list[frozenset[str]]:
-    """The name words of the people and organisations the article is about: named in at least two of its
-    sentences (captions are not sentences) and in the title or the lead, or named three times or more."""
-    out = []
-    mentions: dict[str, int] = {}
-    for name in key_entities(items, body_lower, mentions):
-        words = [w for w in name.split() if w not in {"the", "of", "de"}]
-        if mentions[name] >= 3 or any(stem(w.casefold()) in topic for w in words):
-            out.append(frozenset(w.casefold() for w in words))
-    return out
-
-
-# Real speech: a quotation, a reported clause ("said that", "told reporters the …"), a colon before the words,
-# or the attribution after them (", Claure said in the email.").
-_REAL_SPEECH = re.compile(r"[\"“”]|(?:^|\s)['‘]\w|\w['’](?:\s|$)|\b(?:said|says|told|explained|added|noted|stated|wrote|"
-                          r"insisted|warned|argued)\b(?: [\w ]{0,30}?)? (?:that|how|why|what|whether)\b|\b(?:said|says|added|"
-                          r"explained|wrote|stated|told [\w ]{2,30}):|\b(?:said|says|added|explained|wrote|noted)"
-                          r"(?: [\w ,]{0,40})?[.!]$")
-_FINDERS = frozenset({"researchers", "scientists", "experts", "investigators", "analysts", "study", "studies",
-                      "survey", "report", "review", "inquiry", "investigation"})
-_SPEECH_KINDS = {"say", "claim", "warn", "admit", "deny", "confirm", "urge", "promise", "reveal", "announce"}
-
-
-def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str]], topic: set[str],
-                  english: bool = True) -> bool:
-    """A template question is kept only about what the article is about: a real subject (see
-    `real_subjects`), or a thing ("the campaign") the title or lead names; a speech question only
-    over real speech."""
-    if (kind in _SPEECH_KINDS and kind != "announce" and not _REAL_SPEECH.search(sentence)
-            and not (kind == "say" and re.search(r"\b(?:said|says|told)\b", sentence))):
-        return False  # "The striker added a second goal": a verb taken for speech
-    subj = _question_subject(q)
-    if subj is None:
-        m = re.match(r"^(?:What|How much|When|Why) \w+ (?:the |a |an )?(.+?) (?:\w+)(?: \w+)?\?$", q)
-        subj = frozenset(w.casefold() for w in m.group(1).split()) if m else None
-    if not subj:
-        return False
-    if any(subj & s for s in subjects):
-        return True
-    if kind in {"find", "warn"} and subj & _FINDERS:
-        return True  # "What did researchers find?": what a study found is the point of a report on it
-    if kind in {"happened", "do", "doing", "will"}:
-        return False  # "What happened to the video?": about a thing, these ask nothing a reader wants
-    lowered = [w for w in re.findall(r"[\w'’-]+", q) if w.casefold() in subj and w.casefold() not in STOPWORDS]
-    # A thing or a group ("the campaign", "researchers"): only when the title or lead names it and it is no name.
-    return bool(lowered) and stem(lowered[-1].casefold()) in topic and not _is_name(q, subj)
-
-
-def _is_name(q: str, subj: frozenset[str]) -> bool:
-    """The question's subject is written with capitals in the question (a name, not a thing)."""
-    return any(w.casefold() in subj and w[:1].isupper() for w in q.split()[1:])
-
-
-def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]], takeaways: list[Unit],
-        english: bool) -> list[QA]:
-    """Up to spec.questions QA items; see the module docstring for where questions come from."""
-    if not items:
-        return []
-    text = article.text
-    # Words the article writes in lower case and never capitalises inside a sentence: common nouns.
-    capitalised = {w.casefold() for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][a-z'’-]+\b", u.text)}
-    body_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)} - capitalised
-    # Some pages (and some datasets) are all lower case; then names cannot be told from words, and
-    # questions about names would be wrong ("What did oscar do?"): only the event questions remain.
-    mid_capitals = sum(len(re.findall(r"(?<=[\w,;] )[A-Z][a-z]", u.text)) for u in items)
-    names_ok = mid_capitals >= 0.3 * len(items)
-    names = {re.sub(r"['’]s$", "", w.casefold()) for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
-    seen_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)}  # "keyboard" is no name
-    taken_evidence = {u.index for u in takeaways}
-
-    def own(u: Unit) -> float:
-        """A sentence's worth as an answer: its salience, less when it is already a takeaway or opens with
-        a pronoun whose referent is in the sentence before ("He had been facing …", "In it, …")."""
-        return (u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0)
-                - (DANGLING_PENALTY if _DANGLING.match(u.text) else 0.0))
-    candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
-    topic = lead_terms(article, items, english)
-    subjects = real_subjects(items, body_lower, topic) if english and names_ok else []
-
-    # 1 and 2: headings (as they are when they ask, else through the rule table).
-    first_in_section: dict[int, int] = {}
-    for u in items:
-        if u.section is not None and u.section not in first_in_section:
-            first_in_section[u.section] = u.index
-    for bi, block in enumerate(article.blocks):
-        if block.kind != "heading" or bi not in first_in_section:
-            continue
-        if block.text.rstrip().endswith("?") and not english:
-            q = block.text.strip()
-        elif english:
-            q = heading_question(block.text, names - seen_lower) or ""
-            if not q:
-                continue
-        else:
-            continue
-        ans = _answer(items, first_in_section[bi], text)
-        if ans:
-            candidates.append((3.0, first_in_section[bi], q, ans, "heading"))
-
-    # 1: sentences that ask, answered by what follows in the same section.
-    for u in items:
-        if not u.text.endswith("?") or u.index + 1 >= len(items):
-            continue
-        q = re.sub(r"^[\"'“‘]+|[\"'”’]+$", "", u.text).strip()
-        q = re.sub(r"^(?:So|And|But|Now|Then),? ", "", q)
-        q = q[:1].upper() + q[1:]
-        nxt = items[u.index + 1]
-        if nxt.section != u.section or nxt.text.endswith("?") or u.kind == "quote":
-            continue
-        if re.search(r"[\"“”]", q) or (english and question_problems(q)) or len(q.split()) < 4:
-            continue
-        if not english and (":" in q or u.index < 2):
-            continue  # "Prof. Carlos: E agora …?" (a transcript line), an opening hook: no question a reader asks
-            continue
-        ans = _answer(items, u.index + 1, text)
-        if ans:
-            candidates.append((2.5, u.index + 1, q, ans, "asked"))
-
-    # 3: template questions from the most salient sentences.
-    if english:
-        lower_names = set() if names_ok else names_in_lower_case(items)
-        # The 40 most salient sentences are plenty to find a handful of questions (and keep bulk runs fast).
-        for u in sorted(items, key=lambda x: (-x.score, x.index))[:40]:
-            sentence = _DATELINE.sub("", u.text, count=1)  # "MADRID (AP) — Rafael Nadal kept …": the clause starts after it
-            if lower_names:
-                sentence = recase(sentence, lower_names)
-            for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names,
-                                              names | lower_names if names_ok else None):
-                if not about_subject(q, kind, u.text, subjects, topic, english):
-                    continue
-                whole = _whole_quote(items, u, text)
-                if whole is None or (kind != "who" and len(whole[0].split()) < 8):
-                    continue
-                ans = whole
-                if kind == "who":
-                    role = who_answer(u.text, q[len("Who is "):-1])
-                    if role is None:
-                        continue
-                    ans = (role, u.text)
-                priority = 1.0 + own(u) - _KIND_PENALTY.get(kind, 0.0)
-                if re.match(r"^\w+ \w+ [a-z]", q):
-                    priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
-                candidates.append((priority, u.index, q, ans, kind))
-
-    chosen: list[tuple[int, QA]] = []
-    seen_q: set[str] = set()
-    used_units: set[int] = set()
-    kinds: dict[str, int] = {}
-    people: list[tuple[frozenset[str], list[str]]] = []  # (name words, kinds asked about them)
-
-    def _take(ui: int, q: str, answer: str, evidence: str, kind: str) -> bool:
-        key = re.sub(r"\W+", " ", q.casefold()).strip()
-        if key in seen_q or ui in used_units:
-            return False
-        if kind not in {"heading", "asked"} and kinds.get(kind, 0) >= 2:
-            return False
-        subj = _question_subject(q)
-        # One person is one person under any of their names ("Wang Dongming", "Mr Wang", "Wang"): at most
-        # two questions about them, and never two of one kind ("What did Fowler do?" after "What has Rickie Fowler done?").
-        asked = next((k for words, k in people if subj and words & subj), None)
-        if asked is not None and (len(asked) >= 2 or kind in asked):
-            return False
-        if any(cosine(terms(q, english), terms(other.question, english), _ONES) > 0.8 for _, other in chosen):
-            return False
-        seen_q.add(key)
-        used_units.add(ui)
-        kinds[kind] = kinds.get(kind, 0) + 1
-        if asked is not None:
-            asked.append(kind)
-        elif subj:
-            people.append((subj, [kind]))
-        return True
-
-    candidates = [c for c in candidates if not _NO_COMMENT.search(c[3][0]) and answers(c[2], c[3][0], c[4], english)]
-    ordered = sorted(candidates, key=lambda c: (-c[0], c[1], c[2]))
-    # An answer that repeats a takeaway word for word is used only when too few others exist.
-    fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]
-    reused = [c for c in ordered if c not in fresh]
-    for pass_, pool in enumerate((fresh, reused)):
-        for _priority, ui, q, (answer, evidence), kind in pool:
-            if len(chosen) >= spec.questions:
-                break
-            if pass_ and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:
-                continue  # the author's own sections may repeat a takeaway; a template question need not
-            if not _take(ui, q, answer, evidence, kind):
-                continue
-            chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
-    chosen.sort(key=lambda c: c[0])
-    return [qa for _, qa in chosen]
-
-
-_SPEAKER = re.compile(r"\b(?:said|says|added|insisted) (?:mr |mrs |ms |dr )?([a-z][a-z'’-]{2,})(?=[,.])"
-                      r"|\b(?:[Mm]r|[Mm]rs|[Mm]s|[Dd]r)\.? ([a-z][a-z'’-]{2,})")
-
-
-def names_in_lower_case(items: list[Unit]) -> set[str]:
-    """Names in an all-lower-case text: a word after "said" or "Mr" that also opens a sentence ("Rose believes …")."""
-    found = {m.group(1) or m.group(2) for u in items for m in _SPEAKER.finditer(u.text)}
-    openers = {u.text.split(" ", 1)[0] for u in items if u.text[:1].isupper()}
-    openers |= {u.text.split(" ", 2)[1] for u in items if u.text[:1].isupper() and u.text.count(" ") >= 2}
-    return {w for w in found if w not in STOPWORDS and (w.capitalize() in openers or w in openers)}
-
-
-def recase(sentence: str, lower_names: set[str]) -> str:
-    """Capitalise the known names of a lower-case sentence (the question shows them as names)."""
-    return re.sub(r"\b[a-z][a-z'’-]{2,}\b", lambda m: m.group(0).capitalize() if m.group(0) in lower_names else m.group(0),
-                  sentence)
-
-
-_ENTITY = re.compile(r"(?<![\w'’-])(?:[A-Z][\w'’.-]*[a-z0-9][\w'’-]*(?: (?:of |de |the )?[A-Z][\w'’-]*[\w])*"
-                     r"|[A-Z]{2,6}(?![\w'’-]))")  # "NASA", "WeWork", "Rickie Fowler", "the Bank of England"
-_DEMONYM = ("ish", "ese", "ian", "ean", "ern", "ic")
-
-
-def key_entities(items: list[Unit], body_lower: set[str] | None = None,
-                 mentions: dict[str, int] | None = None) -> list[str]:
-    """Proper names the article mentions at least twice (a surname counts for the full name), most frequent first.
-
-    A name usually written after "the" comes back with it ("the Grand National"); a capitalised word
-    at the start of a sentence that the article also writes in lower case is not a name ("Footage").
-    """
-    body_lower = body_lower or set()
-    counts: dict[str, int] = {}
-    first: dict[str, int] = {}
-    the: dict[str, int] = {}
-    openers: list[str] = []
-    for u in items:
-        for m in _ENTITY.finditer(u.text):
-            if m.start() == 0 and " " not in m.group(0):
-                openers.append(m.group(0))  # "Footage shows …": counts only as the short form of a name seen whole
-                continue
-            if u.text[m.end():m.end() + 1] == ":" or re.search(r"['’](?:m|re|ve|ll|d)\b", m.group(0)):
-                continue  # "Daughter: …" is a caption label; "I'm" no name
-            name = m.group(0).rstrip(".")
-            if name.endswith(("'s", "’s")):
-                name = name[:-2]
-            words = name.split()
-            cut = next((i for i, w in enumerate(words) if i and w in _NOT_NAME_START), len(words))
-            words = words[:cut]  # "the Masters. The Scot …" ran two names together
-            while words and (words[0] in _NOT_NAME_START or words[0] in _TITLE_WORDS
-                             or (len(words) > 1 and words[0].casefold() in body_lower | _ROLE_SET)):
-                words = words[1:]  # "Substitute Rodrigo De Paul", "Dad Phil": a common word before the name
-            if not words or words[-1] in _NOT_NAME_START or words[-1] in {"of", "de", "the", "and"}:
-                continue
-            if words[-1].endswith(_DEMONYM) or (len(words) == 1 and len(words[0]) < 3) or any(w in _TIME_WORDS for w in words):
-                continue  # "the Saudi Arabian", "Easter Monday"
-            name = " ".join(words)
-            if name in _SOURCES:
-                continue
-            counts[name] = counts.get(name, 0) + 1
-            if u.text[max(0, m.start() - 4):m.start()] in {"the ", "The "} and words == m.group(0).split():
-                the[name] = the.get(name, 0) + 1
-            first.setdefault(name, u.index)
-    surnames = {n.split()[-1] for n in counts if " " in n}
-    for w in openers:
-        if w in surnames or w in counts:
-            counts[w] = counts.get(w, 0) + 1
-            first.setdefault(w, len(items))
-    merged: dict[str, int] = {}
-    for name, c in counts.items():
-        if " " in name:
-            merged[name] = merged.get(name, 0) + c
-    for name, c in counts.items():
-        if " " not in name:
-            full = [n for n in merged if n.split()[-1] == name or n.split()[0] == name]
-            if full:
-                best = max(full, key=lambda n: (merged[n], -first[n]))
-                merged[best] += c
-            else:
-                merged[name] = merged.get(name, 0) + c
-    ranked = sorted((n for n, c in merged.items() if c >= 2), key=lambda n: (-merged[n], first[n], n))
-    out: list[str] = []
-    for n in ranked:
-        if not any(n in o or o in n for o in out):
-            out.append(n)
-    named = [f"the {n}" if 2 * the.get(n, 0) >= counts.get(n, 1) else n for n in out]
-    if mentions is not None:
-        mentions.update({shown: merged[n] for shown, n in zip(named, out, strict=True)})
-    return named
-
-
-# Bylines and wire services are named on every story but are not what it is about.
-_SOURCES = {"Reuters", "AP", "AFP", "CNN", "BBC", "Associated Press", "Press Association", "PA", "Getty Images",
-            "Getty", "Daily Mail", "MailOnline", "Sportsmail", "Bloomberg", "UPI", "dpa", "EFE", "Xinhua"}
-_TITLE_WORDS = {"Mr", "Mrs", "Ms", "Dr", "Prof", "Sir", "Dame", "Lord", "Lady", "President", "Senator", "Judge",
+TITLE_WORDS = {"Mr", "Mrs", "Ms", "Dr", "Prof", "Sir", "Dame", "Lord", "Lady", "President", "Senator", "Judge",
                 "Actress", "Actor", "Singer", "Star", "Model", "Former", "Chancellor", "Minister", "Secretary"}
 
 
-class _Ones(dict[str, float]):
-    def __missing__(self, key: str) -> float:
-        return 1.0
-
-
-_ONES = _Ones()
-
-
-def _question_subject(q: str) -> frozenset[str] | None:
+def question_subject(q: str) -> frozenset[str] | None:
     """The words of the name a question is about (titles and "the" left out), or None."""
     m = re.match(r"^\w+ (?:did|does|do|is|was|were|are|will|has|have) (.+?) (?:say|claim|announce|reveal|warn|admit|deny|find|"
                  r"confirm|urge|promise|launch|agree|charged|accused|convicted|found|sentenced|suing|sued|banned|born|do|"
@@ -927,5 +503,5 @@ def _question_subject(q: str) -> frozenset[str] | None:
     if not m:
         return None
     words = frozenset(w.casefold() for w in m.group(1).split()
-                      if w not in _TITLE_WORDS and w.rstrip(".") not in {"Mr", "Mrs", "Ms", "Dr", "the"})
+                      if w not in TITLE_WORDS and w.rstrip(".") not in {"Mr", "Mrs", "Ms", "Dr", "the"})
     return words or None

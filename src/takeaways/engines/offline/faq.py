@@ -1,0 +1,226 @@
+"""FAQ composition: questions the article answers, each answered by 1-2 of its sentences.
+
+Three sources, in this order of trust:
+
+1. the article's own questions: headings and sentences ending in "?" that open with a wh-word,
+   answered by what follows them;
+2. headings turned into questions (`templates.heading_question`, a small rule table: "Why This
+   Matters" → "Why does this matter?"), answered by the section's lead;
+3. template questions about who and what the article names (`templates.template_questions`), formed
+   from a sentence whose shape makes the question certain: "<Name> said …" → "What did <Name> say?",
+   "<Name>, 54, was charged with …" → "What was <Name> charged with?", "<Name> (was) born in 1950"
+   → "When was <Name> born?", "<Name> paid $5m" → "How much did <Name> pay?", and so on; kept only
+   about the article's real subjects (`subjects.about_subject`).
+
+A question is emitted only when `filters.question_problems()` finds nothing wrong with it; a skipped
+question is better than a bad one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...models import QA, Article, Spec
+from .filters import DANGLING, NO_COMMENT, answers, question_problems
+from .subjects import about_subject, lead_terms, names_in_lower_case, real_subjects, recase
+from .templates import heading_question, question_subject, template_questions, who_answer
+from .text import DATELINE, ONES, Unit, cosine, open_quote, strip_lead, terms
+
+# --- the FAQ --------------------------------------------------------------------------------------
+
+def _answer(items: list[Unit], i: int, text: str, limit: int = 2) -> tuple[str, str] | None:
+    """(answer, evidence) from items[i] and, when it is short or introduces a list, the next sentence."""
+    if i >= len(items):
+        return None
+    first = items[i]
+    if first.words < 4:
+        return None
+    end = first.end
+    parts = [first.text]
+    nxt = items[i + 1] if i + 1 < len(items) else None
+    if first.text.rstrip().endswith(":"):
+        # "… has implications:" promises what follows: the list items under it, else the next sentence
+        # of the section; when that is a table or nothing at all, the answer would stop mid-air.
+        listed = []
+        for u in items[i + 1:i + 9]:
+            if u.kind != "list_item" or u.section != first.section:
+                break
+            listed.append(u)
+        if listed:
+            answer = first.text + " " + "; ".join(u.text.rstrip(".;") for u in listed) + "."
+            return answer, text[first.start:listed[-1].end]
+        if nxt is None or nxt.section != first.section or nxt.block != first.block + 1 or nxt.text.endswith("?"):
+            return None
+    if (limit > 1 and nxt is not None and nxt.section == first.section
+            and (first.words < 15 or first.text.rstrip().endswith(":")) and not nxt.text.endswith("?")):
+        parts.append(nxt.text)
+        end = nxt.end
+    evidence = text[first.start:end]
+    return " ".join(parts), evidence
+
+
+# An answer that repeats a Key Takeaway word for word shows the reader the same sentence twice on
+# the page; such a candidate ranks lower (it still serves when nothing else answers).
+TAKEN_PENALTY = 0.6
+DANGLING_PENALTY = 0.3
+
+# Generic question shapes ask less precisely than specific ones; rank them lower.
+_KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
+
+
+def _whole_quote(items: list[Unit], u: Unit, text: str) -> tuple[str, str] | None:
+    """(answer, evidence) from `u`, with the next sentences while a quotation it opens is still open."""
+    last = u
+    while _open_quote(text[u.start:last.end]) and last.index + 1 < len(items) and last.index + 1 - u.index <= 2:
+        last = items[last.index + 1]
+    if _open_quote(text[u.start:last.end]):
+        return None  # a piece of a quotation ("Barnes replied in a text, 'No.") answers nothing
+    if last is u:
+        return u.text, u.text
+    parts = [x.text for x in items[u.index:last.index + 1]]
+    return " ".join(parts), text[u.start:last.end]
+
+
+_open_quote = open_quote
+
+
+# Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many.
+MIN_FAQ = 2
+
+
+def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]], takeaways: list[Unit],
+        english: bool) -> list[QA]:
+    """Up to spec.questions QA items; see the module docstring for where questions come from."""
+    if not items:
+        return []
+    text = article.text
+    # Words the article writes in lower case and never capitalises inside a sentence: common nouns.
+    capitalised = {w.casefold() for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][a-z'’-]+\b", u.text)}
+    body_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)} - capitalised
+    # Some pages (and some datasets) are all lower case; then names cannot be told from words, and
+    # questions about names would be wrong ("What did oscar do?"): only the event questions remain.
+    mid_capitals = sum(len(re.findall(r"(?<=[\w,;] )[A-Z][a-z]", u.text)) for u in items)
+    names_ok = mid_capitals >= 0.3 * len(items)
+    names = {re.sub(r"['’]s$", "", w.casefold()) for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
+    seen_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)}  # "keyboard" is no name
+    taken_evidence = {u.index for u in takeaways}
+
+    def own(u: Unit) -> float:
+        """A sentence's worth as an answer: its salience, less when it is already a takeaway or opens with
+        a pronoun whose referent is in the sentence before ("He had been facing …", "In it, …")."""
+        return (u.score - (TAKEN_PENALTY if u.index in taken_evidence else 0.0)
+                - (DANGLING_PENALTY if DANGLING.match(u.text) else 0.0))
+    candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
+    topic = lead_terms(article, items, english)
+    subjects = real_subjects(items, body_lower, topic) if english and names_ok else []
+
+    # 1 and 2: headings (as they are when they ask, else through the rule table).
+    first_in_section: dict[int, int] = {}
+    for u in items:
+        if u.section is not None and u.section not in first_in_section:
+            first_in_section[u.section] = u.index
+    for bi, block in enumerate(article.blocks):
+        if block.kind != "heading" or bi not in first_in_section:
+            continue
+        if block.text.rstrip().endswith("?") and not english:
+            q = block.text.strip()
+        elif english:
+            q = heading_question(block.text, names - seen_lower) or ""
+            if not q:
+                continue
+        else:
+            continue
+        ans = _answer(items, first_in_section[bi], text)
+        if ans:
+            candidates.append((3.0, first_in_section[bi], q, ans, "heading"))
+
+    # 1: sentences that ask, answered by what follows in the same section.
+    for u in items:
+        if not u.text.endswith("?") or u.index + 1 >= len(items):
+            continue
+        q = re.sub(r"^[\"'“‘]+|[\"'”’]+$", "", u.text).strip()
+        q = re.sub(r"^(?:So|And|But|Now|Then),? ", "", q)
+        q = q[:1].upper() + q[1:]
+        nxt = items[u.index + 1]
+        if nxt.section != u.section or nxt.text.endswith("?") or u.kind == "quote":
+            continue
+        if re.search(r"[\"“”]", q) or (english and question_problems(q)) or len(q.split()) < 4:
+            continue
+        if not english and (":" in q or u.index < 2):
+            continue  # "Prof. Carlos: E agora …?" (a transcript line), an opening hook: no question a reader asks
+            continue
+        ans = _answer(items, u.index + 1, text)
+        if ans:
+            candidates.append((2.5, u.index + 1, q, ans, "asked"))
+
+    # 3: template questions from the most salient sentences.
+    if english:
+        lower_names = set() if names_ok else names_in_lower_case(items)
+        # The 40 most salient sentences are plenty to find a handful of questions (and keep bulk runs fast).
+        for u in sorted(items, key=lambda x: (-x.score, x.index))[:40]:
+            sentence = DATELINE.sub("", u.text, count=1)  # "MADRID (AP) — Rafael Nadal kept …": the clause starts after it
+            if lower_names:
+                sentence = recase(sentence, lower_names)
+            for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names,
+                                              names | lower_names if names_ok else None):
+                if not about_subject(q, kind, u.text, subjects, topic, english):
+                    continue
+                whole = _whole_quote(items, u, text)
+                if whole is None or (kind != "who" and len(whole[0].split()) < 8):
+                    continue
+                ans = whole
+                if kind == "who":
+                    role = who_answer(u.text, q[len("Who is "):-1])
+                    if role is None:
+                        continue
+                    ans = (role, u.text)
+                priority = 1.0 + own(u) - _KIND_PENALTY.get(kind, 0.0)
+                if re.match(r"^\w+ \w+ [a-z]", q):
+                    priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
+                candidates.append((priority, u.index, q, ans, kind))
+
+    chosen: list[tuple[int, QA]] = []
+    seen_q: set[str] = set()
+    used_units: set[int] = set()
+    kinds: dict[str, int] = {}
+    people: list[tuple[frozenset[str], list[str]]] = []  # (name words, kinds asked about them)
+
+    def _take(ui: int, q: str, answer: str, evidence: str, kind: str) -> bool:
+        key = re.sub(r"\W+", " ", q.casefold()).strip()
+        if key in seen_q or ui in used_units:
+            return False
+        if kind not in {"heading", "asked"} and kinds.get(kind, 0) >= 2:
+            return False
+        subj = question_subject(q)
+        # One person is one person under any of their names ("Wang Dongming", "Mr Wang", "Wang"): at most
+        # two questions about them, and never two of one kind ("What did Fowler do?" after "What has Rickie Fowler done?").
+        asked = next((k for words, k in people if subj and words & subj), None)
+        if asked is not None and (len(asked) >= 2 or kind in asked):
+            return False
+        if any(cosine(terms(q, english), terms(other.question, english), ONES) > 0.8 for _, other in chosen):
+            return False
+        seen_q.add(key)
+        used_units.add(ui)
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if asked is not None:
+            asked.append(kind)
+        elif subj:
+            people.append((subj, [kind]))
+        return True
+
+    candidates = [c for c in candidates if not NO_COMMENT.search(c[3][0]) and answers(c[2], c[3][0], c[4], english)]
+    ordered = sorted(candidates, key=lambda c: (-c[0], c[1], c[2]))
+    # An answer that repeats a takeaway word for word is used only when too few others exist.
+    fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]
+    reused = [c for c in ordered if c not in fresh]
+    for pass_, pool in enumerate((fresh, reused)):
+        for _priority, ui, q, (answer, evidence), kind in pool:
+            if len(chosen) >= spec.questions:
+                break
+            if pass_ and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:
+                continue  # the author's own sections may repeat a takeaway; a template question need not
+            if not _take(ui, q, answer, evidence, kind):
+                continue
+            chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
+    chosen.sort(key=lambda c: c[0])
+    return [qa for _, qa in chosen]

@@ -1,0 +1,164 @@
+"""Sentence checks and filters: captions and credits, lines that are never a takeaway, well-formed questions."""
+
+from __future__ import annotations
+
+import re
+
+from .text import DATELINE, ENDS_SENTENCE, LEAD_CONNECTIVE, QUOTATION, WORD, Unit, unbalanced_quotes
+
+# --- captions and credits ---------------------------------------------------------------------------
+# News pages run photo captions into the text: "Scroll down for video Strictly business: Julia covers
+# the May issue (pictured) Julia revealed …". A caption is neither a takeaway nor an answer, and a name
+# seen only in one is no subject to ask about.
+_CAPTION_MARK = re.compile(
+    r"\bScroll down for (?:video|more)\b"
+    r"|\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|file(?: photo)?|stock (?:image|photo)|"
+    r"second (?:left|right)|far (?:left|right)|front|back|middle)\b[^()]{0,40}\)"
+    r"|, (?:pictured|seen|shown)\b(?: (?:here|above|left|right|with|in|at|on|during|as|after|before|campaigning))?"
+    r"|\b(?:Pictured|Above|Below|Left|Right|Inset)(?: (?:left|right|centre|center|above|below))?: "
+    r"|(?:^|\b)(?:From (?:left|right)|(?:From )?[Ll]eft to right|L-R|Clockwise from (?:top )?(?:left|right)),"
+    r"|(?:^|(?<=[a-z0-9)'’] ))(?!(?:Mr|Mrs|Ms|Dr|He|She|They|It|We|I)\b)[A-Z][\w'’-]*(?: [\w'’-]+){0,4}: (?=[A-Z])")
+_LABEL_VERB = re.compile(r"\b(?:said|says|say|added|told|tells|explained|wrote|writes|tweeted|posted|asked|replied|"
+                         r"stated|announced|is|are|was|were|has|have|had|will|would|can|could)\b", re.I)
+# "With the new Avengers: Age of Ultron …": a prepositional phrase with an article leads a sentence, not a caption.
+_LABEL_PHRASE = re.compile(r"(?:With|In|On|At|For|From|After|Before|As|Of|By|To|Under|Over) (?:[\w'’-]+ )*?(?:the|a|an|his|her|their|its|this|that)\b")
+# After the last caption a sentence of the text resumes; it opens with a word that is rarely capitalised mid-caption.
+_RESUME = re.compile(
+    r"(?<=[a-z0-9)'’]) (?=(?:The|A|An|He|She|It|They|We|His|Her|Their|Its|In|On|At|But|And|When|After|As|Ever|This|"
+    r"That|These|Those|There|Mr|Mrs|Ms|Dr|According|Speaking|However|Meanwhile|While|Although|Since|If|Last|"
+    r"Earlier|Later|During|Before|Despite|Following|Under|Over|With|For|From)\b)")
+_CREDIT = re.compile(
+    r"^(?:Photo|Image|Picture|Video|Credit|Source|Illustration|Graphic)s?(?: credits?| by| courtesy(?: of)?)?\s*[:|/-]"
+    r"|\((?:AP|AFP|Reuters|Getty|EPA|PA|Shutterstock|Bloomberg)(?: Photo| Images?)?(?:/[^()]{2,40})?\)\s*$"
+    r"|\b(?:Getty Images|Shutterstock|AP Photo|AFP via Getty|Photograph: |Image credit|Photo credit|Photo by )", re.I)
+
+
+def caption_cut(text: str) -> int | None:
+    """Where the sentence proper starts in a unit with photo captions run into it: 0 when there are none,
+    None when the whole unit is caption or credit (or no sentence can be told from the caption text)."""
+    if _CREDIT.search(text):
+        return None
+    last = -1
+    for m in _CAPTION_MARK.finditer(text):
+        if m.group(0).endswith(": ") and (_LABEL_VERB.search(m.group(0)) or text[m.end():m.end() + 1] in "\"'“‘"
+                                          or _LABEL_PHRASE.match(m.group(0))):
+            continue  # "Mr Wang said: 'Big kites …'", "The plan is simple: …": a colon in a sentence
+        last = m.end()
+    if last < 0:
+        return 0
+    for r in _RESUME.finditer(text, last):
+        tail = text[r.end():]
+        if len(WORD.findall(tail)) >= 8 and ENDS_SENTENCE.search(tail):
+            return r.end()
+        break
+    return None
+
+
+PROMO = re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
+                    r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有", re.I)
+
+
+DANGLING = re.compile(
+    r"^(?:(?:He|She|They|It|We|His|Her|Their|Its|Him|Them)\b(?![’'-]s? own)"
+    r"|(?:That|This|These|Those)(?:['’]s\b| (?:is|was|are|were|means|meant|comes|came|includes|included|"
+    r"will|would|has|had|could|may|might)\b)"
+    r"|(?:In|On|With|By|For|After|Before|From|Of) (?:it|this|that|them|him|her|these|those)\b)")
+
+
+# Sentences that are never a takeaway, whatever their score.
+_DISCLOSURE = re.compile(
+    r"^(?:Disclosure|Disclaimer|Editor['’]?s note|Correction|Clarification)\b"
+    r"|\b(?:may (?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)|affiliate (?:links?|commission)|"
+    r"paid (?:subscriber|partnership)|sponsored (?:by|content)|(?:contributed|contributing) to this (?:report|story)|"
+    r"(?:Reporting|Writing|Editing|Additional reporting) by\b|All times (?:are )?local|owns shares (?:of|in)|"
+    r"(?:has|have) no (?:position|positions|financial interest) in|This (?:article|story|post|piece) (?:was|has been|"
+    r"originally|first|is part)\b|terms of (?:use|service)|privacy policy|(?:accept|use) (?:of )?cookies|"
+    r"is available (?:to stream|now) on|(?:download|get) (?:the|our) (?:free )?app)", re.I)
+NO_COMMENT = re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did not (?:immediately )?(?:respond|reply|return)"
+                         r"|could not (?:immediately )?be reached|(?:had|has|have) no (?:immediate )?comment\b", re.I)
+_YOU = re.compile(r"\b(?:you|your|you['’](?:re|ve|d|ll))\b", re.I)
+_ASIDE = re.compile(r"^(?:Yes|No|Sure|Well|OK|Okay|Oh|Yeah|Alas|Sadly|Honestly|Seriously)\b[,!.]")
+# "Prof. Carlos: Estou aqui …", "Q: …": a line of an interview transcript, not a statement of the article.
+SPEAKER_LABEL = re.compile(r"^(?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}|Q|A):\s")
+_FIRST_PERSON = re.compile(r"^(?:I|I['’](?:m|ve|d|ll)|My|Me|Let me|Let['’]s|Let us)\b")
+# A subject whose referent is in an earlier sentence: "Those gains were …", "All of that …", "The move comes …".
+_DANGLING_SUBJECT = re.compile(
+    r"^(?:(?:That|This|These|Those|Such) (?!(?:week|year|month|morning|afternoon|evening|weekend|season|time|summer|"
+    r"winter|spring|autumn|fall)\b)(?:[\w'’-]+ ){0,2}?(?:is|was|are|were|has|have|had|will|would|could|can|may|might|"
+    r"means?|meant|shows?|showed|suggests?|comes?|came|follows?|followed|includes?|included)\b"
+    r"|That (?:his|her|their|its|the|a|an)\b"  # "That her party want …": a that-clause without its sentence
+    r"|All (?:of )?(?:that|this|these|those|it)\b|(?:Both|Neither|None|Each|Some|Many|Most) of (?:them|these|those)\b"
+    r"|The (?:move|decision|report|findings?|announcement|change|incident|comments?|remarks?|news|latest|development)"
+    r" (?:is|was|comes?|came|follows?|followed|marks?|marked)\b)")
+
+
+def takeaway_problem(u: Unit) -> str | None:
+    """Why a sentence can never be a takeaway (None when it can)."""
+    t = u.text
+    if t.rstrip("\"'’”»)").endswith("?"):
+        return "a question"
+    if PROMO.search(t) or _DISCLOSURE.search(t):
+        return "boilerplate"
+    if NO_COMMENT.search(t) and u.words < 20:
+        return "no comment"
+    if _FIRST_PERSON.match(t) or _ASIDE.match(t):
+        return "a first-person aside"
+    if _YOU.search(QUOTATION.sub(" ", t)) and not re.search(r"\d|(?<=[\w,;] )[A-Z][a-z]", t):
+        return "an aside to the reader"  # "Now you know …", "you would think a reporter would know better"
+    bare = LEAD_CONNECTIVE.sub("", DATELINE.sub("", t, count=1), count=1)  # "But she added …" is shown as "She added …"
+    bare = re.sub(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])", "", bare)  # "Instead, they …", "In 2019, he …"
+    bare = bare[:1].upper() + bare[1:]
+    if DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare):
+        return "a dangling reference"
+    if unbalanced_quotes(t):
+        return "part of a quotation"
+    if len(WORD.findall(QUOTATION.sub(" ", t))) < 4 and QUOTATION.search(t):
+        return "a bare quotation"  # 'Finally, "Lose some weight, baby girl."': no speaker, no context
+    return None
+
+
+WH = ("What", "Who", "When", "Where", "Why", "How", "Which", "Whose", "Whom")
+_YES_NO = re.compile(r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|has|have|had|may|might|must"
+                     r"|isn't|aren't|wasn't|don't|doesn't|didn't|can't|won't)\b", re.I)
+_PRONOUN_SUBJECT = re.compile(r"\b(?:did|does|do|is|was|were|are|has|have|will) (?:he|she|they|him|her|them|this one)\b"
+                              r"|\b(?:he|she|him|her|they|them|his|their)\b", re.I)
+MAX_Q_WORDS = 22
+
+
+def question_problems(q: str, english: bool = True) -> list[str]:
+    """What is wrong with a question; [] when it is well formed."""
+    problems = []
+    if not q.endswith("?"):
+        problems.append("does not end with '?'")
+    if q.count("?") != 1:
+        problems.append("more than one '?'")
+    words = q.split()
+    if english:
+        if not words or (words[0].rstrip(",") not in WH and not re.match(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b", q)):
+            problems.append("does not open with a wh-word")
+        if _YES_NO.match(q):
+            problems.append("yes/no question")
+        if _PRONOUN_SUBJECT.search(q):
+            problems.append("a bare pronoun as subject")
+        if not 2 <= len(words) <= MAX_Q_WORDS:
+            problems.append("too short or too long")
+    elif not 1 <= len(q) <= 200:
+        problems.append("too short or too long")
+    for a, b in ("()", "[]", "“”"):
+        if q.count(a) != q.count(b):
+            problems.append("unbalanced brackets or quotes")
+    if q.count('"') % 2:
+        problems.append("unbalanced brackets or quotes")
+    if re.search(r"\s[,;:]|[,;:]\?|\s\?|\s{2}", q):
+        problems.append("stray punctuation or spaces")
+    return problems
+
+
+def answers(q: str, answer: str, kind: str, english: bool = True) -> bool:
+    """An answer a reader can use: a whole sentence (a caption or a label ends without a stop). Template
+    questions are formed from their answer, so it holds their key terms; the article's own questions and
+    headings are answered by what follows them."""
+    return not english or bool(_ENDS.search(answer))
+
+
+_ENDS = re.compile(r"[.!?…]['\"’”)\]]*\s*$")

@@ -1,0 +1,165 @@
+"""What the article is about: its names, its real subjects, and whether a question is about one of them."""
+
+from __future__ import annotations
+
+import re
+
+from ...models import Article
+from .templates import NOT_NAME_START, ROLE_SET, TIME_WORDS, TITLE_WORDS, question_subject
+from .text import STOPWORDS, Unit, stem, terms
+
+_SPEAKER = re.compile(r"\b(?:said|says|added|insisted) (?:mr |mrs |ms |dr )?([a-z][a-z'’-]{2,})(?=[,.])"
+                      r"|\b(?:[Mm]r|[Mm]rs|[Mm]s|[Dd]r)\.? ([a-z][a-z'’-]{2,})")
+
+
+def names_in_lower_case(items: list[Unit]) -> set[str]:
+    """Names in an all-lower-case text: a word after "said" or "Mr" that also opens a sentence ("Rose believes …")."""
+    found = {m.group(1) or m.group(2) for u in items for m in _SPEAKER.finditer(u.text)}
+    openers = {u.text.split(" ", 1)[0] for u in items if u.text[:1].isupper()}
+    openers |= {u.text.split(" ", 2)[1] for u in items if u.text[:1].isupper() and u.text.count(" ") >= 2}
+    return {w for w in found if w not in STOPWORDS and (w.capitalize() in openers or w in openers)}
+
+
+def recase(sentence: str, lower_names: set[str]) -> str:
+    """Capitalise the known names of a lower-case sentence (the question shows them as names)."""
+    return re.sub(r"\b[a-z][a-z'’-]{2,}\b", lambda m: m.group(0).capitalize() if m.group(0) in lower_names else m.group(0),
+                  sentence)
+
+
+_ENTITY = re.compile(r"(?<![\w'’-])(?:[A-Z][\w'’.-]*[a-z0-9][\w'’-]*(?: (?:of |de |the )?[A-Z][\w'’-]*[\w])*"
+                     r"|[A-Z]{2,6}(?![\w'’-]))")  # "NASA", "WeWork", "Rickie Fowler", "the Bank of England"
+_DEMONYM = ("ish", "ese", "ian", "ean", "ern", "ic")
+
+
+def key_entities(items: list[Unit], body_lower: set[str] | None = None,
+                 mentions: dict[str, int] | None = None) -> list[str]:
+    """Proper names the article mentions at least twice (a surname counts for the full name), most frequent first.
+
+    A name usually written after "the" comes back with it ("the Grand National"); a capitalised word
+    at the start of a sentence that the article also writes in lower case is not a name ("Footage").
+    """
+    body_lower = body_lower or set()
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    the: dict[str, int] = {}
+    openers: list[str] = []
+    for u in items:
+        for m in _ENTITY.finditer(u.text):
+            if m.start() == 0 and " " not in m.group(0):
+                openers.append(m.group(0))  # "Footage shows …": counts only as the short form of a name seen whole
+                continue
+            if u.text[m.end():m.end() + 1] == ":" or re.search(r"['’](?:m|re|ve|ll|d)\b", m.group(0)):
+                continue  # "Daughter: …" is a caption label; "I'm" no name
+            name = m.group(0).rstrip(".")
+            if name.endswith(("'s", "’s")):
+                name = name[:-2]
+            words = name.split()
+            cut = next((i for i, w in enumerate(words) if i and w in NOT_NAME_START), len(words))
+            words = words[:cut]  # "the Masters. The Scot …" ran two names together
+            while words and (words[0] in NOT_NAME_START or words[0] in TITLE_WORDS
+                             or (len(words) > 1 and words[0].casefold() in body_lower | ROLE_SET)):
+                words = words[1:]  # "Substitute Rodrigo De Paul", "Dad Phil": a common word before the name
+            if not words or words[-1] in NOT_NAME_START or words[-1] in {"of", "de", "the", "and"}:
+                continue
+            if words[-1].endswith(_DEMONYM) or (len(words) == 1 and len(words[0]) < 3) or any(w in TIME_WORDS for w in words):
+                continue  # "the Saudi Arabian", "Easter Monday"
+            name = " ".join(words)
+            if name in _SOURCES:
+                continue
+            counts[name] = counts.get(name, 0) + 1
+            if u.text[max(0, m.start() - 4):m.start()] in {"the ", "The "} and words == m.group(0).split():
+                the[name] = the.get(name, 0) + 1
+            first.setdefault(name, u.index)
+    surnames = {n.split()[-1] for n in counts if " " in n}
+    for w in openers:
+        if w in surnames or w in counts:
+            counts[w] = counts.get(w, 0) + 1
+            first.setdefault(w, len(items))
+    merged: dict[str, int] = {}
+    for name, c in counts.items():
+        if " " in name:
+            merged[name] = merged.get(name, 0) + c
+    for name, c in counts.items():
+        if " " not in name:
+            full = [n for n in merged if n.split()[-1] == name or n.split()[0] == name]
+            if full:
+                best = max(full, key=lambda n: (merged[n], -first[n]))
+                merged[best] += c
+            else:
+                merged[name] = merged.get(name, 0) + c
+    ranked = sorted((n for n, c in merged.items() if c >= 2), key=lambda n: (-merged[n], first[n], n))
+    out: list[str] = []
+    for n in ranked:
+        if not any(n in o or o in n for o in out):
+            out.append(n)
+    named = [f"the {n}" if 2 * the.get(n, 0) >= counts.get(n, 1) else n for n in out]
+    if mentions is not None:
+        mentions.update({shown: merged[n] for shown, n in zip(named, out, strict=True)})
+    return named
+
+
+# Bylines and wire services are named on every story but are not what it is about.
+_SOURCES = {"Reuters", "AP", "AFP", "CNN", "BBC", "Associated Press", "Press Association", "PA", "Getty Images",
+            "Getty", "Daily Mail", "MailOnline", "Sportsmail", "Bloomberg", "UPI", "dpa", "EFE", "Xinhua"}
+
+
+LEAD_SENTENCES = 5
+
+
+def lead_terms(article: Article, items: list[Unit], english: bool) -> set[str]:
+    """Terms of the title and the lead (its first sentences): what the article is about."""
+    text = " ".join([article.title or ""] + [u.text for u in items[:LEAD_SENTENCES]])
+    return set(terms(text, english))
+
+
+def real_subjects(items: list[Unit], body_lower: set[str], topic: set[str]) -> list[frozenset[str]]:
+    """The name words of the people and organisations the article is about: named in at least two of its
+    sentences (captions are not sentences) and in the title or the lead, or named three times or more."""
+    out = []
+    mentions: dict[str, int] = {}
+    for name in key_entities(items, body_lower, mentions):
+        words = [w for w in name.split() if w not in {"the", "of", "de"}]
+        if mentions[name] >= 3 or any(stem(w.casefold()) in topic for w in words):
+            out.append(frozenset(w.casefold() for w in words))
+    return out
+
+
+# Real speech: a quotation, a reported clause ("said that", "told reporters the …"), a colon before the words,
+# or the attribution after them (", Claure said in the email.").
+_REAL_SPEECH = re.compile(r"[\"“”]|(?:^|\s)['‘]\w|\w['’](?:\s|$)|\b(?:said|says|told|explained|added|noted|stated|wrote|"
+                          r"insisted|warned|argued)\b(?: [\w ]{0,30}?)? (?:that|how|why|what|whether)\b|\b(?:said|says|added|"
+                          r"explained|wrote|stated|told [\w ]{2,30}):|\b(?:said|says|added|explained|wrote|noted)"
+                          r"(?: [\w ,]{0,40})?[.!]$")
+_FINDERS = frozenset({"researchers", "scientists", "experts", "investigators", "analysts", "study", "studies",
+                      "survey", "report", "review", "inquiry", "investigation"})
+_SPEECH_KINDS = {"say", "claim", "warn", "admit", "deny", "confirm", "urge", "promise", "reveal", "announce"}
+
+
+def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str]], topic: set[str],
+                  english: bool = True) -> bool:
+    """A template question is kept only about what the article is about: a real subject (see
+    `real_subjects`), or a thing ("the campaign") the title or lead names; a speech question only
+    over real speech."""
+    if (kind in _SPEECH_KINDS and kind != "announce" and not _REAL_SPEECH.search(sentence)
+            and not (kind == "say" and re.search(r"\b(?:said|says|told)\b", sentence))):
+        return False  # "The striker added a second goal": a verb taken for speech
+    subj = question_subject(q)
+    if subj is None:
+        m = re.match(r"^(?:What|How much|When|Why) \w+ (?:the |a |an )?(.+?) (?:\w+)(?: \w+)?\?$", q)
+        subj = frozenset(w.casefold() for w in m.group(1).split()) if m else None
+    if not subj:
+        return False
+    if any(subj & s for s in subjects):
+        return True
+    if kind in {"find", "warn"} and subj & _FINDERS:
+        return True  # "What did researchers find?": what a study found is the point of a report on it
+    if kind in {"happened", "do", "doing", "will"}:
+        return False  # "What happened to the video?": about a thing, these ask nothing a reader wants
+    lowered = [w for w in re.findall(r"[\w'’-]+", q) if w.casefold() in subj and w.casefold() not in STOPWORDS]
+    # A thing or a group ("the campaign", "researchers"): only when the title or lead names it and it is no name.
+    return bool(lowered) and stem(lowered[-1].casefold()) in topic and not _is_name(q, subj)
+
+
+def _is_name(q: str, subj: frozenset[str]) -> bool:
+    """The question's subject is written with capitals in the question (a name, not a thing)."""
+    return any(w.casefold() in subj and w[:1].isupper() for w in q.split()[1:])
