@@ -119,3 +119,56 @@ def test_clock_times_are_one_value_not_two_counts() -> None:
     late = check_claim("The last ferry leaves at 9:40 p.m.", text)
     assert [(u.term, u.kind) for u in late.unsupported] == [("9:40 p.m.", "number")]
     assert not check_claim("10 ferries leave from the old port.", text).supported  # 21:10 is not 10 of anything
+
+
+CLUB = ("John Carver is relishing the chance to take charge of his hometown club on Sunday. "
+        "In 1999 Ruud Gullit controversially decided not to start Alan Shearer against Sunderland, "
+        "and Carver was his assistant. Carver has said he learned from that night.")
+
+
+def test_who_did_what_when_the_window_names_another_doer() -> None:
+    # the window names Carver too, but Gullit is the one who decided
+    r = check_claim("John Carver decided not to start Alan Shearer against Sunderland in 1999.", CLUB)
+    assert not r.supported
+    assert [(u.term, u.kind) for u in r.unsupported if u.kind == "role"] == [("john carver", "role")]
+    assert "'gullit' decided" in next(u.reason for u in r.unsupported if u.kind == "role")
+    assert check_claim("Ruud Gullit decided not to start Alan Shearer against Sunderland in 1999.", CLUB).supported
+    # a pronoun, a title or an apposition before the verb is no other doer
+    assert check_claim("John Carver has learned from that night.", CLUB).supported
+    text = "Carver, who was Gullit's assistant, decided not to start Shearer against Sunderland."
+    assert check_claim("Carver decided not to start Shearer against Sunderland.", text).supported
+    # a name after a preposition is not the doer: "from Leeds" did not lose anything
+    text = "Grandmother Pat lost her husband 12 years ago. Pat Ingles lives in Leeds."
+    assert not any(u.kind == "role" for u in check_claim("Pat Ingles from Leeds lost her husband 12 years ago.",
+                                                          text).unsupported)
+
+
+def test_sentences_glued_without_a_space_are_windows_of_their_own() -> None:
+    text = ("The turkey firm was sold to Ranjit Boparan on Tuesday.There had been fears for the pension scheme."
+            "Unite said 1,300 jobs were safe.")
+    r = check_claim("Unite said 1,300 jobs were safe.", text)
+    assert r.supported and r.evidence == "Unite said 1,300 jobs were safe."
+
+
+def test_a_possessive_name_in_the_article_is_a_name_in_a_lower_cased_claim() -> None:
+    text = "The actress Angelina Jolie's character is Maleficent. The film opened in May. She posted a picture of the character on Instagram."
+    r = check_claim("angelina jolie posted a picture of the character on instagram", text)
+    assert r.supported, r.unsupported
+    assert not any(u.term == "jolie" for u in r.unsupported)  # her name ("she" refers to it), not a word to cover
+
+
+def test_a_number_the_article_gives_beside_the_same_name_elsewhere() -> None:
+    text = ("Pat Ingles, 69, has written a book about her garden. Friends helped her plant it. "
+            "Grandmother Pat lost her husband 12 years ago to cancer.")
+    r = check_claim("Pat Ingles, 69, lost her husband 12 years ago to cancer.", text)
+    assert r.supported, r.unsupported
+    assert [u.kind for u in r.unsupported] == ["number"] and "beside the same name" in r.unsupported[0].reason
+    # the same age beside another person is no backing
+    text = ("Louis Jordan, 37, was rescued at sea. Friends waited at the harbour. "
+            "Frank Jordan said he had spoken to his son before the storm.")
+    assert not check_claim("Frank Jordan, 37, said he had spoken to his son before the storm.", text).supported
+    # a compound the article writes elsewhere ("mother-of-six") backs its number
+    text = "The mother-of-six runs a bakery in Leeds. Promise made videos of herself as Elsa."
+    assert check_claim("The mother-of-six made videos of herself as Elsa.", text).supported
+    assert check_claim("The 19-year-old made videos of herself as Elsa.",
+                       "Promise, 19, made videos of herself as Elsa.").supported  # "old" is part of the age

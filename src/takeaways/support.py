@@ -55,6 +55,7 @@ PENALTY = {"number": 0.35, "name": 0.15, "negation": 0.35, "modality": 0.2, "rol
 PENALTY_NEAR = 0.1  # a number or name found only in a sentence next to the window
 PENALTY_NEW_WORD_UNCASED = 0.35  # the same in a lower-cased claim, where it may be a name we cannot tell
 PENALTY_NEW_WORD = 0.2  # a content word the article never uses (on top of the coverage it costs)
+CREDIT = 0.5  # a term backed outside the window (a pronoun, the same name's age elsewhere) counts half
 PAIR_COST = 0.02
 MAX_CANDIDATES = 4  # sentences scored in full per claim (those sharing the most terms with it)
 LEMMAS = True
@@ -263,6 +264,7 @@ class _Article:
     first_seen: dict[str, int]  # lower-cased word → offset of its first occurrence
     numbers: dict[float, str]
     idf: dict[str, float] = field(default_factory=dict)
+    folded: str = ""  # the text, case-folded
     windows: dict[tuple[int, int], _Window] = field(default_factory=dict)  # built once, shared by claims
 
     def window(self, a: int, b: int) -> _Window:
@@ -279,9 +281,24 @@ def _sentence(text: str, a: int, b: int) -> _Sentence:
                      _scoped(toks, _NEGATIONS, negation=True), _scoped(toks, _MODALS))
 
 
+# A stop glued to the next sentence ("on Tuesday.There had been"), as in text scraped without its
+# paragraph breaks: `sentence_spans` wants a space after a stop, so these are split here.
+_GLUED = re.compile(r"[^\W\d_]{2}[.!?][\"”’']?(?=[A-Z][a-z])")
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    out = []
+    for a, b in sentence_spans(text):
+        for m in _GLUED.finditer(text, a, b):
+            out.append((a, m.end()))
+            a = m.end()
+        out.append((a, b))
+    return out
+
+
 @lru_cache(maxsize=16)
 def _analyse(text: str) -> _Article:
-    spans = sentence_spans(text)
+    spans = _spans(text)
     sentences = [_sentence(text, a, b) for a, b in spans]
     where: dict[str, list[int]] = {}
     cap_mid: set[str] = set()
@@ -292,17 +309,19 @@ def _analyse(text: str) -> _Article:
         for key in s.stems | {f"#{n}" for n in s.numbers}:
             where.setdefault(key, []).append(i)
         for j, t in enumerate(s.toks):
-            first.setdefault(t.low, t.start)
+            low = t.low[:-2] if t.low.endswith("'s") else t.low  # "Jolie's" names "jolie" (a claim may say "jolie 's")
+            first.setdefault(low, t.start)
             if t.cap:
                 if j > 0 and text[t.start - 2:t.start].strip() not in ('"', "“", "'", "‘", ":", "(", "-"):
-                    cap_mid.add(t.low)
+                    cap_mid.add(low)
             else:
-                lower.add(t.low)
+                lower.add(low)
         for n, raw in s.numbers.items():
             numbers.setdefault(n, raw)
     n_sent = max(1, len(sentences))
     idf = {k: math.log(1 + n_sent / len(v)) for k, v in where.items()}
-    return _Article(text, sentences, where, frozenset(cap_mid - _FUNCTION), frozenset(lower), first, numbers, idf)
+    return _Article(text, sentences, where, frozenset(cap_mid - _FUNCTION), frozenset(lower), first, numbers, idf,
+                    text.casefold())
 
 
 # ---- the claim ----------------------------------------------------------------------------------
@@ -346,6 +365,8 @@ def _claim(text: str, art: _Article) -> _Claim:
             else:
                 names.append([i])
             prev = i
+        elif t.low == "old" and i > 0 and toks[i - 1].low in ("year", "years"):
+            continue  # "the 19-year-old": an age, checked as its number
         elif t.low not in _FUNCTION and t.low not in _NUMBER_WORDS and t.low not in _NEGATIONS \
                 and t.low not in _MODALS and not t.low.endswith(("n't", "n’t")) and len(t.low) > 1:
             words.append(i)
@@ -486,6 +507,64 @@ def _role_swaps(c: _Claim, w: _Window) -> list[Unsupported]:
     return out
 
 
+SUBJECT_BACK = 3  # words before the verb (auxiliaries, adverbs) skipped to find the window's doer
+SUBJECT_NEAR = 6  # the claim's doer named this close before the verb in the window: no clash
+_PREPOSITIONS = frozenset("""about above across after against along among around as at before behind below beside
+between beyond by during for from in inside into near of off on onto out outside over past since than through to
+toward towards under until upon with within without""".split())  # noqa: SIM905
+
+
+def _subject_clash(c: _Claim, w: _Window, art: _Article) -> list[Unsupported]:
+    """"A verb X" in the claim where the window says "B verb X": the window names another doer
+    right before the same verb and its next content word (nothing but auxiliaries and -ly adverbs
+    between them, no comma), and does not name A close before them. A is a name phrase not
+    governed by a preposition ("from Leeds" is no doer)."""
+    words = set(c.words)
+    pos: dict[str, list[int]] = {}
+    for j, t in enumerate(w.toks):
+        pos.setdefault(t.stem, []).append(j)
+    for phrase in c.names:
+        v1 = phrase[-1] + 1
+        if v1 not in words or c.toks[v1].stem not in pos:
+            continue
+        if phrase[0] > 0 and c.toks[phrase[0] - 1].low in _PREPOSITIONS:
+            continue
+        if "UNK" in c.text[c.toks[phrase[-1]].start:c.toks[v1].start]:
+            continue  # tokenised text: part of the name is unknown
+        v2 = next((i for i in range(v1 + 1, min(len(c.toks), v1 + 4)) if i in words), None)
+        if v2 is None or c.toks[v2].stem not in pos:
+            continue
+        own = [c.toks[i] for i in phrase]
+        anchors = [j for j in pos[c.toks[v1].stem] if any(0 < k - j <= 4 for k in pos[c.toks[v2].stem])]
+        others: list[str] = []
+        for j in anchors:
+            if any(_names(x, w.toks[k]) for k in range(max(0, j - SUBJECT_NEAR), j) for x in own):
+                others = []
+                break  # the claim's doer is named right before the verb here
+            k = j - 1
+            while k >= 0 and j - k <= SUBJECT_BACK and (w.toks[k].low in _FUNCTION or w.toks[k].low.endswith("ly")) \
+                    and not w.toks[k].cap:
+                k -= 1  # auxiliaries and adverbs: "Gullit has controversially decided"
+            doer = w.toks[k] if k >= 0 else None
+            if doer is None or not doer.cap or doer.low not in art.names or doer.low in _PRONOUNS \
+                    or _BREAK.search(art.text, doer.start, w.toks[j].start):
+                others = []
+                break  # nobody named right before the verb (a pronoun, a noun, a comma): no clash
+            others.append(doer.low)
+        if others:
+            name = " ".join(t.low for t in own)
+            return [Unsupported(name, "role", f"the evidence has {others[0]!r} {c.toks[v1].low} here, not {name!r}")]
+    return []
+
+
+def _names(t: _Tok, x: _Tok) -> bool:
+    """Window token `x` names what claim token `t` names ("Georgian" for "Georgia")."""
+    return t.stem == x.stem or t.low == x.low or (len(t.low) >= 4 and x.low.startswith(t.low))
+
+
+_BREAK = re.compile(r"[.;:!?,()–—]")
+
+
 def _has_name(t: _Tok, w: _Window) -> bool:
     """The window names it: the same word or stem, or a word it begins ("Georgia" in "Georgian")."""
     if t.stem in w.stems or t.low in w.lows:
@@ -493,17 +572,52 @@ def _has_name(t: _Tok, w: _Window) -> bool:
     return len(t.low) >= 4 and any(x.startswith(t.low) for x in w.lows)
 
 
-def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window | None = None) -> SupportResult:
+def _before(toks: list[_Tok], pos: int, n: int = 3) -> list[_Tok]:
+    """The `n` tokens before character offset `pos`."""
+    out = [t for t in toks if t.start < pos]
+    return out[-n:]
+
+
+_COMPOUND = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+
+
+def _attribute_elsewhere(c: _Claim, art: _Article, n: float, raw: str) -> str:
+    """The claim gives number `n` right after a name ("Pat Ingles, 69, from…") and the article
+    gives it right after the same name in some other sentence, or the claim writes it in a
+    compound ("mother-of-six") the article has elsewhere: an attribute of that person or thing
+    (an age, a count), which claims often join to another fact."""
+    pos = c.text.find(raw)
+    for m in _COMPOUND.finditer(c.text):
+        if m.start() <= pos < m.end() and m.group(0).casefold() in art.folded:
+            return f"in {m.group(0)!r}"  # "mother-of-six", "three-time": the same compound elsewhere
+    name_toks = {i for p in c.names for i in p}
+    mine = [t for t in _before(c.toks, pos) if c.toks.index(t) in name_toks]
+    if pos < 0 or not mine:
+        return ""
+    for i in art.where.get(f"#{n}", ()):
+        s = art.sentences[i]
+        at = art.text.find(s.numbers[n], s.start, s.end)
+        if at >= 0 and all(any(_names(t, x) for x in _before(s.toks, at) if x.cap) for t in mine):
+            return "beside the same name"
+    return ""
+
+
+def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window | None = None,
+           total: float = 0.0) -> SupportResult:
     """Judge the claim against window `w`; `near` is `w` with a sentence either side, where a
     number or a name the window lacks costs less (claims often join two neighbouring facts)."""
     problems: list[Unsupported] = []
     soft: list[Unsupported] = []
     nearby: list[Unsupported] = []
+    credit = 0.0  # weight of the claim's terms backed outside the window (half of it counts as covered)
     for n, raw in c.numbers.items():
         if n in w.numbers:
             continue
         if near is not None and n in near.numbers:
             nearby.append(Unsupported(raw, "number", f"{raw} is in the next or previous sentence, not in the evidence"))
+        elif n in art.numbers and (where := _attribute_elsewhere(c, art, n, raw)):
+            credit += W_NUMBER
+            nearby.append(Unsupported(raw, "number", f"the article gives {raw} {where} elsewhere, not in the evidence"))
         elif n in art.numbers:
             problems.append(Unsupported(raw, "number", f"the evidence does not say {raw}; the article has it elsewhere"))
         else:
@@ -521,7 +635,8 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
             elif in_window:
                 continue  # another part of the same name is in the window ("Moon" for "Natalia Moon")
             elif has_pronoun and art.first_seen.get(t.low, len(art.text)) < w.start:
-                continue  # the window refers to the name by a pronoun
+                credit += W_NAME  # the window refers to the name by a pronoun
+                continue
             elif near is not None and _has_name(t, near):
                 nearby.append(Unsupported(t.low, "name", f"{name!r} is in the next or previous sentence, not in the evidence"))
             else:
@@ -547,7 +662,9 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
                 problems.append(Unsupported(stem, "modality",
                                             f"the evidence only says it {trigger!r} be so; the claim says it is"))
                 break
-    problems.extend(_role_swaps(c, w))
+    problems.extend(_role_swaps(c, w) or _subject_clash(c, w, art))
+    if credit and total:
+        coverage = min(1.0, coverage + CREDIT * credit / total)
     score = coverage
     for p in problems:
         score *= 1 - PENALTY.get(p.kind, 0.3)
@@ -573,10 +690,12 @@ def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = N
     art = _analyse(text)
     c = _claim(claim, art)
     keys = _weights(c, art)
+    total = sum(wt for _, wt in keys)
     first: SupportResult | None = None
     if evidence_span is not None and 0 <= evidence_span[0] < evidence_span[1] <= len(text):
         w = _window_at(art, evidence_span)
-        first = _check(c, art, w, _coverage(keys, w, _span(c)), _near(art, *_sentences_of(art, evidence_span)))
+        first = _check(c, art, w, _coverage(keys, w, _span(c)), _near(art, *_sentences_of(art, evidence_span)),
+                       total)
         if first.supported:
             return first
     if not keys:  # nothing to check ("He said so."): no term can be unsupported
@@ -587,7 +706,7 @@ def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = N
             return first
         terms = [Unsupported(c.toks[i].low, "word", "not in the article") for i in c.words]
         return SupportResult(claim, False, 0.0, "", None, tuple(terms))
-    result = _check(c, art, best, coverage, _near(art, a, b))
+    result = _check(c, art, best, coverage, _near(art, a, b), total)
     if first is not None and first.score >= result.score and not result.supported:
         return first
     return result
