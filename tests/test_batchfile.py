@@ -3,6 +3,7 @@ lines parsed by custom_id, the conversation replayed across rounds, the batch pr
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from takeaways.config import Settings
 from takeaways.engines import batchfile, llm
 from takeaways.errors import ConfigError, LLMError, TakeawaysError
 from takeaways.models import Digest, Spec
-from tests.fakellm import FakeLLM, grounded
+from tests.fakellm import FakeLLM, Reply, grounded
 from tests.test_llm import make_article, settings_for
 
 SPEC = Spec(takeaways=5, questions=4)
@@ -33,9 +34,9 @@ def completion(content: str, finish: str = "stop", pt: int = 1000, ct: int = 500
 def test_the_batch_body_is_exactly_the_live_request(fake_llm: FakeLLM) -> None:
     article = make_article()
     settings = settings_for(fake_llm, seed=7, max_output_tokens=900)
-    llm._MODES.clear()
+    llm.forget_modes()
     ask = batchfile.replay(article, SPEC, settings, [])
-    llm._MODES.clear()
+    llm.forget_modes()
     llm.LLMEngine().generate(article, SPEC, settings)
     assert isinstance(ask, batchfile.Ask)
     assert ask.body == fake_llm.requests[0]
@@ -43,6 +44,27 @@ def test_the_batch_body_is_exactly_the_live_request(fake_llm: FakeLLM) -> None:
     assert ask.body["response_format"]["type"] == "json_schema"
     line = json.loads(batchfile.request_line("k1", ask.body))
     assert line == {"custom_id": "k1", "method": "POST", "url": "/v1/chat/completions", "body": fake_llm.requests[0]}
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_every_batch_body_of_a_conversation_is_the_live_request_of_that_step(fake_llm: FakeLLM, driver: str) -> None:
+    """Re-ask and length retry included: the batch file and both live drivers share one builder."""
+    article = make_article()
+    settings = settings_for(fake_llm, seed=3, max_output_tokens=400)
+    invalid, cut = "The article is about buses.", '{"takeaways": [{"text": "The city'
+    fake_llm.script += [Reply(content=invalid), Reply(content=cut, finish_reason="length")]
+    llm.forget_modes()
+    engine = llm.LLMEngine()
+    if driver == "sync":
+        live = engine.generate(article, SPEC, settings)
+    else:
+        live = asyncio.run(engine.agenerate(article, SPEC, settings))
+    assert len(fake_llm.requests) == 3 and live.usage.requests == 3
+    history = [batchfile.Answer("a", completion=completion(invalid)),
+               batchfile.Answer("b", completion=completion(cut, finish="length"))]
+    asks = [batchfile.replay(article, SPEC, settings, history[:n]) for n in range(3)]
+    assert [a.body for a in asks if isinstance(a, batchfile.Ask)] == fake_llm.requests
+    assert [r["max_tokens"] for r in fake_llm.requests] == [400, 400, 800]
 
 
 def test_replay_feeds_answers_and_asks_again_after_invalid_json_and_a_cut_off_answer() -> None:

@@ -64,7 +64,7 @@ def rejected_schema(status: int = 500) -> Reply:
 @pytest.fixture(autouse=True)
 def fresh_modes() -> None:
     """A freed port can be reused by the next FakeLLM: never inherit a remembered mode."""
-    llm._MODES.clear()
+    llm.forget_modes()
 
 
 # ------------------------------------------------------------------ happy path
@@ -359,7 +359,7 @@ def test_a_model_that_obeys_the_injection_publishes_nothing_of_it(fake_llm: Fake
 @pytest.mark.parametrize("mode_known", [True, False], ids=["client-retry", "first-request-probe"])
 def test_429_with_retry_after_is_retried_once(fake_llm: FakeLLM, mode_known: bool) -> None:
     if mode_known:
-        llm._MODES[llm.base_key(settings_for(fake_llm))] = "json_schema"
+        llm.remember_mode(settings_for(fake_llm), "json_schema")
     fake_llm.script.append(Reply(status=429, headers={"Retry-After": "1"}))
     digest = api.generate(make_article(), settings_for(fake_llm, max_retries=2))
     assert len(fake_llm.requests) == 2
@@ -367,7 +367,7 @@ def test_429_with_retry_after_is_retried_once(fake_llm: FakeLLM, mode_known: boo
 
 
 def test_429_after_retries_is_transient(fake_llm: FakeLLM) -> None:
-    llm._MODES[llm.base_key(settings_for(fake_llm))] = "json_schema"  # known mode: the client's retries only
+    llm.remember_mode(settings_for(fake_llm), "json_schema")  # known mode: the client's retries only
     fake_llm.script += [Reply(status=429, headers={"Retry-After": "1"})] * 2
     with pytest.raises(LLMError) as exc:
         api.generate(make_article(), settings_for(fake_llm, max_retries=1))
@@ -545,10 +545,10 @@ def test_token_counting_falls_back_fast_and_caches_the_failure() -> None:
 
 
 def test_request_parameters_follow_the_provider() -> None:
-    req = llm._Request(messages=[{"role": "user", "content": "x"}], max_tokens=100)
-    openai_kw = llm._create_kwargs(req, Settings.from_env(api_key="k", model="gpt-5-mini"), "json_schema")
+    req = llm.Request(messages=[{"role": "user", "content": "x"}], max_tokens=100)
+    openai_kw = llm.body(req, Settings.from_env(api_key="k", model="gpt-5-mini"), "json_schema")
     assert openai_kw["max_completion_tokens"] == 100 and "temperature" not in openai_kw  # reasoning model
-    local_kw = llm._create_kwargs(req, Settings.from_env(base_url="http://127.0.0.1:1/v1", model="llama3"), "text")
+    local_kw = llm.body(req, Settings.from_env(base_url="http://127.0.0.1:1/v1", model="llama3"), "text")
     assert local_kw["max_tokens"] == 100 and local_kw["temperature"] == 0.2 and "response_format" not in local_kw
 
 

@@ -77,7 +77,7 @@ def test_a_server_asking_for_a_pause_reaches_the_limiter_hook(fake_llm: FakeLLM)
     remove = retry.on_retry_after(paused.append)
     try:
         s = Settings(engine="openai", base_url=fake_llm.url, max_retries=2, retry_wait=0.0, timeout=5.0)
-        llm._MODES[llm.base_key(s)] = "json_schema"
+        llm.remember_mode(s, "json_schema")
         fake_llm.script += [Reply(status=429, headers={"Retry-After": "0"}), Reply(status=503)]
         digest = api.generate(api.extract("<p>" + "The ferry will carry bicycles from May. " * 40 + "</p>"), s)
     finally:

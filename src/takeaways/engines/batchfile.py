@@ -7,18 +7,19 @@ vLLM's `run-batch` read and write too:
     result   {"id": ..., "custom_id": ID, "response": {"status_code": 200, "body": <chat completion>},
               "error": null}        (error-file lines: status_code ≥ 400, or response null + error)
 
-A batch cannot hold a conversation open, so the conversation (the same `_Conversation` the live
-transports drive: prompts, structured output, re-ask after invalid JSON, length retry, chunks and
-merge) is *replayed*: `replay(article, spec, settings, history)` runs it from the start, feeding
-it the answers recorded so far, and returns either the next request to send (the body is built
-by the live code, `_create_kwargs`, so it is byte for byte the live request) or the finished
-Digest. Each round of the Batch API therefore moves every open conversation one request on.
+A batch cannot hold a conversation open, so the conversation (the same `llm.conversation` step
+machine the live transports drive: prompts, structured output, re-ask after invalid JSON, length
+retry, chunks and merge) is *replayed*: `replay(article, spec, settings, history)` runs it from the
+start through `converse`, feeding it the answers recorded so far, and returns either the next
+request to send (the body is built by `llm.requests.body`, the live builder, so it is byte for byte
+the live request) or the finished Digest. Each round of the Batch API therefore moves every open conversation one request on.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,11 +27,12 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletion
 
-from .. import pricing
 from ..config import Settings
 from ..errors import TakeawaysError
-from ..models import Article, Digest, Spec, Usage
-from .llm import _Conversation, _create_kwargs, _Request, _Result, _throw, known_mode, map_error
+from ..models import Article, Digest, Spec
+from .llm.conversation import Conversation, Result, converse
+from .llm.failures import map_error
+from .llm.requests import Request, body, known_mode
 
 ENDPOINT = "/v1/chat/completions"
 MAX_REQUESTS = 50_000  # OpenAI's limit per batch file
@@ -192,58 +194,45 @@ def batch_mode(settings: Settings) -> str:
     return known_mode(settings) or "json_schema"
 
 
-def request_body(request: _Request, settings: Settings) -> dict[str, Any]:
+def request_body(request: Request, settings: Settings) -> dict[str, Any]:
     """Exactly what the live transports send for `request` (the same builder)."""
-    return _create_kwargs(request, settings, batch_mode(settings))
+    return body(request, settings, batch_mode(settings))
 
 
 def _status_error(answer: Answer) -> openai.APIStatusError:
     """An error line as the exception the live client would have raised for the same response."""
     status = answer.status or 400
-    body = {"message": answer.message, "code": answer.code}
+    error_body = {"message": answer.message, "code": answer.code}
     response = httpx2.Response(status, request=httpx2.Request("POST", f"https://batch.invalid{ENDPOINT}"))
-    return openai.APIStatusError(answer.message or answer.code or f"HTTP {status}", response=response, body=body)
-
-
-class BatchConversation(_Conversation):
-    """The live conversation, priced at the Batch API price."""
-
-    def _account(self, result: _Result) -> None:
-        u = getattr(result.completion, "usage", None)
-        pt = int(getattr(u, "prompt_tokens", 0) or 0)
-        ct = int(getattr(u, "completion_tokens", 0) or 0)
-        self.add_usage(Usage(requests=result.requests, prompt_tokens=pt, completion_tokens=ct,
-                             cost_usd=pricing.cost(self.settings.model, pt, ct, self.settings.price_file, batch=True)))
-
-    def _check_budget(self, request: _Request) -> None:
-        return None  # the batch run reserves its budget per request when it writes the files
+    return openai.APIStatusError(answer.message or answer.code or f"HTTP {status}", response=response, body=error_body)
 
 
 def replay(article: Article, spec: Spec, settings: Settings, history: Sequence[Answer]) -> Ask | Digest:
     """Run the conversation feeding it `history` (the answers to its first len(history) requests,
     transient errors excluded); the next request to send, or the finished (unverified) Digest.
     A conversation that fails raises the TakeawaysError the live path would, with `.usage`."""
-    conv = BatchConversation(article, spec, settings)
-    gen = conv.run()
-    previous: str | None = None
-    try:
-        request = next(gen)
-        for answer in history:
-            previous = request.purpose
-            if answer.completion is not None:
-                completion = ChatCompletion.model_validate(answer.completion)
-                request = gen.send(_Result(completion, 1))
-            else:
-                exc = _status_error(answer)
-                request = _throw(gen, map_error(exc, settings, 1), conv)
-    except StopIteration as stop:
-        digest: Digest = stop.value
-        return digest
-    except TakeawaysError as exc:
-        exc.usage = conv.usage  # type: ignore[attr-defined]
-        raise
-    return Ask(request_body(request, settings), request.purpose, len(history), request.purpose == previous,
-               request.max_tokens)
+    recorded = iter(history)
+    answered: list[str] = []  # the purposes of the requests answered so far
+
+    def send(request: Request) -> Generator[Request, None, Result]:
+        answer = next(recorded, None)
+        if answer is None:
+            yield request  # no answer yet: this is the request to send
+            raise AssertionError("unreachable: a replay stops at its first unanswered request")  # pragma: no cover
+        answered.append(request.purpose)
+        if answer.completion is None:
+            raise map_error(_status_error(answer), settings, 1)
+        return Result(ChatCompletion.model_validate(answer.completion), 1)
+
+    steps = converse(Conversation(article, spec, settings, batch=True), send)
+    with closing(steps):
+        try:
+            request = next(steps)
+        except StopIteration as stop:
+            digest: Digest = stop.value
+            return digest
+    followup = bool(answered) and request.purpose == answered[-1]
+    return Ask(request_body(request, settings), request.purpose, len(history), followup, request.max_tokens)
 
 
 __all__ = ["ENDPOINT", "MAX_BYTES", "MAX_REQUESTS", "Answer", "Ask", "Results", "batch_mode", "parse_line",
