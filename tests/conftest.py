@@ -16,8 +16,14 @@ _ENV = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID
         "https_proxy", "all_proxy"]
 
 
+@pytest.fixture(scope="session")
+def langid_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One decompressed language model for the whole session (~70 MB), not one per test's cache dir."""
+    return tmp_path_factory.mktemp("langid")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, langid_cache: Path) -> None:
     """No test sees the developer's keys, proxies or cache."""
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
@@ -25,6 +31,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("TAKEAWAYS_LANGID_CACHE", str(langid_cache))
 
 
 @pytest.fixture

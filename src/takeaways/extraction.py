@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable
 from itertools import accumulate
 from typing import Any, Literal
 
-import py3langid
 import trafilatura
 from htmldate import find_date
 from lxml import etree
@@ -24,6 +23,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import set_date_params
 from trafilatura.utils import load_html
 
+from . import langid
 from .config import Settings
 from .errors import ExtractionError
 from .models import Article, Block, ExistingBlock, Page
@@ -393,7 +393,7 @@ def _finish(blocks: list[Block], meta: dict[str, Any]) -> Article:
     text = "\n".join(b.text for b in kept)
     language = meta.get("language")
     if text and not language:
-        language = py3langid.classify(text[:4000])[0]
+        language = langid.classify(text[:4000])
     meta = {**meta, "language": language, "word_count": count_words(text)}
     return Article(blocks=kept, existing_blocks=existing, **meta)
 
