@@ -21,7 +21,7 @@ from .support import SupportResult, check_claims, check_digest
 
 T = TypeVar("T", Takeaway, QA)
 
-__all__ = ["agenerate", "check", "check_record", "dry_run", "extract", "generate", "load_article", "render",
+__all__ = ["agenerate", "check", "check_record", "checked", "dry_run", "extract", "generate", "load_article", "render",
            "summarize", "verify_and_fill"]
 
 
@@ -66,6 +66,12 @@ def dry_run(article: Article, settings: Settings) -> str:
     if settings.resolved_engine() != "openai":
         text = "# note: the engine is extractive, which sends no request; this is what --engine openai would send\n" + text
     return text
+
+
+def checked(raw: Digest, article: Article, settings: Settings) -> Digest:
+    """Verify an answer of the configured engine against the article, check its support, fill it
+    (pure CPU: the batch job runs it in a worker process, so its event loop keeps sending requests)."""
+    return _checked(raw, settings.resolved_engine(), article, settings)
 
 
 def verify_and_fill(raw: Digest, article: Article, settings: Settings) -> Digest:

@@ -50,11 +50,9 @@ def _init_worker() -> None:  # pragma: no cover - runs in the extraction process
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
         if os.getppid() == 1:  # the runner died before prctl
             os._exit(1)
-    import py3langid
+    from ... import extraction, langid  # noqa: F401 - warm up
 
-    from ... import extraction  # noqa: F401 - warm up
-
-    py3langid.classify("warm up the language model")  # at once if the runner loaded it before forking
+    langid.warm_up()  # at once if the runner loaded it before forking
 
 
 def _noop() -> None:  # pragma: no cover - runs in the extraction processes
@@ -66,6 +64,20 @@ def extract(page: Page, settings: Settings) -> Article:
     from ...extraction import extract_page
 
     return extract_page(page, settings)
+
+
+def offline(article: Article, settings: Settings) -> Digest:
+    """The offline engine, verified (in a worker process: pure CPU)."""
+    from ... import api
+
+    return api.generate(article, settings)
+
+
+def check(raw: Digest, article: Article, settings: Settings) -> Digest:
+    """An LLM answer verified, support-checked and filled (in a worker process: pure CPU)."""
+    from ... import api
+
+    return api.checked(raw, article, settings)
 
 
 def extraction_pool(workers: int | None) -> Executor:
@@ -81,9 +93,9 @@ def extraction_pool(workers: int | None) -> Executor:
     if method == "fork" and n > SHARE_MODEL_ABOVE:
         # The language model (~120 MB) loaded before forking is shared by every worker; with few
         # workers each loads its own instead, in parallel with the runner's start-up (faster start).
-        import py3langid
+        from ... import langid
 
-        py3langid.classify("warm up the language model before forking")
+        langid.warm_up()
     pool = ProcessPoolExecutor(max_workers=n, initializer=_init_worker, mp_context=multiprocessing.get_context(method))
     pool.submit(_noop)  # fork every worker now, before any thread exists (they warm up on their own)
     return pool
@@ -117,6 +129,7 @@ class LocalExecutor:
         from ...engines import get_engine
 
         self.ctx = ctx
+        self.spec = Spec(takeaways=ctx.settings.takeaways, questions=ctx.settings.questions, language=ctx.settings.lang)
         self.opts = ctx.options
         self.settings = ctx.settings
         self.engine = self.settings.resolved_engine()
@@ -126,7 +139,7 @@ class LocalExecutor:
         # Then the LLM engine (~1 s to import openai), here on the main thread, while the extraction
         # processes warm up on the other cores. (In a thread it overlapped with the event loop but
         # fought it for the GIL: measured slower to the first request.)
-        get_engine(self.engine)
+        self.llm = get_engine(self.engine)
         self.tasks: set[asyncio.Task[Outcome | None]] = set()
 
     def close(self) -> None:
@@ -256,29 +269,33 @@ class LocalExecutor:
         article = await loop.run_in_executor(self.cpu_pool, extract, page, self.settings)
         if (known := self.ctx.lookup(item, article)) is not None:
             return known.with_(attempts=attempts[0])
-        digest = await self._generate(article, attempts)
+        if self.engine == "extractive":  # CPU only: in the worker processes, beside the extraction
+            attempts[0] += 1
+            digest = await loop.run_in_executor(self.cpu_pool, offline, article, self.settings)
+        else:
+            raw = await self._generate(article, attempts)
+            # Verification, the support check and fill are CPU work: in a worker process, after the
+            # request's slot is free, so the event loop goes on sending while answers are checked.
+            digest = await loop.run_in_executor(self.cpu_pool, check, raw, article, self.settings)
         return Outcome(item.key, DONE, digest=digest, article=article, usage=digest.usage, attempts=attempts[0])
 
     async def _generate(self, article: Article, attempts: list[int]) -> Digest:
-        """Generate under the concurrency bound, the limiters and the budget."""
-        from ... import api
-
+        """The LLM's raw answer under the concurrency bound, the limiters and the budget."""
         async with self.gen_sem:
             estimate = self._estimate_cost(article)
             if not self.budget.reserve(estimate):
                 self.status.budget_reached = True
                 raise _OverBudget
             try:
-                if self.engine != "extractive":
-                    if self.rpm is not None:
-                        await self.rpm.acquire()
-                    if self.tpm is not None:
-                        tokens = min(len(article.text) // 4 + self.settings.max_output_tokens, self.opts.tpm or 1)
-                        await self.tpm.acquire(tokens)
+                if self.rpm is not None:
+                    await self.rpm.acquire()
+                if self.tpm is not None:
+                    tokens = min(len(article.text) // 4 + self.settings.max_output_tokens, self.opts.tpm or 1)
+                    await self.tpm.acquire(tokens)
                 # No retry here: the engine retries each request under retry.py (nothing stacks);
                 # a failure carries what its attempts cost in `.usage`.
                 attempts[0] += 1
-                digest = await api.agenerate(article, self.settings)
+                digest = await self.llm.agenerate(article, self.spec, self.settings)  # type: ignore[attr-defined]
             except BaseException as exc:
                 self.budget.settle(estimate, getattr(exc, "usage", Usage()).cost_usd)
                 raise
@@ -290,9 +307,8 @@ class LocalExecutor:
             return 0.0
         from ...engines import llm  # the LLM engine exposes estimate_cost(article, spec, settings)
 
-        spec = Spec(takeaways=self.settings.takeaways, questions=self.settings.questions, language=self.settings.lang)
         try:
-            return float(llm.estimate_cost(article, spec, self.settings))
+            return float(llm.estimate_cost(article, self.spec, self.settings))
         except BudgetExceeded:
             return float("inf")
 
