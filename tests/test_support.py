@@ -172,3 +172,14 @@ def test_a_number_the_article_gives_beside_the_same_name_elsewhere() -> None:
     assert check_claim("The mother-of-six made videos of herself as Elsa.", text).supported
     assert check_claim("The 19-year-old made videos of herself as Elsa.",
                        "Promise, 19, made videos of herself as Elsa.").supported  # "old" is part of the age
+
+
+def test_a_place_the_article_names_with_the_same_person_elsewhere() -> None:
+    text = ("Barry Beavis, of Chelmsford, took his case to the Court of Appeal. Judges heard it in London. "
+            "Motorists face spiralling parking fines. Barry Beavis was fined £85 for staying too long.")
+    r = check_claim("Barry Beavis from Chelmsford was fined £85 for staying too long.", text)
+    assert r.supported, r.unsupported
+    assert [(u.term, u.kind) for u in r.unsupported] == [("chelmsford", "name")]
+    assert "with 'barry beavis' elsewhere" in r.unsupported[0].reason
+    # a place the article never names with him is still a problem
+    assert not check_claim("Barry Beavis from London was fined £85 for staying too long.", text).supported

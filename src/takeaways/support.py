@@ -283,7 +283,7 @@ def _sentence(text: str, a: int, b: int) -> _Sentence:
 
 # A stop glued to the next sentence ("on Tuesday.There had been"), as in text scraped without its
 # paragraph breaks: `sentence_spans` wants a space after a stop, so these are split here.
-_GLUED = re.compile(r"[^\W\d_]{2}[.!?][\"”’']?(?=[A-Z][a-z])")
+_GLUED = re.compile(r"[^\W\d_]{2}[\"”’']?[.!?][\"”’']?(?=[\"“]?[A-Z][a-z])")
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
@@ -602,6 +602,23 @@ def _attribute_elsewhere(c: _Claim, art: _Article, n: float, raw: str) -> str:
     return ""
 
 
+def _named_with(c: _Claim, art: _Article, w: _Window, phrase: list[int], t: _Tok) -> str:
+    """A place or other name the claim attaches by a preposition ("Barry Beavis, from Chelmsford")
+    that the article names elsewhere in one sentence with another of the claim's names, one the
+    window has: an attribute of that person, which claims often join to another fact."""
+    if not (phrase[0] > 0 and c.toks[phrase[0] - 1].low in _PREPOSITIONS):
+        return ""
+    others = [q for q in c.names if q is not phrase and any(_has_name(c.toks[i], w) for i in q)]
+    if not others:
+        return ""
+    for si in art.where.get(t.stem, ()):
+        s = art.sentences[si]
+        for q in others:
+            if all(c.toks[i].stem in s.stems for i in q):
+                return " ".join(c.toks[i].low for i in q)
+    return ""
+
+
 def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window | None = None,
            total: float = 0.0) -> SupportResult:
     """Judge the claim against window `w`; `near` is `w` with a sentence either side, where a
@@ -639,6 +656,9 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
                 continue
             elif near is not None and _has_name(t, near):
                 nearby.append(Unsupported(t.low, "name", f"{name!r} is in the next or previous sentence, not in the evidence"))
+            elif with_ := _named_with(c, art, w, phrase, t):
+                nearby.append(Unsupported(t.low, "name", f"the article names {name!r} with {with_!r} elsewhere, "
+                                                         "not in the evidence"))
             else:
                 problems.append(Unsupported(t.low, "name", f"{name!r} is not in the evidence"))
     for i in c.words:
