@@ -88,6 +88,32 @@ def test_wait_polls_until_done_through_retry_rounds(tmp_path: Path) -> None:
     assert rep["done"] == 4 and rep["usage"]["requests"] == 4
 
 
+@pytest.mark.parametrize("shown", ["bar", "auto", "quiet"])
+def test_wait_shows_the_request_counts_as_a_bar_under_the_runs_bar_or_as_lines(tmp_path: Path, shown: str) -> None:
+    """--progress bar: one bar from the jobs' request_counts, nested in the run's live display; on a
+    stderr that is not a TTY (auto): a line per poll; --quiet: nothing."""
+    inputs, out = articles(tmp_path, 4), tmp_path / "out"
+    with FakeBatchAPI(default_job=Job(polls=2)) as api:
+        api.plan.append(Job(polls=2, errors=lambda i, cid: i == 0, error_status=500))
+        shown_opts = ["--quiet"] if shown == "quiet" else ["--progress", shown]
+        res = batch([str(inputs), "--out", str(out), "--batch-api", "--wait", "--poll-interval", "0",
+                     "--base-url", api.url, *OPTS[:-5], *shown_opts, "--max-retries", "2", "--no-cache"])
+        assert res.exit_code == 0, res.output
+        sent = len(api.submitted)
+    assert sent == 5  # four requests, then the one in the first job's error file
+    bars = [line for line in res.output.splitlines() if line.startswith("batch-api ")]
+    polls = [line for line in res.output.splitlines() if line.startswith("batch-api: ")]
+    if shown == "bar":
+        assert not polls and len(bars) == 1
+        assert f"{sent}/{sent} requests" in bars[0] and "1 failed" in bars[0] and "all ended" in bars[0]
+        assert any(line.startswith("batch ") and "4/4" in line for line in res.output.splitlines())  # the run's bar
+    elif shown == "auto":
+        assert not bars and len(polls) >= 2
+        assert f"/{sent} requests done, 1 failed" in polls[-1] and "0/4 requests done" in polls[0]
+    else:
+        assert "batch-api" not in res.output
+
+
 def test_an_item_that_exhausts_its_rounds_fails_with_the_reason(tmp_path: Path) -> None:
     inputs, out = articles(tmp_path, 2), tmp_path / "out"
     doomed: list[str] = []

@@ -1,4 +1,8 @@
-"""Progress: a rich bar on a TTY, plain periodic lines otherwise, nothing with --quiet."""
+"""Progress: a rich bar on a TTY, plain periodic lines otherwise, nothing with --quiet.
+
+`Progress` follows the run's items; `JobsProgress` the provider's Batch API jobs while --wait
+polls them (from their `request_counts`), as a second bar under the run's bar (a live display
+nested on the same console: rich >= 14.1), or a line per poll."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ class Progress:
         self.total = 0
         self._bar: Any = None
         self._task: Any = None
+        self.console: Any = None  # the rich Console of the bar (mode "bar", once started)
         self._last = 0.0
         self._start = time.monotonic()
 
@@ -37,6 +42,7 @@ class Progress:
                 TextColumn("{task.fields[rate]:.2f}/s"), TimeRemainingColumn(),
                 TextColumn("{task.fields[tokens]:,} tok ${task.fields[cost]:.4f}"),
                 console=Console(file=self.stream), transient=False)
+            self.console = self._bar.console
             self._bar.start()
             self._task = self._bar.add_task("batch", total=total or None, done=0, failed=0, skipped=0, rate=0.0, tokens=0, cost=0.0)
 
@@ -58,3 +64,43 @@ class Progress:
     def stop(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+class JobsProgress:
+    """The Batch API jobs' request counts while --wait polls: a bar under the run's bar in bar
+    mode, a line per poll in lines mode, nothing with --progress none (--quiet)."""
+
+    def __init__(self, run: Progress) -> None:
+        self.run = run
+        self._bar: Any = None
+        self._task: Any = None
+
+    def update(self, *, done: int, failed: int, total: int, running: int, states: str, next_check: float,
+               final: bool = False) -> None:
+        """`done`/`failed`/`total`: requests of the jobs this wait follows; `running`: those not
+        ended yet (`states`). `final`: the wait is over (the bar shows it; no line is printed)."""
+        if self.run.mode == "bar" and self.run.console is not None:
+            if self._bar is None:
+                self._start()
+            self._bar.update(self._task, total=total or None, completed=done + failed, failed=failed, running=running,
+                             states=states or "-", next="all ended" if final else f"next check in {next_check:.0f} s")
+        elif self.run.mode in ("lines", "bar") and not final:  # "bar" without a started bar: lines
+            print(f"batch-api: {running} job(s) running ({states or '-'}): {done}/{total} requests done, {failed} "
+                  f"failed; next check in {next_check:.0f} s", file=self.run.stream, flush=True)
+
+    def _start(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
+
+        self._bar = RichProgress(
+            TextColumn("[bold]batch-api"), BarColumn(), MofNCompleteColumn(), TextColumn("requests"),
+            TextColumn("[red]{task.fields[failed]} failed[/] {task.fields[running]} job(s) running "
+                       "({task.fields[states]}), {task.fields[next]}"), TimeElapsedColumn(),
+            console=self.run.console, transient=False)
+        self._bar.start()
+        self._task = self._bar.add_task("batch-api", total=None, failed=0, running=0, states="-", next="")
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

@@ -46,7 +46,8 @@ def run(sources_: list[str], settings: Settings, options: BatchOptions, *, stdin
     try:
         # The executor first: the local one forks its extraction processes (no thread may run yet)
         # and warms the LLM engine up in a thread while the inputs are expanded.
-        executor = factory(executors.Context(options=options, settings=settings, lookup=journal.lookup))
+        executor = factory(executors.Context(options=options, settings=settings, lookup=journal.lookup,
+                                             progress=progress))
         progress.start(0)  # the total grows as the inputs are expanded, while the first items run
         try:
             _drive(executor, journal, _expand(sources_, settings, stdin), progress)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # this module stays light: the CLI reads the registry's names
     from ...config import Settings
     from ...models import Article
     from ..options import BatchOptions
+    from ..progress import Progress
     from ..work import Outcome, WorkItem
 
 Lookup = Callable[["WorkItem", "Article"], "Outcome | None"]
@@ -59,6 +60,7 @@ class Context:
     settings: Settings
     lookup: Lookup
     total: int = 0  # items listed so far (0 for the live run: inputs are streamed while executors run)
+    progress: Progress | None = None  # the run's progress display (started after `make`, stopped after `run`)
 
 
 class Executor(Protocol):

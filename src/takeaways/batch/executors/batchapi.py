@@ -15,7 +15,6 @@ A finished answer goes through the same verification and fill as a live answer
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -30,6 +29,7 @@ from ...models import Article, Spec
 from ..apijobs import Estimate, Finished, JobInfo, Submission, estimate
 from ..keys import cache_key, prompt_hash
 from ..options import STATE_DIR
+from ..progress import JobsProgress, Progress
 from ..stages import load_page
 from ..work import DONE, Outcome, WorkItem, failed
 from . import Context, Status
@@ -63,7 +63,9 @@ class BatchAPIExecutor:
                               max_requests=self.opts.batch_max_requests, max_bytes=self.opts.batch_max_bytes,
                               max_cost=self.opts.max_cost)
         self.prompts = prompt_hash(self.settings.template_dir)
-        self.stream = sys.stderr
+        # --wait: the jobs' request counts, under the run's bar (or as lines)
+        self.jobs_progress = JobsProgress(ctx.progress or Progress(self.opts.progress, self.opts.progress_interval))
+        self.followed: set[str] = set()  # parts of the jobs this run has polled while running
 
     def close(self) -> None:
         self.sub.close()
@@ -97,7 +99,10 @@ class BatchAPIExecutor:
                 for f in finished:
                     yield from self._outcomes(f, members)
             else:
-                yield from self._rounds(members, submit=self.opts.import_results is None)
+                try:
+                    yield from self._rounds(members, submit=self.opts.import_results is None)
+                finally:
+                    self._wait_over()
         except KeyboardInterrupt:
             self.status.interrupted = True
         except ConfigError as exc:
@@ -124,17 +129,23 @@ class BatchAPIExecutor:
             self._progress(interval)
             time.sleep(interval)
 
-    def _progress(self, interval: float) -> None:
-        """One line from the jobs' request_counts while waiting."""
-        if self.opts.progress == "none":
+    def _wait_over(self) -> None:
+        if self.followed:
+            self._progress(0.0, final=True)
+        self.jobs_progress.stop()
+
+    def _progress(self, interval: float, *, final: bool = False) -> None:
+        """The request_counts of the jobs this wait has seen running (the bar, or a line per poll)."""
+        jobs = self.sub.jobs()
+        running = [j for j in jobs if j.step == "created"]
+        self.followed.update(j.part for j in running)
+        seen = [j for j in jobs if j.part in self.followed]
+        if not seen:
             return
-        jobs = [j for j in self.sub.jobs() if j.step == "created"]
-        total = sum(j.counts.get("total", j.requests) for j in jobs)
-        done = sum(j.counts.get("completed", 0) for j in jobs)
-        bad = sum(j.counts.get("failed", 0) for j in jobs)
-        states = ", ".join(sorted({str(j.status) for j in jobs})) or "-"
-        print(f"batch-api: {len(jobs)} job(s) running ({states}): {done}/{total} requests done, {bad} failed; "
-              f"next check in {interval:.0f} s", file=self.stream, flush=True)
+        self.jobs_progress.update(
+            done=sum(j.counts.get("completed", 0) for j in seen), failed=sum(j.counts.get("failed", 0) for j in seen),
+            total=sum(j.counts.get("total", j.requests) for j in seen), running=len(running),
+            states=", ".join(sorted({str(j.status) for j in running})), next_check=interval, final=final)
 
     def _outcomes(self, f: Finished, members: dict[str, list[WorkItem]]) -> Iterator[Outcome]:
         article = self.sub.article(f.key)
