@@ -114,3 +114,16 @@ def test_pending_yields_the_first_items_while_the_inputs_are_still_being_expande
         assert [w.key for w in stream] == ["text:1", "text:2", "text:3", "text:4"] and j.total == 5
     finally:
         j.close()
+
+
+def test_an_unexpected_error_never_carries_the_api_key_into_the_journal() -> None:
+    from takeaways.batch.work import failed
+    from takeaways.errors import register_secret
+
+    key = "sk-test-unexpected-0123456789"
+    register_secret(key)
+    item = WorkItem(key="text:1", source="one.txt", options=Settings())
+    outcome = failed(item, RuntimeError(f"header Authorization: Bearer {key} rejected"))
+    assert outcome.status == FAILED
+    assert key not in (outcome.error or "") and "[redacted]" in (outcome.error or "")
+    assert outcome.reason == "unexpected RuntimeError"

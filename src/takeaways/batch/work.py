@@ -111,7 +111,7 @@ def reason_of(exc: BaseException, source: str) -> str:
 
 def failed(item: WorkItem, exc: BaseException, *, attempts: int = 0, worker: str | None = None) -> Outcome:
     """The outcome of an item that raised: skipped for 'not an article', failed otherwise (with what it cost)."""
-    from ..errors import ExtractionError, TakeawaysError
+    from ..errors import ExtractionError, TakeawaysError, scrub
 
     usage = getattr(exc, "usage", None) or Usage()
     if isinstance(exc, ExtractionError):
@@ -120,5 +120,6 @@ def failed(item: WorkItem, exc: BaseException, *, attempts: int = 0, worker: str
     if isinstance(exc, TakeawaysError):
         return Outcome(item.key, FAILED, error=str(exc), reason=reason_of(exc, item.source), usage=usage,
                        attempts=attempts, worker=worker)
-    return Outcome(item.key, FAILED, error=f"unexpected {type(exc).__name__}: {exc} (a bug; please report it)",
+    # Not one of ours, so not scrubbed when it was made: a library's message may quote a header or a URL with the key.
+    return Outcome(item.key, FAILED, error=scrub(f"unexpected {type(exc).__name__}: {exc} (a bug; please report it)"),
                    reason=f"unexpected {type(exc).__name__}", usage=usage, attempts=attempts, worker=worker)
