@@ -136,7 +136,7 @@ def test_names_that_resolve_inside_the_network_are_refused(dns: dict[str, list[s
 def test_public_addresses_pass(dns: dict[str, list[str]]) -> None:
     dns["news.example.test"] = ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]
     for url in ["https://news.example.test/a", "http://93.184.215.14/", "http://[2606:4700::1111]/"]:
-        netpolicy.check_url(url)  # no exception; nothing is connected to
+        assert netpolicy.check_url(url) is None  # allowed: no exception; nothing is connected to
 
 
 # -- sitemaps, feeds and lists: entries are remote content ------------------------------------

@@ -173,4 +173,6 @@ def test_walls_are_refused_with_the_reason(reason: str, wall: list[str]) -> None
 def test_an_article_about_cookies_is_not_a_cookie_wall() -> None:
     recipe = [f"Step {i}: the cookies need butter, sugar and patience; bake the cookies until golden, then let "
               f"the cookies cool on a rack for {i + 5} minutes before you serve them." for i in range(6)]
-    X.check_quality(takeaways.extract(article_html("Butter cookies", recipe)), "r.html", 120)
+    article = takeaways.extract(article_html("Butter cookies", recipe))
+    assert X.wall_reason(article) is None
+    X.check_quality(article, "r.html", 120)  # passes the gate: no ExtractionError

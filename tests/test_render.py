@@ -145,7 +145,15 @@ def test_template_errors_are_user_errors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_every_format_renders_an_empty_digest(fmt: str) -> None:
-    render(digest(takeaways=[], faq=[]), fmt)
+    out = render(digest(takeaways=[], faq=[]), fmt)
+    assert "Cyclists" not in out and "When does it start?" not in out  # no item of the full digest
+    if fmt == "json":
+        data = json.loads(out)
+        assert data["takeaways"] == [] and data["faq"] == [] and data["article"]["title"] == "Night ferry"
+    elif fmt in ("md", "text", "jsonld"):
+        assert out == ""  # nothing to publish (and a FAQPage without questions is invalid for search engines)
+    else:
+        assert out.strip() and out.endswith("\n")
 
 
 def test_markdown_escapes_emphasis_links_and_code_from_the_article() -> None:
