@@ -14,6 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLE = str(FIXTURES / "article.html")
 GOOD = "Forty riders a night crossed the bay without a single reported incident."
 BAD = "The ferry's lower deck will be fitted with ten bicycle racks."
+WEAK = "Forty cyclists a night crossed the bay without a single reported incident."  # a word the quote lacks
 
 
 def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -23,7 +24,7 @@ def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
 
 def test_claims_file_md_output_and_exit_code(tmp_path: Path) -> None:
     claims = tmp_path / "claims.txt"
-    claims.write_text(f"{GOOD}\n\n{BAD}\n", encoding="utf-8")
+    claims.write_text(f"{GOOD}\n\n{BAD}\n{WEAK}\n", encoding="utf-8")
     code, out, err = run("check", ARTICLE, str(claims))
     assert code == 1 and err == ""
     assert out == (
@@ -36,7 +37,12 @@ def test_claims_file_md_output_and_exit_code(tmp_path: Path) -> None:
         " flat when the vessel docks. [297:425]\n"
         "   - number `ten`: ten is not in the article\n"
         "\n"
-        "1 of 2 claim(s) supported.\n"
+        f"3. **supported** (0.89): {WEAK}\n"
+        "   > The change follows a pilot in which forty riders a night crossed the bay without a single reported"
+        " incident. [188:296]\n"
+        "   - weak word `cyclists`: not in the evidence\n"
+        "\n"
+        "2 of 3 claim(s) supported.\n"
     )
 
 
@@ -67,7 +73,10 @@ def test_jsonl_many_in_order_with_an_error_line_for_a_bad_line(tmp_path: Path) -
     assert lines[2] == {"id": "c", "line": 3, "error": '"claims" must be a list of strings'}
     assert lines[3]["supported"] is False and lines[3]["score"] == 0.4827
     assert [c["supported"] for c in lines[3]["claims"]] == [True, False]
-    assert set(lines[3]["claims"][1]) == {"claim", "supported", "score", "evidence", "evidence_span", "unsupported"}
+    assert set(lines[3]["claims"][1]) == {"claim", "supported", "score", "evidence", "evidence_span", "unsupported",
+                                          "weak"}
+    assert lines[3]["claims"][0]["unsupported"] == [] and lines[3]["claims"][1]["weak"] == []
+    assert [u["term"] for u in lines[3]["claims"][1]["unsupported"]] == ["ten"]
     assert lines[4]["line"] == 5 and "no such file" in lines[4]["error"]
 
 

@@ -108,7 +108,7 @@ def test_check_claims_and_to_dict() -> None:
     results = check_claims(["Chelsea beat Arsenal 7-2.", "Chelsea beat Arsenal 6-2."], ARTICLE)
     assert [r.supported for r in results] == [True, False]
     d = results[1].to_dict()
-    assert set(d) == {"claim", "supported", "score", "evidence", "evidence_span", "unsupported"}
+    assert set(d) == {"claim", "supported", "score", "evidence", "evidence_span", "unsupported", "weak"}
     assert d["unsupported"][0] == {"term": "6", "kind": "number", "reason": "6 is not in the article"}
 
 
@@ -154,15 +154,17 @@ def test_a_possessive_name_in_the_article_is_a_name_in_a_lower_cased_claim() -> 
     text = "The actress Angelina Jolie's character is Maleficent. The film opened in May. She posted a picture of the character on Instagram."
     r = check_claim("angelina jolie posted a picture of the character on instagram", text)
     assert r.supported, r.unsupported
-    assert not any(u.term == "jolie" for u in r.unsupported)  # her name ("she" refers to it), not a word to cover
+    assert [(u.term, u.kind) for u in r.weak] == [("angelina", "name"), ("jolie", "name")]  # her name, not a word
+    assert all("by a pronoun" in u.reason for u in r.weak)
 
 
 def test_a_number_the_article_gives_beside_the_same_name_elsewhere() -> None:
     text = ("Pat Ingles, 69, has written a book about her garden. Friends helped her plant it. "
             "Grandmother Pat lost her husband 12 years ago to cancer.")
     r = check_claim("Pat Ingles, 69, lost her husband 12 years ago to cancer.", text)
-    assert r.supported, r.unsupported
-    assert [u.kind for u in r.unsupported] == ["number"] and "beside the same name" in r.unsupported[0].reason
+    assert r.supported and r.unsupported == ()
+    assert [(u.term, u.kind) for u in r.weak] == [("69", "number"), ("ingles", "name")]
+    assert "beside the same name" in r.weak[0].reason and "another part of the name" in r.weak[1].reason
     # the same age beside another person is no backing
     text = ("Louis Jordan, 37, was rescued at sea. Friends waited at the harbour. "
             "Frank Jordan said he had spoken to his son before the storm.")
@@ -178,8 +180,32 @@ def test_a_place_the_article_names_with_the_same_person_elsewhere() -> None:
     text = ("Barry Beavis, of Chelmsford, took his case to the Court of Appeal. Judges heard it in London. "
             "Motorists face spiralling parking fines. Barry Beavis was fined £85 for staying too long.")
     r = check_claim("Barry Beavis from Chelmsford was fined £85 for staying too long.", text)
-    assert r.supported, r.unsupported
-    assert [(u.term, u.kind) for u in r.unsupported] == [("chelmsford", "name")]
-    assert "with 'barry beavis' elsewhere" in r.unsupported[0].reason
+    assert r.supported and r.unsupported == ()
+    assert [(u.term, u.kind) for u in r.weak] == [("chelmsford", "name")]
+    assert "with 'barry beavis' elsewhere" in r.weak[0].reason
     # a place the article never names with him is still a problem
     assert not check_claim("Barry Beavis from London was fined £85 for staying too long.", text).supported
+
+
+@pytest.mark.parametrize("claim", [
+    "Chelsea beat Arsenal 7-2.", "Chelsea beat Arsenal 6-2.", "Mourinho praised his players after the match.",
+    "Lisa Nandy said the plan was unfair to tenants.", "Quantum computers factor primes.",
+    "Three people were injured when a bus hit a wall in York.", "The minister will resign next week.",
+])
+def test_unsupported_is_empty_exactly_when_supported(claim: str) -> None:
+    r = check_claim(claim, ARTICLE)
+    assert r.supported is (not r.unsupported), r
+    assert not set(r.unsupported) & set(r.weak)
+
+
+def test_a_claim_failing_on_coverage_lists_the_weak_terms_as_unsupported() -> None:
+    # nothing hard is wrong, but most of the claim is not in the evidence: those words are why
+    r = check_claim("Mourinho praised the players for their courage, stamina and tactical discipline.", ARTICLE)
+    assert not r.supported and r.weak == ()
+    assert {u.term for u in r.unsupported} >= {"courage", "stamina", "tactical", "discipline"}
+    assert {u.kind for u in r.unsupported} == {"word"}
+    # a supported paraphrase keeps the words the evidence lacks as weak, not unsupported
+    r = check_claim("Mourinho praised his players after the match.", ARTICLE)
+    assert r.supported and r.unsupported == () and [u.term for u in r.weak] == []  # 'his' is a function word
+    r = check_claim("Mourinho praised the players after the club match.", ARTICLE)
+    assert r.supported and r.unsupported == () and [(u.term, u.kind) for u in r.weak] == [("club", "word")]

@@ -141,7 +141,8 @@ def render(digest: Digest, format: str = "md", template_dir: str | Path | None =
 def check(claims: str | Iterable[str], article: str | Article) -> list[SupportResult]:
     """Check each claim (or one claim) against an article (its text, or an Article): does the article
     say it? Each Verdict has `supported`, `score` (0-1), the best `evidence` quote with its
-    `evidence_span` into the text, and the `unsupported` terms with reasons. Offline and fast."""
+    `evidence_span` into the text, the `unsupported` terms (what makes it unsupported; empty when
+    supported) and the `weak` terms (they only lower the score), with reasons. Offline and fast."""
     text = article.text if isinstance(article, Article) else article
     items = [claims] if isinstance(claims, str) else list(claims)
     return check_claims(items, text)

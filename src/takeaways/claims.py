@@ -33,15 +33,17 @@ def parse_claims(text: str) -> list[str]:
 
 def summary_of(results: list[SupportResult]) -> dict[str, Any]:
     """One article's verdicts as one record: the lowest claim score, whether every claim is supported,
-    and each claim's verdict ({"claim", "supported", "score", "evidence", "evidence_span", "unsupported"})."""
+    and each claim's verdict ({"claim", "supported", "score", "evidence", "evidence_span", "unsupported",
+    "weak"})."""
     return {"score": min((r.score for r in results), default=1.0),
             "supported": all(r.supported for r in results),
             "claims": [r.to_dict() for r in results]}
 
 
 def format_results(results: list[SupportResult], fmt: str = "md") -> str:
-    """For people (md: each claim, its verdict and score, its quote with the span, what is unsupported
-    and why) or as JSON (the `summary_of` record)."""
+    """For people (md: each claim, its verdict and score, its quote with the span, what makes it
+    unsupported and why, then the weak terms that only lower its score) or as JSON (the `summary_of`
+    record)."""
     if fmt == "json":
         return json.dumps(summary_of(results), ensure_ascii=False, indent=2) + "\n"
     lines: list[str] = []
@@ -52,6 +54,7 @@ def format_results(results: list[SupportResult], fmt: str = "md") -> str:
             where = f" [{r.evidence_span[0]}:{r.evidence_span[1]}]" if r.evidence_span else ""
             lines.append(f"   > {' '.join(r.evidence.split())}{where}")
         lines.extend(f"   - {u.kind} `{u.term}`: {u.reason}" for u in r.unsupported)
+        lines.extend(f"   - weak {u.kind} `{u.term}`: {u.reason}" for u in r.weak)
         lines.append("")
     bad = sum(not r.supported for r in results)
     lines.append(f"{len(results) - bad} of {len(results)} claim(s) supported.")

@@ -17,8 +17,9 @@ or two adjacent ones, from `sentences.sentence_spans`) and compares the claim wi
 
 The score (0–1) is the weighted share of the claim's terms the window backs, lowered for each
 hard problem (a number, a name, a negation, a modality, a role); `supported` means no hard
-problem and enough coverage. `unsupported` lists the claim's terms the evidence does not back,
-each with its kind and reason. What it cannot catch: see docs/support.md.
+problem and enough coverage. `unsupported` lists what makes a claim unsupported (empty exactly
+when it is supported), `weak` the terms that only lower its score, each with its kind and reason.
+What it cannot catch: see docs/support.md.
 """
 
 from __future__ import annotations
@@ -111,7 +112,15 @@ class Unsupported:
 
 @dataclass(frozen=True)
 class SupportResult:
-    """The verdict for one claim: the best evidence window of the article and what it does not back."""
+    """The verdict for one claim: the best evidence window of the article and what it does not back.
+
+    `unsupported` is what makes the claim unsupported, each term with its reason: empty exactly when
+    `supported` is true. A hard problem (a number, a name, a negation, a modality, a role) is
+    unsupported on its own; when there is none and the claim still fails, it fails on coverage and
+    every weak term is listed as unsupported. `weak` holds the terms that only lower the score of a
+    claim that does not fail on them: words the evidence lacks or has far from the claim's other
+    words, a number or name found only in the next sentence or beside the same name elsewhere, a
+    name the evidence refers to by a pronoun or by another part of the name."""
 
     claim: str
     supported: bool
@@ -119,11 +128,12 @@ class SupportResult:
     evidence: str
     evidence_span: tuple[int, int] | None
     unsupported: tuple[Unsupported, ...] = ()
+    weak: tuple[Unsupported, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"claim": self.claim, "supported": self.supported, "score": self.score, "evidence": self.evidence,
                 "evidence_span": list(self.evidence_span) if self.evidence_span else None,
-                "unsupported": [u.to_dict() for u in self.unsupported]}
+                "unsupported": [u.to_dict() for u in self.unsupported], "weak": [u.to_dict() for u in self.weak]}
 
 
 # ---- tokens -------------------------------------------------------------------------------------
@@ -437,6 +447,24 @@ def _coverage(keys: list[tuple[str, float]], w: _Window, span: int | None = None
     return (got + best) / total
 
 
+_FAR = "in the evidence only far from the claim's other words"
+
+
+def _in_run(keys: list[tuple[str, float]], w: _Window, span: int) -> set[str]:
+    """The word stems of the best run of `span` words (as `_coverage` counts them)."""
+    words = {k: wt for k, wt in keys if not k.startswith("#") and k in w.stems}
+    if len(w.toks) <= span or len(words) < 2:
+        return set(words)
+    hits = [(j, t.stem) for j, t in enumerate(w.toks) if t.stem in words]
+    best: tuple[float, set[str]] = (0.0, set())
+    for lo, (j0, _) in enumerate(hits):
+        run = {stem for j, stem in hits[lo:] if j - j0 < span}
+        weight = sum(words[x] for x in run)
+        if weight > best[0]:
+            best = (weight, run)
+    return best[1]
+
+
 def _span(c: _Claim) -> int:
     return int(len(c.toks) * SPREAD) + 4
 
@@ -619,13 +647,14 @@ def _named_with(c: _Claim, art: _Article, w: _Window, phrase: list[int], t: _Tok
     return ""
 
 
-def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window | None = None,
-           total: float = 0.0) -> SupportResult:
+def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window | None,
+           keys: list[tuple[str, float]]) -> SupportResult:
     """Judge the claim against window `w`; `near` is `w` with a sentence either side, where a
     number or a name the window lacks costs less (claims often join two neighbouring facts)."""
     problems: list[Unsupported] = []
     soft: list[Unsupported] = []
-    nearby: list[Unsupported] = []
+    nearby: list[Unsupported] = []  # backed only outside the window (they cost PENALTY_NEAR each)
+    excused: list[Unsupported] = []  # names the window refers to otherwise
     credit = 0.0  # weight of the claim's terms backed outside the window (half of it counts as covered)
     for n, raw in c.numbers.items():
         if n in w.numbers:
@@ -649,11 +678,11 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
             name = " ".join(c.toks[j].low for j in phrase)
             if t.low not in art.first_seen and t.stem not in art.where:
                 problems.append(Unsupported(t.low, "name", f"{name!r} is not in the article"))
-            elif in_window:
-                continue  # another part of the same name is in the window ("Moon" for "Natalia Moon")
+            elif in_window:  # another part of the same name is in the window ("Moon" for "Natalia Moon")
+                excused.append(Unsupported(t.low, "name", f"the evidence names {name!r} by another part of the name"))
             elif has_pronoun and art.first_seen.get(t.low, len(art.text)) < w.start:
                 credit += W_NAME  # the window refers to the name by a pronoun
-                continue
+                excused.append(Unsupported(t.low, "name", f"the evidence refers to {name!r} by a pronoun"))
             elif near is not None and _has_name(t, near):
                 nearby.append(Unsupported(t.low, "name", f"{name!r} is in the next or previous sentence, not in the evidence"))
             elif with_ := _named_with(c, art, w, phrase, t):
@@ -661,11 +690,17 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
                                                          "not in the evidence"))
             else:
                 problems.append(Unsupported(t.low, "name", f"{name!r} is not in the evidence"))
+    run = _in_run(keys, w, _span(c)) if len(w.toks) > _span(c) else None
     for i in c.words:
         t = c.toks[i]
         if t.stem not in w.stems:
             reason = "not in the evidence" if t.stem in art.where else "not in the article"
             soft.append(Unsupported(t.low, "word", reason))
+        elif run is not None and t.stem not in run:
+            soft.append(Unsupported(t.low, "word", _FAR))
+    if run is not None:
+        soft.extend(Unsupported(c.toks[i].low, "name", _FAR) for p in c.names for i in p
+                    if c.toks[i].stem in w.stems and c.toks[i].stem not in run)
     for stem, trigger in w.negated.items():
         if c.negated or stem not in {c.toks[i].stem for i in c.words}:
             continue
@@ -683,6 +718,7 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
                                             f"the evidence only says it {trigger!r} be so; the claim says it is"))
                 break
     problems.extend(_role_swaps(c, w) or _subject_clash(c, w, art))
+    total = sum(wt for _, wt in keys)
     if credit and total:
         coverage = min(1.0, coverage + CREDIT * credit / total)
     score = coverage
@@ -693,8 +729,15 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
             score *= 1 - (PENALTY_NEW_WORD if c.cased else PENALTY_NEW_WORD_UNCASED)
     score *= (1 - PENALTY_NEAR) ** len(nearby)
     supported = not problems and coverage >= MIN_COVERAGE and score >= MIN_SCORE
+    weak = tuple(nearby + excused + soft)
+    if supported:
+        unsupported: tuple[Unsupported, ...] = ()
+    elif problems:
+        unsupported = tuple(problems)
+    else:  # no single term at fault: together the weak ones leave too little of the claim backed
+        unsupported, weak = weak or (Unsupported(c.text, "word", "too little of the claim is in the evidence"),), ()
     return SupportResult(c.text, supported, round(max(0.0, min(1.0, score)), 4), art.text[w.start:w.end],
-                         (w.start, w.end), tuple(problems + nearby + soft))
+                         (w.start, w.end), unsupported, weak)
 
 
 def _window_at(art: _Article, span: tuple[int, int]) -> _Window:
@@ -710,12 +753,11 @@ def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = N
     art = _analyse(text)
     c = _claim(claim, art)
     keys = _weights(c, art)
-    total = sum(wt for _, wt in keys)
     first: SupportResult | None = None
     if evidence_span is not None and 0 <= evidence_span[0] < evidence_span[1] <= len(text):
         w = _window_at(art, evidence_span)
         first = _check(c, art, w, _coverage(keys, w, _span(c)), _near(art, *_sentences_of(art, evidence_span)),
-                       total)
+                       keys)
         if first.supported:
             return first
     if not keys:  # nothing to check ("He said so."): no term can be unsupported
@@ -726,7 +768,7 @@ def check_claim(claim: str, text: str, evidence_span: tuple[int, int] | None = N
             return first
         terms = [Unsupported(c.toks[i].low, "word", "not in the article") for i in c.words]
         return SupportResult(claim, False, 0.0, "", None, tuple(terms))
-    result = _check(c, art, best, coverage, _near(art, a, b), total)
+    result = _check(c, art, best, coverage, _near(art, a, b), keys)
     if first is not None and first.score >= result.score and not result.supported:
         return first
     return result
