@@ -79,7 +79,12 @@ class _File:
 class FakeBatchAPI(LoopbackServer):
     """Start with `with FakeBatchAPI() as api:`; `api.url` is the base URL (ends with /v1)."""
 
-    def __init__(self, responder: Responder = grounded_reply, default_job: Job | None = None) -> None:
+    def __init__(self, responder: Responder = grounded_reply, default_job: Job | None = None, *,
+                 prefix: str = "/v1", endpoints: frozenset[str] | None = None) -> None:
+        """`prefix`: the base URL's path (Azure OpenAI's v1 API: /openai/v1); `endpoints`: the
+        only job endpoints accepted (Azure's batch wants /chat/completions), None: any."""
+        self.prefix = prefix
+        self.endpoints = endpoints
         self.responder = responder
         self.default_job = default_job or Job()
         self.plan: list[Job] = []
@@ -94,7 +99,7 @@ class FakeBatchAPI(LoopbackServer):
 
     @property
     def url(self) -> str:
-        return f"{self.base}/v1"
+        return f"{self.base}{self.prefix}"
 
     # ------------------------------------------------------------ test helpers
 
@@ -114,7 +119,10 @@ class FakeBatchAPI(LoopbackServer):
 
     def handle(self, handler: Handler) -> None:
         url = urlsplit(handler.path)
-        path = url.path.removeprefix("/v1")
+        if not url.path.startswith(self.prefix + "/"):
+            handler.reply(404, b'{"error": {"message": "no such path"}}', "application/json")
+            return
+        path = url.path.removeprefix(self.prefix)
         parts = [p for p in path.split("/") if p]
         with self._lock:
             self.calls.append((handler.command, path))
@@ -183,6 +191,8 @@ class FakeBatchAPI(LoopbackServer):
         if body.get("completion_window") != "24h":
             raise _Fail(400, "completion_window must be 24h")
         endpoint = body.get("endpoint")
+        if self.endpoints is not None and endpoint not in self.endpoints:
+            raise _Fail(400, f"endpoint {endpoint!r} is not supported; use one of {', '.join(sorted(self.endpoints))}")
         lines = [json.loads(line) for line in f.data.decode().splitlines() if line.strip()]
         ids = [line.get("custom_id") for line in lines]
         if len(set(ids)) != len(ids) or not all(isinstance(i, str) and i for i in ids):

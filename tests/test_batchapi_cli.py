@@ -114,6 +114,28 @@ def test_wait_shows_the_request_counts_as_a_bar_under_the_runs_bar_or_as_lines(t
         assert "batch-api" not in res.output
 
 
+def test_azure_openai_v1_base_url_with_the_chat_completions_batch_endpoint(tmp_path: Path) -> None:
+    """Azure OpenAI's v1 API (base URL .../openai/v1, no api-version) runs batch jobs on the endpoint
+    /chat/completions: --batch-endpoint sets every line's url and the job's endpoint. The default is
+    refused by such a server with a clear error; the same OUT then resumes with the right endpoint
+    (the part written for the old one is written again), nothing submitted twice."""
+    inputs, out = articles(tmp_path, 2), tmp_path / "out"
+    with FakeBatchAPI(default_job=Job(polls=0), prefix="/openai/v1", endpoints=frozenset({"/chat/completions"})) as api:
+        base = [str(inputs), "--out", str(out), "--batch-api", "--wait", "--poll-interval", "0", "--base-url", api.url,
+                *OPTS]
+        refused = CliRunner().invoke(cli, ["batch", *base])
+        assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+        assert "endpoint '/v1/chat/completions' is not supported" in refused.output and not api.batches
+        res = batch([*base, "--batch-endpoint", "/chat/completions"])
+        assert res.exit_code == 0, res.output
+        assert [b.obj["endpoint"] for b in api.batches.values()] == ["/chat/completions"]
+        assert {line["url"] for line in api.requests()} == {"/chat/completions"} and len(api.requests()) == 2
+        no_duplicates(api)
+    assert report(out)["done"] == 2
+    bad = CliRunner().invoke(cli, ["batch", *base, "--batch-endpoint", "chat"])
+    assert bad.exit_code == 2 and "ending in /chat/completions" in bad.output
+
+
 def test_an_item_that_exhausts_its_rounds_fails_with_the_reason(tmp_path: Path) -> None:
     inputs, out = articles(tmp_path, 2), tmp_path / "out"
     doomed: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import gc
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -200,6 +201,13 @@ def _formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[st
     return names
 
 
+def _batch_endpoint(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not re.fullmatch(r"(/[A-Za-z0-9._-]+)*/chat/completions", value):
+        raise click.BadParameter(f"{value!r}: a path ending in /chat/completions, e.g. /v1/chat/completions (OpenAI, "
+                                 "Groq, Together, vLLM) or /chat/completions (Azure OpenAI)")
+    return value
+
+
 batch_api_options = _stack(
     click.option("--batch-api", is_flag=True, help="Send the requests through the provider's Batch API (half price, "
                  "answers within 24 h); same as --executor batch-api. Rerun the same command to collect."),
@@ -210,6 +218,8 @@ batch_api_options = _stack(
                  help="Requests per Batch API file (your provider's limit)."),
     click.option("--batch-max-bytes", type=click.IntRange(1000), default=200_000_000, show_default=True,
                  help="Bytes per Batch API file (your provider's limit)."),
+    click.option("--batch-endpoint", default="/v1/chat/completions", show_default=True, callback=_batch_endpoint,
+                 help="The url of each request line and the job's endpoint; Azure OpenAI wants /chat/completions."),
     click.option("--export-requests", type=click.Path(dir_okay=False, path_type=Path),
                  help="Write the Batch API request file here and send nothing (e.g. for vllm run-batch)."),
     click.option("--import-results", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -230,6 +240,7 @@ def batch_api_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
         kwargs["executor"] = "batch-api"
     return {"wait": kwargs.pop("wait"), "poll_interval": kwargs.pop("poll_interval"),
             "batch_max_requests": kwargs.pop("batch_max_requests"), "batch_max_bytes": kwargs.pop("batch_max_bytes"),
+            "batch_endpoint": kwargs.pop("batch_endpoint"),
             "export_requests": export, "import_results": imported}
 
 

@@ -184,8 +184,10 @@ class Submission:
 
     def __init__(self, state_dir: Path, settings: Settings, spec: Spec, *, client: openai.OpenAI | None = None,
                  max_requests: int = batchfile.MAX_REQUESTS, max_bytes: int = batchfile.MAX_BYTES,
-                 max_retries: int | None = None, max_cost: float | None = None) -> None:
+                 max_retries: int | None = None, max_cost: float | None = None,
+                 endpoint: str = batchfile.ENDPOINT) -> None:
         self.dir = state_dir
+        self.endpoint = endpoint  # each line's url and the job's endpoint
         self.max_cost = max_cost  # USD this Submission may commit to in new requests (at most, batch price)
         self.committed = 0.0
         self.budget_reached = False
@@ -287,6 +289,7 @@ class Submission:
         then go through the items `keys` (added before) that have nothing in flight: yield those
         whose conversation is over (each key once per Submission), and send the next request of
         the others in new parts (unless `submit` is False)."""
+        self._follow_endpoint()
         for part, step in self.conn.execute(
                 "SELECT part, step FROM parts WHERE step NOT IN ('collected', 'exported') ORDER BY part").fetchall():
             self._resume(part, step)
@@ -400,6 +403,21 @@ class Submission:
         if step == "downloaded":
             self._collect(part)
 
+    def _follow_endpoint(self) -> None:
+        """--batch-endpoint changed since the last run (e.g. a first try at Azure with the default):
+        a part written for the old one and not yet a job carries the old url in every line, so it
+        is written again (nothing was sent for it; an upload is only left behind, unused)."""
+        if (self._meta("endpoint") or batchfile.ENDPOINT) != self.endpoint:
+            for part, step, since in self.conn.execute(
+                    "SELECT part, step, step_at FROM parts WHERE step IN ('written', 'uploading', 'uploaded', "
+                    "'creating')").fetchall():
+                if step == "creating" and (found := self._find_job(part, float(since))) is not None:
+                    self._set(part, "created", batch_id=found.id, status=found.status)
+                else:
+                    self._abandon(part)
+        self.conn.execute("INSERT INTO meta(name, value) VALUES ('endpoint', ?) "
+                          "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (self.endpoint,))
+
     def _filename(self, part: str) -> str:
         return str(self.conn.execute("SELECT filename FROM parts WHERE part = ?", (part,)).fetchone()[0])
 
@@ -474,7 +492,7 @@ class Submission:
             # Never retried blindly: a create whose answer was lost (timeout, 5xx after the fact)
             # may have made the job, and a second create would pay for every request twice.
             job = self.client.with_options(max_retries=0).batches.create(
-                input_file_id=file_id, endpoint=batchfile.ENDPOINT,  # type: ignore[arg-type]
+                input_file_id=file_id, endpoint=self.endpoint,  # type: ignore[arg-type]
                 completion_window="24h", metadata=self._metadata(part))
         except openai.OpenAIError as exc:
             found = self._find_job(part, float(since))
@@ -696,7 +714,7 @@ class _PartWriter:
             return None
         n = sub.conn.execute("SELECT COUNT(*) FROM requests WHERE key = ?", (key,)).fetchone()[0]
         cid = custom_id(key, n)
-        line = batchfile.request_line(cid, ask.body)
+        line = batchfile.request_line(cid, ask.body, sub.endpoint)
         if len(line) > sub.max_bytes and self.export is None:
             message = (f"its request is {len(line)} bytes, over --batch-max-bytes {sub.max_bytes}; raise "
                        "--batch-max-bytes or lower --max-input-tokens")

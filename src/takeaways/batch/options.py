@@ -37,6 +37,7 @@ class BatchOptions:
     poll_interval: float = 10.0  # first wait between polls with --wait (grows to 5 min)
     batch_max_requests: int = 50_000  # per request file (OpenAI's limit)
     batch_max_bytes: int = 200_000_000  # per request file (OpenAI's limit)
+    batch_endpoint: str = "/v1/chat/completions"  # each line's url and the job's endpoint (Azure: /chat/completions)
     export_requests: Path | None = None  # write the request file there and send nothing
     import_results: Path | None = None  # commit the answers in that result file, send nothing
 

@@ -43,9 +43,9 @@ TRANSIENT_CODES = frozenset({"batch_expired", "batch_cancelled"})  # the job end
 # ---------------------------------------------------------------- request lines
 
 
-def request_line(custom_id: str, body: dict[str, Any]) -> bytes:
-    """One JSONL line (newline included) of a Batch API input file."""
-    line = {"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}
+def request_line(custom_id: str, body: dict[str, Any], url: str = ENDPOINT) -> bytes:
+    """One JSONL line (newline included) of a Batch API input file; `url` is the job's endpoint."""
+    line = {"custom_id": custom_id, "method": "POST", "url": url, "body": body}
     return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 

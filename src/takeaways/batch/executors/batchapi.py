@@ -61,7 +61,7 @@ class BatchAPIExecutor:
         self.status = Status()
         self.sub = Submission(self.opts.out / STATE_DIR, self.settings, _spec(ctx),
                               max_requests=self.opts.batch_max_requests, max_bytes=self.opts.batch_max_bytes,
-                              max_cost=self.opts.max_cost)
+                              max_cost=self.opts.max_cost, endpoint=self.opts.batch_endpoint)
         self.prompts = prompt_hash(self.settings.template_dir)
         # --wait: the jobs' request counts, under the run's bar (or as lines)
         self.jobs_progress = JobsProgress(ctx.progress or Progress(self.opts.progress, self.opts.progress_interval))
