@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -43,9 +44,27 @@ def test_parquet_has_one_row_per_article_and_survives_a_resume(fake_llm: FakeLLM
     assert row["title"] == "News about the railway 1" and row["language"] == "en" and row["engine"] == "openai"
     takeaway = row["takeaways"][0]
     assert takeaway["evidence"] and takeaway["evidence"] in takeaway["text"]
+    assert 0.0 < takeaway["support_score"] <= 1.0 and takeaway["repaired_from"] is None  # the support check's verdict
     assert {"question", "answer", "evidence", "evidence_start", "evidence_end", "match"} <= set(row["faq"][0])
     assert row["usage"]["requests"] == 1 and row["usage"]["prompt_tokens"] == 100
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_support_score_and_repaired_from_of_each_item(tmp_path: Path) -> None:
+    item = {"evidence": "Rents rose 4% in May.", "evidence_span": [10, 31], "match": "exact", "match_score": 1.0,
+            "origin": "llm"}
+    digest = {"article": {"title": "Rents"}, "engine": "openai",
+              "takeaways": [{**item, "text": "Rents rose 4% in May.", "support_score": 1.0,
+                             "repaired_from": "Rents rose 9% in May."},
+                            {**item, "text": "Rents went up 4% in May.", "support_score": 0.71}],
+              "faq": [{**item, "question": "What rose?", "answer": "Rents, by 4%.", "support_score": 0.8}]}
+    (tmp_path / "results.jsonl").write_text(json.dumps({"source": "a", "key": "k", "status": "done",
+                                                        "digest": digest}) + "\n")
+    row = pq.read_table(parquet.write(tmp_path)).to_pylist()[0]
+    assert [(t["support_score"], t["repaired_from"]) for t in row["takeaways"]] == [
+        (1.0, "Rents rose 9% in May."), (0.71, None)]
+    assert row["faq"][0]["support_score"] == 0.8 and row["faq"][0]["repaired_from"] is None
+    assert row["takeaways"][0]["evidence_start"] == 10
 
 
 def test_an_empty_run_writes_an_empty_table_with_the_schema(tmp_path: Path) -> None:

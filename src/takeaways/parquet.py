@@ -3,9 +3,10 @@
 Written at the end of a run from results.jsonl (the journal's committed log), so it always
 describes the whole output directory, earlier runs and resumed runs included: one row per
 article (the last committed line of each key wins, e.g. a failure retried with --retry-failed),
-in commit order. Nested columns keep the evidence next to each
-item; only standard Arrow/Parquet types are used (strings, int64, double, bool, lists of
-structs), which every reader understands. Needs pyarrow: `pip install 'takeaways[parquet]'`.
+in commit order. Nested columns keep the evidence next to each item, with its support check
+(`support_score` from 0 to 1, and `repaired_from`, the engine's own text when the item was
+repaired to its quote; see docs/support.md); only standard Arrow/Parquet types are used (strings,
+int64, double, bool, lists of structs), which every reader understands. Needs pyarrow: `pip install 'takeaways[parquet]'`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def require() -> None:
 def schema() -> Any:
     pa = _pa()
     evidence = [("evidence", pa.string()), ("evidence_start", pa.int64()), ("evidence_end", pa.int64()),
-                ("match", pa.string()), ("match_score", pa.float64()), ("origin", pa.string())]
+                ("match", pa.string()), ("match_score", pa.float64()), ("origin", pa.string()),
+                ("support_score", pa.float64()), ("repaired_from", pa.string())]
     return pa.schema([
         ("source", pa.string()), ("key", pa.string()), ("status", pa.string()),
         ("url", pa.string()), ("title", pa.string()), ("language", pa.string()), ("author", pa.string()),
@@ -58,7 +60,8 @@ def _item(entry: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     span = entry.get("evidence_span") or (None, None)
     row = {f: entry.get(f) for f in fields}
     row.update(evidence=entry.get("evidence"), evidence_start=span[0], evidence_end=span[1], match=entry.get("match"),
-               match_score=entry.get("match_score"), origin=entry.get("origin"))
+               match_score=entry.get("match_score"), origin=entry.get("origin"),
+               support_score=entry.get("support_score"), repaired_from=entry.get("repaired_from"))
     return row
 
 
