@@ -84,25 +84,38 @@ def _whole_quote(items: list[Unit], u: Unit, text: str) -> tuple[str, str] | Non
 _open_quote = open_quote
 
 
+_ABOUT_A_THING = re.compile(r"^\w+ \w+ [a-z]")  # "What did counters record?", not "What did Mr Lee say?"
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
+_MID_CAPITAL = re.compile(r"(?<=[\w,;] )[A-Z][\w'’-]*")  # a capital inside a sentence: a name (or part of one)
+_CAPITALISED_WORD = re.compile(r"[A-Z][a-z'’-]+\b")
+_POSSESSIVE = re.compile(r"['’]s$")
+
 # Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many.
 MIN_FAQ = 2
 
 
-def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]], takeaways: list[Unit],
+def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways: list[Unit],
         english: bool) -> list[QA]:
     """Up to spec.questions QA items; see the module docstring for where questions come from."""
     if not items:
         return []
     text = article.text
     # Words the article writes in lower case and never capitalises inside a sentence: common nouns.
-    capitalised = {w.casefold() for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][a-z'’-]+\b", u.text)}
-    body_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)} - capitalised
+    capitalised: set[str] = set()
+    seen_lower: set[str] = set()  # "keyboard" is no name
+    names: set[str] = set()
+    mid_capitals = 0
+    for u in items:
+        seen_lower.update(_LOWER_WORD.findall(u.text))
+        for w in _MID_CAPITAL.findall(u.text):
+            names.add(_POSSESSIVE.sub("", w.casefold()))
+            mid_capitals += "a" <= w[1:2] <= "z"
+            if m := _CAPITALISED_WORD.match(w):
+                capitalised.add(m.group(0).casefold())
+    body_lower = seen_lower - capitalised
     # Some pages (and some datasets) are all lower case; then names cannot be told from words, and
     # questions about names would be wrong ("What did oscar do?"): only the event questions remain.
-    mid_capitals = sum(len(re.findall(r"(?<=[\w,;] )[A-Z][a-z]", u.text)) for u in items)
     names_ok = mid_capitals >= 0.3 * len(items)
-    names = {re.sub(r"['’]s$", "", w.casefold()) for u in items for w in re.findall(r"(?<=[\w,;] )[A-Z][\w'’-]*", u.text)}
-    seen_lower = {w for u in items for w in re.findall(r"\b[a-z][a-z'’-]+\b", u.text)}  # "keyboard" is no name
     taken_evidence = {u.index for u in takeaways}
 
     def own(u: Unit) -> float:
@@ -156,13 +169,14 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
     # 3: template questions from the most salient sentences.
     if english:
         lower_names = set() if names_ok else names_in_lower_case(items)
+        common_words = body_lower - lower_names
+        proper = names | lower_names if names_ok else None
         # The 40 most salient sentences are plenty to find a handful of questions (and keep bulk runs fast).
         for u in sorted(items, key=lambda x: (-x.score, x.index))[:40]:
             sentence = DATELINE.sub("", u.text, count=1)  # "MADRID (AP) — Rafael Nadal kept …": the clause starts after it
             if lower_names:
                 sentence = recase(sentence, lower_names)
-            for q, kind in template_questions(sentence, body_lower - lower_names, names_ok, lower_names,
-                                              names | lower_names if names_ok else None):
+            for q, kind in template_questions(sentence, common_words, names_ok, lower_names, proper):
                 if not about_subject(q, kind, u.text, subjects, topic, english):
                     continue
                 whole = _whole_quote(items, u, text)
@@ -175,7 +189,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: list[list[float]],
                         continue
                     ans = (role, u.text)
                 priority = 1.0 + own(u) - _KIND_PENALTY.get(kind, 0.0)
-                if re.match(r"^\w+ \w+ [a-z]", q):
+                if _ABOUT_A_THING.match(q):
                     priority -= 0.2  # about "counters" or "the figure": less telling than a question about a name
                 candidates.append((priority, u.index, q, ans, kind))
 

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import re
 
-from .text import DATELINE, ENDS_SENTENCE, LEAD_CONNECTIVE, QUOTATION, WORD, Unit, unbalanced_quotes
+from .text import DATELINE, ENDS_SENTENCE, LEAD_CONNECTIVE, QUOTATION, WORD, Gated, Unit, unbalanced_quotes
 
 # --- captions and credits ---------------------------------------------------------------------------
 # News pages run photo captions into the text: "Scroll down for video Strictly business: Julia covers
 # the May issue (pictured) Julia revealed …". A caption is neither a takeaway nor an answer, and a name
 # seen only in one is no subject to ask about.
-_CAPTION_MARK = re.compile(
+_CAPTION_MARK = Gated(re.compile(
     r"\bScroll down for (?:video|more)\b"
     r"|\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|file(?: photo)?|stock (?:image|photo)|"
     r"second (?:left|right)|far (?:left|right)|front|back|middle)\b[^()]{0,40}\)"
     r"|, (?:pictured|seen|shown)\b(?: (?:here|above|left|right|with|in|at|on|during|as|after|before|campaigning))?"
     r"|\b(?:Pictured|Above|Below|Left|Right|Inset)(?: (?:left|right|centre|center|above|below))?: "
     r"|(?:^|\b)(?:From (?:left|right)|(?:From )?[Ll]eft to right|L-R|Clockwise from (?:top )?(?:left|right)),"
-    r"|(?:^|(?<=[a-z0-9)'’] ))(?!(?:Mr|Mrs|Ms|Dr|He|She|They|It|We|I)\b)[A-Z][\w'’-]*(?: [\w'’-]+){0,4}: (?=[A-Z])")
+    r"|(?:^|(?<=[a-z0-9)'’] ))(?!(?:Mr|Mrs|Ms|Dr|He|She|They|It|We|I)\b)[A-Z][\w'’-]*(?: [\w'’-]+){0,4}: (?=[A-Z])"),
+                      'scroll down for', '(', ', pictured', ', seen', ', shown', ': ', 'from left', 'from right', 'left to right', 'l-r', 'clockwise')
 _LABEL_VERB = re.compile(r"\b(?:said|says|say|added|told|tells|explained|wrote|writes|tweeted|posted|asked|replied|"
                          r"stated|announced|is|are|was|were|has|have|had|will|would|can|could)\b", re.I)
 # "With the new Avengers: Age of Ultron …": a prepositional phrase with an article leads a sentence, not a caption.
@@ -27,10 +28,11 @@ _RESUME = re.compile(
     r"(?<=[a-z0-9)'’]) (?=(?:The|A|An|He|She|It|They|We|His|Her|Their|Its|In|On|At|But|And|When|After|As|Ever|This|"
     r"That|These|Those|There|Mr|Mrs|Ms|Dr|According|Speaking|However|Meanwhile|While|Although|Since|If|Last|"
     r"Earlier|Later|During|Before|Despite|Following|Under|Over|With|For|From)\b)")
-_CREDIT = re.compile(
+_CREDIT = Gated(re.compile(
     r"^(?:Photo|Image|Picture|Video|Credit|Source|Illustration|Graphic)s?(?: credits?| by| courtesy(?: of)?)?\s*[:|/-]"
     r"|\((?:AP|AFP|Reuters|Getty|EPA|PA|Shutterstock|Bloomberg)(?: Photo| Images?)?(?:/[^()]{2,40})?\)\s*$"
-    r"|\b(?:Getty Images|Shutterstock|AP Photo|AFP via Getty|Photograph: |Image credit|Photo credit|Photo by )", re.I)
+    r"|\b(?:Getty Images|Shutterstock|AP Photo|AFP via Getty|Photograph: |Image credit|Photo credit|Photo by )", re.I),
+                'photo', 'image', 'picture', 'video', 'credit', 'source', 'illustration', 'graphic', '(', 'getty', 'shutterstock')
 
 
 def caption_cut(text: str) -> int | None:
@@ -54,8 +56,9 @@ def caption_cut(text: str) -> int | None:
     return None
 
 
-PROMO = re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
-                    r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有", re.I)
+PROMO = Gated(re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
+                    r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有", re.I),
+              '@', 'http', 'www.', 'subscribe', 'sign up', 'newsletter', 'follow us', 'click here', 'read more', 'share this', 'all rights reserved', 'copyright', '©', 'ⓒ', '무단', '無断転載', '版权所有')
 
 
 DANGLING = re.compile(
@@ -66,17 +69,21 @@ DANGLING = re.compile(
 
 
 # Sentences that are never a takeaway, whatever their score.
-_DISCLOSURE = re.compile(
+_DISCLOSURE = Gated(re.compile(
     r"^(?:Disclosure|Disclaimer|Editor['’]?s note|Correction|Clarification)\b"
     r"|\b(?:may (?:earn|receive) (?:a )?(?:small )?(?:commission|compensation)|affiliate (?:links?|commission)|"
     r"paid (?:subscriber|partnership)|sponsored (?:by|content)|(?:contributed|contributing) to this (?:report|story)|"
     r"(?:Reporting|Writing|Editing|Additional reporting) by\b|All times (?:are )?local|owns shares (?:of|in)|"
     r"(?:has|have) no (?:position|positions|financial interest) in|This (?:article|story|post|piece) (?:was|has been|"
     r"originally|first|is part)\b|terms of (?:use|service)|privacy policy|(?:accept|use) (?:of )?cookies|"
-    r"is available (?:to stream|now) on|(?:download|get) (?:the|our) (?:free )?app)", re.I)
-NO_COMMENT = re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did not (?:immediately )?(?:respond|reply|return)"
-                         r"|could not (?:immediately )?be reached|(?:had|has|have) no (?:immediate )?comment\b", re.I)
-_YOU = re.compile(r"\b(?:you|your|you['’](?:re|ve|d|ll))\b", re.I)
+    r"is available (?:to stream|now) on|(?:download|get) (?:the|our) (?:free )?app)", re.I),
+                    'disclosure', 'disclaimer', 'editor', 'correction', 'clarification', 'may earn', 'may receive', 'affiliate', 'paid ', 'sponsored', ' to this ', 'reporting by', 'writing by', 'editing by', 'all times', 'owns shares', 'no position', 'no financial interest', 'this article', 'this story', 'this post', 'this piece', 'terms of', 'privacy policy', 'cookies', 'is available', 'the app', 'our app', 'free app')
+NO_COMMENT = Gated(re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did not (?:immediately )?(?:respond|reply|return)"
+                         r"|could not (?:immediately )?be reached|(?:had|has|have) no (?:immediate )?comment\b", re.I),
+                   'declined to', 'refused to', 'did not', 'could not', 'no comment', 'no immediate comment')
+_YOU = Gated(re.compile(r"\b(?:you|your|you['’](?:re|ve|d|ll))\b", re.I),
+             'you')
+_QUOTES = Gated(QUOTATION, '"', "“", "'", "‘")
 _ASIDE = re.compile(r"^(?:Yes|No|Sure|Well|OK|Okay|Oh|Yeah|Alas|Sadly|Honestly|Seriously)\b[,!.]")
 # "Prof. Carlos: Estou aqui …", "Q: …": a line of an interview transcript, not a statement of the article.
 SPEAKER_LABEL = re.compile(r"^(?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}|Q|A):\s")
@@ -92,6 +99,10 @@ _DANGLING_SUBJECT = re.compile(
     r" (?:is|was|comes?|came|follows?|followed|marks?|marked)\b)")
 
 
+_FIGURE_OR_NAME = re.compile(r"\d|(?<=[\w,;] )[A-Z][a-z]")
+_OPENING_PHRASE = re.compile(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])")
+_WH_PHRASE = re.compile(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b")
+_STRAY_PUNCTUATION = re.compile(r"\s[,;:]|[,;:]\?|\s\?|\s{2}")
 def takeaway_problem(u: Unit) -> str | None:
     """Why a sentence can never be a takeaway (None when it can)."""
     t = u.text
@@ -103,16 +114,16 @@ def takeaway_problem(u: Unit) -> str | None:
         return "no comment"
     if _FIRST_PERSON.match(t) or _ASIDE.match(t):
         return "a first-person aside"
-    if _YOU.search(QUOTATION.sub(" ", t)) and not re.search(r"\d|(?<=[\w,;] )[A-Z][a-z]", t):
+    if _YOU.search(t) and _YOU.search(_QUOTES.sub(" ", t)) and not _FIGURE_OR_NAME.search(t):
         return "an aside to the reader"  # "Now you know …", "you would think a reporter would know better"
     bare = LEAD_CONNECTIVE.sub("", DATELINE.sub("", t, count=1), count=1)  # "But she added …" is shown as "She added …"
-    bare = re.sub(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])", "", bare)  # "Instead, they …", "In 2019, he …"
+    bare = _OPENING_PHRASE.sub("", bare)  # "Instead, they …", "In 2019, he …"
     bare = bare[:1].upper() + bare[1:]
     if DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare):
         return "a dangling reference"
     if unbalanced_quotes(t):
         return "part of a quotation"
-    if len(WORD.findall(QUOTATION.sub(" ", t))) < 4 and QUOTATION.search(t):
+    if _QUOTES.search(t) and len(WORD.findall(_QUOTES.sub(" ", t))) < 4:
         return "a bare quotation"  # 'Finally, "Lose some weight, baby girl."': no speaker, no context
     return None
 
@@ -134,7 +145,7 @@ def question_problems(q: str, english: bool = True) -> list[str]:
         problems.append("more than one '?'")
     words = q.split()
     if english:
-        if not words or (words[0].rstrip(",") not in WH and not re.match(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b", q)):
+        if not words or (words[0].rstrip(",") not in WH and not _WH_PHRASE.match(q)):
             problems.append("does not open with a wh-word")
         if _YES_NO.match(q):
             problems.append("yes/no question")
@@ -149,7 +160,7 @@ def question_problems(q: str, english: bool = True) -> list[str]:
             problems.append("unbalanced brackets or quotes")
     if q.count('"') % 2:
         problems.append("unbalanced brackets or quotes")
-    if re.search(r"\s[,;:]|[,;:]\?|\s\?|\s{2}", q):
+    if _STRAY_PUNCTUATION.search(q):
         problems.append("stray punctuation or spaces")
     return problems
 

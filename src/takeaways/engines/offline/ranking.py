@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
 
 from ...models import Article, Spec
 from .filters import DANGLING, PROMO, SPEAKER_LABEL, takeaway_problem
@@ -19,38 +22,49 @@ LONG_WORDS = 45  # longer "sentences" are usually run-together captions or lists
 MAX_RANKED = 400  # sentences that compete for takeaways (~10,000 words); keeps book-length pages fast
 
 
-def similarity_matrix(items: list[Unit]) -> tuple[list[list[float]], dict[str, float]]:
-    """Cosine similarity of every pair of units over TF-IDF vectors (idf over the article's sentences)."""
+def similarity_matrix(items: list[Unit]) -> tuple[np.ndarray, dict[str, float]]:
+    """Cosine similarity of every pair of units over TF-IDF vectors (idf over the article's sentences);
+    the diagonal is 0 (a sentence does not count as its own neighbour)."""
     n = len(items)
     df: Counter[str] = Counter()
     for u in items:
         df.update(u.terms.keys())
     idf = {t: math.log(1 + n / c) for t, c in df.items()}
-    vecs = []
-    for u in items:
+    # Sparse dot products through the terms the sentences share: for each term, every pair of sentences
+    # that holds it adds the product of their weights. numpy's bincount does the adding in C; a dense
+    # matrix product would go through BLAS, which starts threads (the engine runs on one core).
+    column = {t: i for i, t in enumerate(df)}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for r, u in enumerate(items):
         v = {k: c * idf[k] for k, c in u.terms.items()}
         norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
-        vecs.append({k: x / norm for k, x in v.items()})
-    sim = [[0.0] * n for _ in range(n)]
-    for i in range(n):
-        vi = vecs[i]
-        row = sim[i]
-        for j in range(i + 1, n):
-            vj = vecs[j]
-            if len(vj) < len(vi):
-                s = sum(x * vi[k] for k, x in vj.items() if k in vi)
-            else:
-                s = sum(x * vj[k] for k, x in vi.items() if k in vj)
-            row[j] = sim[j][i] = s
+        rows += [r] * len(v)
+        cols += [column[k] for k in v]
+        vals += [x / norm for x in v.values()]
+    if not rows:
+        return np.zeros((n, n)), idf
+    order = np.argsort(np.array(cols), kind="stable")
+    row, val = np.array(rows)[order], np.array(vals)[order]
+    col = np.array(cols)[order]
+    starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+    sizes = np.diff(np.r_[starts, col.size])
+    size_of = np.repeat(sizes, sizes)  # for each entry: how many sentences hold its term
+    left = np.repeat(np.arange(col.size), size_of)  # each entry, once per sentence sharing its term
+    first = np.repeat(np.repeat(starts, sizes), size_of)
+    right = first + np.arange(left.size) - np.repeat(np.cumsum(size_of) - size_of, size_of)
+    sim = np.bincount(row[left] * n + row[right], weights=val[left] * val[right], minlength=n * n).reshape(n, n)
+    np.fill_diagonal(sim, 0.0)
     return sim, idf
 
 
-def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict[str, float]) -> None:
+def rank(items: list[Unit], sim: np.ndarray, cue: Counter[str], idf: dict[str, float]) -> None:
     """Set each unit's salience score (higher is better)."""
     n = len(items)
     if not n:
         return
-    centrality = [sum(row) / max(n - 1, 1) for row in sim]
+    centrality = (np.asarray(sim).sum(axis=1) / max(n - 1, 1)).tolist()
     top = max(centrality) or 1.0
     shown = 0  # position among the sentences a reader sees (captions run into the text do not count)
     for pos, u in enumerate(items):
@@ -82,22 +96,44 @@ def rank(items: list[Unit], sim: list[list[float]], cue: Counter[str], idf: dict
         u.score = (W_POSITION * position + W_CENTRALITY * centrality[pos] / top + W_TITLE * title) * length * penalty
 
 
-def mmr(items: list[Unit], sim: list[list[float]], k: int, lam: float = MMR_LAMBDA) -> list[Unit]:
-    """Maximal marginal relevance: best score minus closeness to what is already chosen."""
-    chosen: list[int] = []
-    candidates = list(range(len(items)))
-    top = max((u.score for u in items), default=1.0) or 1.0
-    while candidates and len(chosen) < k:
-        def value(i: int) -> tuple[float, int]:
-            redundancy = max((sim[i][j] for j in chosen), default=0.0)
-            return lam * items[i].score / top - (1 - lam) * redundancy, -i
+def mmr(items: list[Unit], sim: np.ndarray | list[list[float]], k: int, lam: float = MMR_LAMBDA,
+        allowed: Callable[[Unit], bool] | None = None) -> list[Unit]:
+    """Maximal marginal relevance: best score minus closeness to what is already chosen.
 
-        best = max(candidates, key=value)
-        candidates.remove(best)
-        if chosen and (max(sim[best][j] for j in chosen) > 0.7
-                       or any(_contained(items[best], items[j]) for j in chosen)):
+    `allowed` (a sentence check) is asked only about the sentences MMR would pick, best first: the
+    choice is the same as over the allowed sentences alone, without checking all of them."""
+    n = len(items)
+    if not n or k <= 0:
+        return []
+    sim = np.asarray(sim, dtype=float)
+    open_ = np.ones(n, dtype=bool)
+    verdict: dict[int, bool] = {}
+
+    def fits(i: int) -> bool:
+        if allowed is None:
+            return True
+        if i not in verdict:
+            verdict[i] = allowed(items[i])
+        return verdict[i]
+
+    # Scores are scaled by the best one that may be chosen.
+    best_allowed = next((i for i in sorted(range(n), key=lambda i: -items[i].score) if fits(i)), None)
+    if best_allowed is None:
+        return []
+    top = items[best_allowed].score or 1.0
+    relevance = lam * np.array([u.score for u in items]) / top
+    redundancy = np.zeros(n)  # closeness to the nearest chosen sentence
+    chosen: list[int] = []
+    while open_.any() and len(chosen) < k:
+        value = np.where(open_, relevance - (1 - lam) * redundancy, -np.inf)
+        best = int(np.argmax(value))  # the first of equals: the earlier sentence
+        open_[best] = False
+        if not fits(best):
+            continue
+        if chosen and (redundancy[best] > 0.7 or any(_contained(items[best], items[j]) for j in chosen)):
             continue  # a near-duplicate adds nothing
         chosen.append(best)
+        redundancy = np.maximum(redundancy, sim[best])
     return [items[i] for i in sorted(chosen)]
 
 
@@ -121,7 +157,7 @@ def cue_terms(article: Article, english: bool) -> Counter[str]:
 
 
 def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Unit] | None = None
-                     ) -> tuple[list[Unit], list[Unit], list[list[float]], dict[str, float]]:
+                     ) -> tuple[list[Unit], list[Unit], np.ndarray, dict[str, float]]:
     """(chosen, all ranked units, similarity matrix, idf)."""
     items = units(article, english) if items is None else items
     # The similarity graph is quadratic: on a book-length page only the first MAX_RANKED sentences
@@ -137,13 +173,15 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
         m = SPEAKER_LABEL.match(u.text)
         return bool(m and m.group(0) in speakers)
 
-    eligible = [u for u in ranked if u.words >= 4 and not u.caption and takeaway_problem(u) is None and not transcript(u)]
-    if not eligible:
-        eligible = [u for u in ranked if u.words >= 4 and not u.caption]  # a page of nothing but such lines
-    if eligible and len(eligible) < len(ranked):
-        idx = [u.index for u in eligible]
-        sub = [[sim[i][j] for j in idx] for i in idx]
-        chosen = mmr(eligible, sub, spec.takeaways)
+    def fit(u: Unit) -> bool:
+        return takeaway_problem(u) is None and not transcript(u)
+
+    candidates = [u for u in ranked if u.words >= 4 and not u.caption]
+    if candidates:
+        sub = sim if len(candidates) == len(ranked) else sim[np.ix_(*[[u.index for u in candidates]] * 2)]
+        chosen = mmr(candidates, sub, spec.takeaways, allowed=fit)
+        if not chosen:
+            chosen = mmr(candidates, sub, spec.takeaways)  # a page of nothing but such lines
     else:
         chosen = mmr(ranked, sim, spec.takeaways)
     # Captions helped rank; from here on (the FAQ) they are not part of the text.

@@ -28,7 +28,28 @@ def recase(sentence: str, lower_names: set[str]) -> str:
 
 _ENTITY = re.compile(r"(?<![\w'’-])(?:[A-Z][\w'’.-]*[a-z0-9][\w'’-]*(?: (?:of |de |the )?[A-Z][\w'’-]*[\w])*"
                      r"|[A-Z]{2,6}(?![\w'’-]))")  # "NASA", "WeWork", "Rickie Fowler", "the Bank of England"
+_CONTRACTION = re.compile(r"['’](?:m|re|ve|ll|d)\b")
 _DEMONYM = ("ish", "ese", "ian", "ean", "ern", "ic")
+
+
+def _entity_words(raw: str, common: set[str]) -> list[str] | None:
+    """The words of the name in an entity match, or None when no name is left."""
+    name = raw.rstrip(".")
+    if name.endswith(("'s", "’s")):
+        name = name[:-2]
+    words = name.split()
+    cut = next((i for i, w in enumerate(words) if i and w in NOT_NAME_START), len(words))
+    words = words[:cut]  # "the Masters. The Scot …" ran two names together
+    while words and (words[0] in NOT_NAME_START or words[0] in TITLE_WORDS
+                     or (len(words) > 1 and words[0].casefold() in common)):
+        words = words[1:]  # "Substitute Rodrigo De Paul", "Dad Phil": a common word before the name
+    if not words or words[-1] in NOT_NAME_START or words[-1] in {"of", "de", "the", "and"}:
+        return None
+    if words[-1].endswith(_DEMONYM) or (len(words) == 1 and len(words[0]) < 3) or any(w in TIME_WORDS for w in words):
+        return None  # "the Saudi Arabian", "Easter Monday"
+    if " ".join(words) in _SOURCES:
+        return None
+    return words
 
 
 def key_entities(items: list[Unit], body_lower: set[str] | None = None,
@@ -39,6 +60,8 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None,
     at the start of a sentence that the article also writes in lower case is not a name ("Footage").
     """
     body_lower = body_lower or set()
+    common = body_lower | ROLE_SET
+    seen: dict[str, list[str] | None] = {}  # a name comes back many times: its words are worked out once
     counts: dict[str, int] = {}
     first: dict[str, int] = {}
     the: dict[str, int] = {}
@@ -48,24 +71,15 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None,
             if m.start() == 0 and " " not in m.group(0):
                 openers.append(m.group(0))  # "Footage shows …": counts only as the short form of a name seen whole
                 continue
-            if u.text[m.end():m.end() + 1] == ":" or re.search(r"['’](?:m|re|ve|ll|d)\b", m.group(0)):
+            if u.text[m.end():m.end() + 1] == ":" or _CONTRACTION.search(m.group(0)):
                 continue  # "Daughter: …" is a caption label; "I'm" no name
-            name = m.group(0).rstrip(".")
-            if name.endswith(("'s", "’s")):
-                name = name[:-2]
-            words = name.split()
-            cut = next((i for i, w in enumerate(words) if i and w in NOT_NAME_START), len(words))
-            words = words[:cut]  # "the Masters. The Scot …" ran two names together
-            while words and (words[0] in NOT_NAME_START or words[0] in TITLE_WORDS
-                             or (len(words) > 1 and words[0].casefold() in body_lower | ROLE_SET)):
-                words = words[1:]  # "Substitute Rodrigo De Paul", "Dad Phil": a common word before the name
-            if not words or words[-1] in NOT_NAME_START or words[-1] in {"of", "de", "the", "and"}:
+            raw = m.group(0)
+            if raw not in seen:
+                seen[raw] = _entity_words(raw, common)
+            words = seen[raw]
+            if words is None:
                 continue
-            if words[-1].endswith(_DEMONYM) or (len(words) == 1 and len(words[0]) < 3) or any(w in TIME_WORDS for w in words):
-                continue  # "the Saudi Arabian", "Easter Monday"
             name = " ".join(words)
-            if name in _SOURCES:
-                continue
             counts[name] = counts.get(name, 0) + 1
             if u.text[max(0, m.start() - 4):m.start()] in {"the ", "The "} and words == m.group(0).split():
                 the[name] = the.get(name, 0) + 1
@@ -79,9 +93,16 @@ def key_entities(items: list[Unit], body_lower: set[str] | None = None,
     for name, c in counts.items():
         if " " in name:
             merged[name] = merged.get(name, 0) + c
+    multi = list(merged)
+    ends: dict[str, set[str]] = {}  # a word -> the full names it starts or ends
+    for n in multi:
+        words = n.split()
+        ends.setdefault(words[0], set()).add(n)
+        ends.setdefault(words[-1], set()).add(n)
     for name, c in counts.items():
         if " " not in name:
-            full = [n for n in merged if n.split()[-1] == name or n.split()[0] == name]
+            holders = ends.get(name)
+            full = [n for n in multi if n in holders] if holders else []
             if full:
                 best = max(full, key=lambda n: (merged[n], -first[n]))
                 merged[best] += c

@@ -24,8 +24,9 @@ def units(article: Article, english: bool = True) -> list[Unit]:
                 cut = caption_cut(block.text[a:b])
                 a += cut or 0
                 text = block.text[a:b]
+                tokens = WORD.findall(text)
                 out.append(Unit(index=len(out), text=text, start=offset + a, end=offset + b, block=bi,
-                                kind=block.kind, section=section, words=len(WORD.findall(text)),
-                                terms=terms(text, english), caption=cut is None))
+                                kind=block.kind, section=section, words=len(tokens),
+                                terms=terms(text, english, tokens), caption=cut is None))
         offset += len(block.text) + 1
     return out
