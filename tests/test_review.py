@@ -155,6 +155,23 @@ def test_an_item_the_support_check_repaired_shows_what_the_engine_wrote() -> Non
     assert not doc.xpath("//b")
 
 
+def test_a_kept_item_with_weak_support_is_marked_with_its_score() -> None:
+    digest, article = mixed_digest()
+    t = digest.takeaways
+    scored = [t[0].model_copy(update={"support_score": 0.71}), t[1].model_copy(update={"support_score": 0.95}),
+              t[2].model_copy(update={"support_score": 0.7, "text": t[2].evidence, "repaired_from": "It rose 9%."}),
+              *t[3:]]
+    digest = digest.model_copy(update={"takeaways": scored})
+    doc = lxml.html.fromstring(review.article_page(digest, article, run="r", key="k", source="s"))
+    flags = {li.get("data-id"): [f.text_content() for f in li.xpath(f".//span[{C('flag')}]")] for li in doc.xpath("//li[@data-id]")}
+    assert flags["t1"] == ["support 0.71"] and flags["t2"] == ["normalised"]  # 0.95: well supported, no marker
+    assert flags["t3"] == ["repaired"]  # a repaired item is its quote now: not weak
+    reason = doc.xpath("//li[@data-id='t1']//p[@class='reason']")[0].text_content()
+    assert "backs this item only in part (score 0.71" in reason and "below 0.65 are not published" in reason
+    entry = review.Entry(key="k", source="s", status="done", stem="s", digest=digest, article=article)
+    assert entry.counts["weak"] == 1 and "1 weakly supported" in entry.attention
+
+
 def test_review_of_a_directory_that_is_no_run(tmp_path: Path) -> None:
     res = invoke("review", str(tmp_path))
     assert res.exit_code == 1 and "no results.jsonl" in res.output and "Traceback" not in res.output

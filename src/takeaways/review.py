@@ -36,6 +36,7 @@ from .errors import OutputError, ReviewError
 from .fsutil import atomic_write
 from .models import QA, Article, Digest, Dropped, Takeaway, Usage
 from .rendering import EXTENSIONS, _to_json, builtin_dir
+from .support import MIN_SCORE, WEAK_SCORE
 
 FORMAT = "takeaways-review/1"
 DECISIONS = ("approve", "reject")
@@ -71,6 +72,11 @@ def _flags(item: Takeaway | QA, kind: str) -> list[dict[str, str]]:
         flags.append({"cls": "repaired", "label": "repaired",
                       "reason": f"the engine wrote \u201c{item.repaired_from}\u201d, which its quote does not "
                                 "support; the support check published the quote instead"})
+    if _weak(item):
+        flags.append({"cls": "weak", "label": f"support {item.support_score:.2f}",
+                      "reason": f"the support check backs this item only in part (score {item.support_score:.2f}; "
+                                f"items below {MIN_SCORE:.2f} are not published): some of its words are not in its "
+                                "quote; check that it says what the quote says"})
     if item.filled:
         what = f"dropped {'takeaway' if kind == 'takeaway' else 'FAQ item'} {item.replaces}" if item.replaces else \
             "a shortfall (the engine gave fewer items than asked)"
@@ -78,11 +84,16 @@ def _flags(item: Takeaway | QA, kind: str) -> list[dict[str, str]]:
     return flags
 
 
+def _weak(item: Takeaway | QA) -> bool:
+    """Published, but the support check backs it only in part (a repaired item is its quote: not weak)."""
+    return item.support_score is not None and item.support_score < WEAK_SCORE and item.repaired_from is None
+
+
 def _item(item: Takeaway | QA, id_: str) -> dict[str, Any]:
     kind = "takeaway" if isinstance(item, Takeaway) else "faq"
     data = {"id": id_, "kind": kind, "evidence": item.evidence, "origin": item.origin, "match": item.match,
             "score": item.match_score, "span": list(item.evidence_span) if item.evidence_span else None,
-            "flags": _flags(item, kind)}
+            "support": item.support_score, "flags": _flags(item, kind)}
     if isinstance(item, Takeaway):
         data.update(text=item.text)
     else:
@@ -139,11 +150,11 @@ class Entry:
     def counts(self) -> dict[str, int]:
         d = self.digest
         if d is None:
-            return {"kept": 0, "dropped": 0, "filled": 0, "fuzzy": 0, "repaired": 0}
+            return {"kept": 0, "dropped": 0, "filled": 0, "fuzzy": 0, "repaired": 0, "weak": 0}
         items: list[Takeaway | QA] = [*d.takeaways, *d.faq]
         return {"kept": len(items), "dropped": len(d.dropped), "filled": sum(i.filled for i in items),
                 "fuzzy": sum(i.match == "fuzzy" for i in items),
-                "repaired": sum(i.repaired_from is not None for i in items)}
+                "repaired": sum(i.repaired_from is not None for i in items), "weak": sum(_weak(i) for i in items)}
 
     @property
     def attention(self) -> list[str]:
@@ -159,6 +170,8 @@ class Entry:
             why.append(f"{c['fuzzy']} fuzzy")
         if c["repaired"]:
             why.append(f"{c['repaired']} repaired")
+        if c["weak"]:
+            why.append(f"{c['weak']} weakly supported")
         if self.article is None:
             why.append("no article text")
         return why
