@@ -105,7 +105,7 @@ def test_wait_shows_the_request_counts_as_a_bar_under_the_runs_bar_or_as_lines(t
     polls = [line for line in res.output.splitlines() if line.startswith("batch-api: ")]
     if shown == "bar":
         assert not polls and len(bars) == 1
-        assert f"{sent}/{sent} requests" in bars[0] and "1 failed" in bars[0] and "all ended" in bars[0]
+        assert f"{sent}/{sent} requests" in bars[0] and "1 failed" in bars[0] and "all 2 job(s) ended" in bars[0]
         assert any(line.startswith("batch ") and "4/4" in line for line in res.output.splitlines())  # the run's bar
     elif shown == "auto":
         assert not bars and len(polls) >= 2

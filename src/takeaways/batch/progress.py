@@ -75,15 +75,16 @@ class JobsProgress:
         self._bar: Any = None
         self._task: Any = None
 
-    def update(self, *, done: int, failed: int, total: int, running: int, states: str, next_check: float,
+    def update(self, *, done: int, failed: int, total: int, jobs: int, running: int, states: str, next_check: float,
                final: bool = False) -> None:
-        """`done`/`failed`/`total`: requests of the jobs this wait follows; `running`: those not
+        """`done`/`failed`/`total`: requests of the `jobs` this wait follows; `running`: those not
         ended yet (`states`). `final`: the wait is over (the bar shows it; no line is printed)."""
         if self.run.mode == "bar" and self.run.console is not None:
             if self._bar is None:
                 self._start()
-            self._bar.update(self._task, total=total or None, completed=done + failed, failed=failed, running=running,
-                             states=states or "-", next="all ended" if final else f"next check in {next_check:.0f} s")
+            jobs_text = (f"all {jobs} job(s) ended" if final or not running
+                         else f"{running} job(s) {states}, next poll in {next_check:.0f} s")
+            self._bar.update(self._task, total=total or None, completed=done + failed, failed=failed, jobs=jobs_text)
         elif self.run.mode in ("lines", "bar") and not final:  # "bar" without a started bar: lines
             print(f"batch-api: {running} job(s) running ({states or '-'}): {done}/{total} requests done, {failed} "
                   f"failed; next check in {next_check:.0f} s", file=self.run.stream, flush=True)
@@ -93,12 +94,11 @@ class JobsProgress:
         from rich.progress import Progress as RichProgress
 
         self._bar = RichProgress(
-            TextColumn("[bold]batch-api"), BarColumn(), MofNCompleteColumn(), TextColumn("requests"),
-            TextColumn("[red]{task.fields[failed]} failed[/] {task.fields[running]} job(s) running "
-                       "({task.fields[states]}), {task.fields[next]}"), TimeElapsedColumn(),
+            TextColumn("[bold]batch-api"), BarColumn(bar_width=20), MofNCompleteColumn(), TextColumn("requests"),
+            TextColumn("[red]{task.fields[failed]} failed[/], {task.fields[jobs]}"), TimeElapsedColumn(),
             console=self.run.console, transient=False)
         self._bar.start()
-        self._task = self._bar.add_task("batch-api", total=None, failed=0, running=0, states="-", next="")
+        self._task = self._bar.add_task("batch-api", total=None, failed=0, jobs="")
 
     def stop(self) -> None:
         if self._bar is not None:

@@ -144,7 +144,7 @@ class BatchAPIExecutor:
             return
         self.jobs_progress.update(
             done=sum(j.counts.get("completed", 0) for j in seen), failed=sum(j.counts.get("failed", 0) for j in seen),
-            total=sum(j.counts.get("total", j.requests) for j in seen), running=len(running),
+            total=sum(j.counts.get("total", j.requests) for j in seen), jobs=len(seen), running=len(running),
             states=", ".join(sorted({str(j.status) for j in running})), next_check=interval, final=final)
 
     def _outcomes(self, f: Finished, members: dict[str, list[WorkItem]]) -> Iterator[Outcome]:
