@@ -129,21 +129,34 @@ def test_both_formats_rejected_falls_back_to_text_with_tolerant_extraction(fake_
     assert len(digest.takeaways) == 5 and digest.usage.requests == 3
 
 
-def test_async_batch_pays_one_rejection_per_run() -> None:
-    async def run(fake: FakeLLM) -> list[Digest]:
+def test_async_batch_probes_concurrently_and_pays_rejections_only_at_the_start() -> None:
+    """Requests in flight before the mode is known each probe (none waits for another's answer);
+    once one learns it, every later request is sent in that mode at once."""
+    async def run(fake: FakeLLM, n: int) -> list[Digest]:
         s = settings_for(fake)
+        return await asyncio.gather(*(api.agenerate(make_article(), s) for _ in range(n)))
+
+    async def both(fake: FakeLLM) -> tuple[list[Digest], int, list[Digest]]:
         try:
-            return await asyncio.gather(*(api.agenerate(make_article(), s) for _ in range(6)))
+            first = await run(fake, 6)
+            sent = len(fake.requests)
+            return first, sent, await run(fake, 6)
         finally:
             await client.aclose_shared_clients()
 
-    with FakeLLM() as fake:
-        fake.script.append(rejected_schema(500))
-        digests = asyncio.run(run(fake))
-    assert len(fake.requests) == 7
-    assert [r["response_format"]["type"] for r in fake.requests].count("json_schema") == 1
-    assert sum(d.usage.requests for d in digests) == 7
-    assert all(len(d.takeaways) == 5 for d in digests)
+    def server(req: dict[str, Any]) -> Reply:  # a server that never takes json_schema, like llama.cpp
+        schema = req.get("response_format", {}).get("type") == "json_schema"
+        return rejected_schema(500) if schema else Reply(content=content(grounded(req)))
+
+    with FakeLLM(default=server) as fake:
+        first, sent, later = asyncio.run(both(fake))
+    types = [r["response_format"]["type"] for r in fake.requests]
+    # Each article probed json_schema at most once (six in flight: as many as had started before the
+    # first rejection came back; the step-machine tests show that none waits for another's answer).
+    assert types[0] == "json_schema" and 1 <= types.count("json_schema") <= 6 and sent <= 12
+    assert types[sent:] == ["json_object"] * 6  # learned: no rejection after the start
+    assert sum(d.usage.requests for d in first + later) == len(fake.requests)
+    assert all(len(d.takeaways) == 5 for d in first + later)
 
 
 def test_shared_async_client_per_loop_and_settings(fake_llm: FakeLLM) -> None:

@@ -23,14 +23,6 @@ from tests.test_llm import make_article
 SPEC = Spec(takeaways=5, questions=4)
 
 
-class Lock:
-    def __init__(self) -> None:
-        self.released = 0
-
-    def release(self) -> None:
-        self.released += 1
-
-
 class Raw:
     """What `with_raw_response.create` returns: `.parse()` gives the ChatCompletion."""
 
@@ -51,12 +43,10 @@ def fresh_modes() -> None:
     llm.forget_modes()
 
 
-def test_probe_falls_back_under_the_lock_then_reasks_with_retries_and_finishes() -> None:
+def test_probe_falls_back_then_reasks_with_retries_and_finishes() -> None:
     settings = offline_settings(max_retries=2)
     ops = transport.live(Conversation(make_article(), SPEC, settings))
-    assert next(ops) == transport.Acquire(llm.base_key(settings))
-    lock = Lock()
-    first = ops.send(lock)
+    first = next(ops)
     assert isinstance(first, transport.Post) and first.attempts == 1  # a probe is never retried blindly
     assert first.body["response_format"]["type"] == "json_schema"
     second = ops.send(rejected())
@@ -65,7 +55,7 @@ def test_probe_falls_back_under_the_lock_then_reasks_with_retries_and_finishes()
     assert {k: v for k, v in second.body.items() if k != "response_format"} == {
         k: v for k, v in first.body.items() if k != "response_format"}
     reask = ops.send(Raw(completion("not json")))
-    assert lock.released == 1 and llm.known_mode(settings) == "json_object"
+    assert llm.known_mode(settings) == "json_object"
     assert isinstance(reask, transport.Post) and reask.attempts == 3  # mode known: 1 + --max-retries
     assert reask.body["messages"][-2] == {"role": "assistant", "content": "not json"}
     reask.sent = 2  # the driver tried twice
@@ -76,11 +66,29 @@ def test_probe_falls_back_under_the_lock_then_reasks_with_retries_and_finishes()
     assert digest.usage.requests == 4  # rejected probe + probe + two tries of the re-ask
 
 
+def test_concurrent_probes_share_what_they_learn() -> None:
+    """Two articles probing at once: a rejection one of them sees is skipped by probes that start
+    later, and a mode one of them learns is taken by the other at its next step, with full retries."""
+    settings = offline_settings(max_retries=2)
+    a = transport.live(Conversation(make_article(), SPEC, settings))
+    b = transport.live(Conversation(make_article(), SPEC, settings))
+    a1, b1 = next(a), next(b)
+    assert a1.body["response_format"]["type"] == b1.body["response_format"]["type"] == "json_schema"  # no waiting
+    a2 = a.send(rejected())
+    assert a2.body["response_format"]["type"] == "json_object"
+    c = transport.live(Conversation(make_article(), SPEC, settings))
+    assert next(c).body["response_format"]["type"] == "json_object"  # starts after the rejection: skips it
+    with pytest.raises(StopIteration):
+        a.send(Raw(completion(json.dumps(grounded(a1.body)))))
+    assert llm.known_mode(settings) == "json_object"
+    b2 = b.send(rejected())  # b's own json_schema probe is rejected too; the mode is known by now
+    assert isinstance(b2, transport.Post) and b2.attempts == 3 and b2.body["response_format"]["type"] == "json_object"
+
+
 def test_a_transient_probe_failure_waits_then_continues_with_the_remaining_retries() -> None:
     settings = offline_settings(max_retries=2, retry_wait=0.25)
     ops = transport.live(Conversation(make_article(), SPEC, settings))
     next(ops)
-    ops.send(Lock())
     wait = ops.send(rejected(503, "overloaded"))
     assert isinstance(wait, transport.Sleep) and wait.seconds >= 0.25
     retry = ops.send(None)
@@ -88,17 +96,7 @@ def test_a_transient_probe_failure_waits_then_continues_with_the_remaining_retri
     assert retry.body["response_format"]["type"] == "json_schema"
 
 
-def test_a_driver_abandoning_the_probe_releases_the_lock() -> None:
-    settings = offline_settings()
-    ops = transport.live(Conversation(make_article(), SPEC, settings))
-    next(ops)
-    lock = Lock()
-    assert isinstance(ops.send(lock), transport.Post)
-    ops.close()  # what the drivers do when the send is interrupted (Ctrl-C, task cancelled)
-    assert lock.released == 1 and llm.known_mode(settings) is None
-
-
-def test_a_known_mode_needs_no_lock_and_a_permanent_error_carries_the_usage() -> None:
+def test_a_known_mode_is_sent_with_retries_and_a_permanent_error_carries_the_usage() -> None:
     settings = offline_settings(max_retries=1)
     llm.remember_mode(settings, "json_schema")
     ops = transport.live(Conversation(make_article(), SPEC, settings))

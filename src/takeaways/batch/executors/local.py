@@ -273,14 +273,11 @@ class LocalExecutor:
             attempts[0] += 1
             digest = await loop.run_in_executor(self.cpu_pool, offline, article, self.settings)
         else:
-            raw = await self._generate(article, attempts)
-            # Verification, the support check and fill are CPU work: in a worker process, after the
-            # request's slot is free, so the event loop goes on sending while answers are checked.
-            digest = await loop.run_in_executor(self.cpu_pool, check, raw, article, self.settings)
+            digest = await self._generate(article, attempts)
         return Outcome(item.key, DONE, digest=digest, article=article, usage=digest.usage, attempts=attempts[0])
 
     async def _generate(self, article: Article, attempts: list[int]) -> Digest:
-        """The LLM's raw answer under the concurrency bound, the limiters and the budget."""
+        """The LLM's answer, checked, under the concurrency bound, the limiters and the budget."""
         async with self.gen_sem:
             estimate = self._estimate_cost(article)
             if not self.budget.reserve(estimate):
@@ -295,12 +292,16 @@ class LocalExecutor:
                 # No retry here: the engine retries each request under retry.py (nothing stacks);
                 # a failure carries what its attempts cost in `.usage`.
                 attempts[0] += 1
-                digest = await self.llm.agenerate(article, self.spec, self.settings)  # type: ignore[attr-defined]
+                raw = await self.llm.agenerate(article, self.spec, self.settings)  # type: ignore[attr-defined]
             except BaseException as exc:
                 self.budget.settle(estimate, getattr(exc, "usage", Usage()).cost_usd)
                 raise
-            self.budget.settle(estimate, digest.usage.cost_usd)
-            return digest
+            self.budget.settle(estimate, raw.usage.cost_usd)
+            # Verification, the support check and fill are CPU work: in a worker process, so the
+            # event loop goes on sending. The slot is held until then: a kill -9 loses at most
+            # --concurrency answers that were paid for and not yet committed.
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.cpu_pool, check, raw, article, self.settings)
 
     def _estimate_cost(self, article: Article) -> float:
         if self.budget.limit is None or self.engine == "extractive":

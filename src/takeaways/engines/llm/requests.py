@@ -86,6 +86,7 @@ def body(request: Request, settings: Settings, mode: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- the mode each server accepts
 
 _MODES: dict[str, str] = {}  # "base URL model" → structured-output mode that worked
+_REJECTED: dict[str, set[str]] = {}  # "base URL model" → modes it answered with a format rejection
 
 
 def base_key(settings: Settings) -> str:
@@ -103,9 +104,21 @@ def remember_mode(settings: Settings, mode: str) -> None:
     _MODES.setdefault(base_key(settings), mode)
 
 
+def remember_rejected(settings: Settings, mode: str) -> None:
+    """The server rejected `mode`: requests that start probing after this skip it."""
+    _REJECTED.setdefault(base_key(settings), set()).add(mode)
+
+
+def untried_modes(settings: Settings) -> tuple[str, ...]:
+    """The modes a new probe tries, best first: every mode the server has not rejected ("text" always)."""
+    rejected = _REJECTED.get(base_key(settings), set())
+    return tuple(m for m in MODES if m not in rejected)
+
+
 def forget_modes() -> None:
-    """Forget what every server accepted (the next request to each probes again)."""
+    """Forget what every server accepted or rejected (the next request to each probes again)."""
     _MODES.clear()
+    _REJECTED.clear()
 
 
 # ---------------------------------------------------------------- prompts

@@ -1,17 +1,20 @@
 """Sending requests live: one HTTP exchange per request, written once, driven sync or async.
 
 `exchange(request, settings)` is a step machine (sans-IO) like the conversation: it yields the
-operations it needs — `Post` (one chat completion under the retry policy), `Sleep`, `Acquire`
-(the probe lock of a base URL) — and returns the `Result`. `live(conversation)` chains the
-conversation and the exchanges into one stream of operations; `run_sync` performs them with
-`openai.OpenAI`, `run_async` with a shared `openai.AsyncOpenAI`. Those two loops are the only
-code that differs between the sync and async paths.
+operations it needs — `Post` (one chat completion under the retry policy), `Sleep` — and returns
+the `Result`. `live(conversation)` chains the conversation and the exchanges into one stream of
+operations; `run_sync` performs them with `openai.OpenAI`, `run_async` with a shared
+`openai.AsyncOpenAI`. Those two loops are the only code that differs between the sync and async paths.
 
-Structured output: until a base URL's mode is known, one request at a time probes it without
-retries (json_schema → json_object → text), so a server that rejects json_schema costs exactly one
-extra request per run, not one per article or per retry. A probe that fails for another reason
-(429, 5xx, timeout) waits as the policy says (Retry-After or the first backoff) and continues with
-the remaining retries, so the number of attempts stays 1 + --max-retries.
+Structured output: until a base URL's mode is known, each request probes it without retries
+(json_schema → json_object → text), skipping the modes the server has already rejected and
+switching to the mode another request has learned meanwhile. Probes are not serialised: waiting
+for one probe's answer would leave all but one of the --concurrency slots idle for a whole LLM latency at the
+start of every run. The price, on a server that rejects json_schema, is at most one rejected
+request per request in flight at the start (≤ --concurrency, once per run; a format rejection is
+answered at once and not billed). A probe that fails for another reason (429, 5xx, timeout)
+waits as the policy says (Retry-After or the first backoff) and continues with the remaining
+retries, so the number of attempts stays 1 + --max-retries.
 
 Retries: the one policy in `retry.py` (`--max-retries`, Retry-After honoured, backoff with
 jitter), around each single HTTP request; the openai client is built with max_retries=0. No
@@ -23,9 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
-import weakref
 from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from ...config import Settings
 from ...models import Digest
 from .conversation import Conversation, Result, converse
 from .failures import map_error, not_a_completion, rejects_format
-from .requests import MODES, Request, base_key, body, known_mode, remember_mode
+from .requests import Request, base_key, body, known_mode, remember_mode, remember_rejected, untried_modes
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,14 +68,7 @@ class Sleep:
     seconds: float
 
 
-@dataclass(frozen=True)
-class Acquire:
-    """Take the probe lock of a base URL; answered with the held lock, which the step machine releases."""
-
-    base: str
-
-
-Op = Post | Sleep | Acquire
+Op = Post | Sleep
 Ops = Generator[Op, Any, T]
 
 
@@ -82,26 +76,22 @@ Ops = Generator[Op, Any, T]
 
 
 def exchange(request: Request, settings: Settings) -> Ops[Result]:
-    base = base_key(settings)
     mode = known_mode(settings)
     if mode is None:
-        lock = yield Acquire(base)
-        try:
-            mode = known_mode(settings)
-            if mode is None:
-                return (yield from _probe(request, settings, base))
-        finally:
-            lock.release()
+        return (yield from _probe(request, settings))
     return (yield from _attempt(request, settings, mode, settings.max_retries, 0))
 
 
-def _probe(request: Request, settings: Settings, base: str) -> Ops[Result]:
+def _probe(request: Request, settings: Settings) -> Ops[Result]:
     rejected = 0
-    for mode in MODES:
+    for mode in untried_modes(settings):
+        if (learned := known_mode(settings)) is not None:  # another request found the mode meanwhile
+            return (yield from _attempt(request, settings, learned, settings.max_retries, rejected))
         reply = yield Post(body(request, settings, mode), attempts=1)
         if isinstance(reply, openai.OpenAIError):
             if mode != "text" and rejects_format(reply):
-                log.info("%s rejects response_format %s; falling back", base, mode)
+                log.info("%s rejects response_format %s; falling back", base_key(settings), mode)
+                remember_rejected(settings, mode)
                 rejected += 1
                 continue
             if settings.max_retries > 0 and retry.is_transient(reply):
@@ -110,7 +100,7 @@ def _probe(request: Request, settings: Settings, base: str) -> Ops[Result]:
             raise map_error(reply, settings, rejected + 1)
         remember_mode(settings, mode)
         return Result(_completion(reply, settings), rejected + 1)
-    raise AssertionError("unreachable: text mode never counts as rejected")  # pragma: no cover
+    raise AssertionError("unreachable: text mode is never rejected")  # pragma: no cover
 
 
 def _attempt(request: Request, settings: Settings, mode: str, retries: int, before: int) -> Ops[Result]:
@@ -164,10 +154,6 @@ def run_sync(ops: Ops[T], settings: Settings) -> T:
 def _perform(op: Op, create: Callable[..., Any], settings: Settings) -> Any:
     if isinstance(op, Sleep):
         return time.sleep(op.seconds)
-    if isinstance(op, Acquire):
-        lock = _sync_lock(op.base)
-        lock.acquire()
-        return lock
     try:
         return retry.call(lambda: op(create), settings, attempts=op.attempts)
     except openai.OpenAIError as exc:
@@ -187,10 +173,6 @@ async def run_async(ops: Ops[T], settings: Settings) -> T:
 async def _aperform(op: Op, create: Callable[..., Any], settings: Settings) -> Any:
     if isinstance(op, Sleep):
         return await asyncio.sleep(op.seconds)
-    if isinstance(op, Acquire):
-        lock = _async_lock(op.base)
-        await lock.acquire()
-        return lock
     post = op
 
     async def once() -> Any:  # a coroutine function: how tenacity tells it must await
@@ -202,21 +184,4 @@ async def _aperform(op: Op, create: Callable[..., Any], settings: Settings) -> A
         return exc
 
 
-# ---------------------------------------------------------------- probe locks (one probe per base URL at a time)
-
-_sync_locks: dict[str, threading.Lock] = {}
-_async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
-_locks_guard = threading.Lock()
-
-
-def _sync_lock(base: str) -> threading.Lock:
-    with _locks_guard:
-        return _sync_locks.setdefault(base, threading.Lock())
-
-
-def _async_lock(base: str) -> asyncio.Lock:
-    per_loop = _async_locks.setdefault(asyncio.get_running_loop(), {})
-    return per_loop.setdefault(base, asyncio.Lock())
-
-
-__all__ = ["Acquire", "Op", "Ops", "Post", "Sleep", "exchange", "live", "run_async", "run_sync"]
+__all__ = ["Op", "Ops", "Post", "Sleep", "exchange", "live", "run_async", "run_sync"]
