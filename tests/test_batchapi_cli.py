@@ -126,6 +126,7 @@ def test_azure_openai_v1_base_url_with_the_chat_completions_batch_endpoint(tmp_p
         refused = CliRunner().invoke(cli, ["batch", *base])
         assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
         assert "endpoint '/v1/chat/completions' is not supported" in refused.output and not api.batches
+        assert "set --batch-endpoint" in refused.output
         res = batch([*base, "--batch-endpoint", "/chat/completions"])
         assert res.exit_code == 0, res.output
         assert [b.obj["endpoint"] for b in api.batches.values()] == ["/chat/completions"]

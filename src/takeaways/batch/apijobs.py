@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -797,10 +798,13 @@ def _cut_off(answer: Answer) -> bool:
 def _api_error(what: str, exc: openai.OpenAIError) -> TakeawaysError:
     detail = getattr(exc, "message", None) or str(exc)
     status = getattr(exc, "status_code", None)
-    err = LLMError(f"Batch API: could not {what}: {f'HTTP {status}: ' if status else ''}{detail}; "
-                   "the state is saved, run the same command again to continue",
-                   transient=status is None or status >= 500 or status == 429)
-    return err
+    transient = status is None or status >= 500 or status == 429
+    hint = ""
+    if status in (400, 404, 422) and re.search(r"\bendpoint\b|\burl\b", detail, re.I):
+        hint = "; the provider refuses the endpoint: set --batch-endpoint to the one it wants (Azure OpenAI: /chat/completions)"
+    then = "run the same command again to continue" if transient else "fix that and run the same command again"
+    return LLMError(f"Batch API: could not {what}: {f'HTTP {status}: ' if status else ''}{detail}{hint}; "
+                    f"the state is saved, {then}", transient=transient)
 
 
 
