@@ -209,3 +209,13 @@ def test_a_claim_failing_on_coverage_lists_the_weak_terms_as_unsupported() -> No
     assert r.supported and r.unsupported == () and [u.term for u in r.weak] == []  # 'his' is a function word
     r = check_claim("Mourinho praised the players after the club match.", ARTICLE)
     assert r.supported and r.unsupported == () and [(u.term, u.kind) for u in r.weak] == [("club", "word")]
+
+
+def test_a_pronoun_refers_to_a_name_only_a_few_sentences_back() -> None:
+    near = "Promise Tamang is a YouTube star. She posted a picture of the costume on Instagram."
+    far = ("Angelina Jolie plays Maleficent. The film opened in May. Critics praised the sets. "
+           "Promise Tamang copied the look. Her fans loved it. She posted a picture of the costume on Instagram.")
+    assert check_claim("Promise Tamang posted a picture of the costume on Instagram.", near).supported
+    r = check_claim("Angelina Jolie posted a picture of the costume on Instagram.", far)
+    assert not r.supported  # "she" is more likely Promise, named since; Jolie was named five sentences back
+    assert {u.term for u in r.unsupported if u.kind == "name"} == {"angelina", "jolie"}

@@ -648,6 +648,18 @@ def _named_with(c: _Claim, art: _Article, w: _Window, phrase: list[int], t: _Tok
     return ""
 
 
+PRONOUN_BACK = 3  # how far back a pronoun's antecedent is looked for, in sentences
+
+
+def _named_before(art: _Article, t: _Tok, w: _Window) -> bool:
+    """The article names `t` in one of the PRONOUN_BACK sentences before window `w`, so that a pronoun
+    in the window may refer to it (further back, the pronoun more likely means someone named since)."""
+    if art.first_seen.get(t.low, len(art.text)) >= w.start:
+        return False
+    a = next((i for i, s in enumerate(art.sentences) if s.end > w.start), len(art.sentences))
+    return any(_has_name(t, art.sentences[i]) for i in range(max(0, a - PRONOUN_BACK), a))
+
+
 def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window | None,
            keys: list[tuple[str, float]]) -> SupportResult:
     """Judge the claim against window `w`; `near` is `w` with a sentence either side, where a
@@ -681,7 +693,7 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
                 problems.append(Unsupported(t.low, "name", f"{name!r} is not in the article"))
             elif in_window:  # another part of the same name is in the window ("Moon" for "Natalia Moon")
                 excused.append(Unsupported(t.low, "name", f"the evidence names {name!r} by another part of the name"))
-            elif has_pronoun and art.first_seen.get(t.low, len(art.text)) < w.start:
+            elif has_pronoun and _named_before(art, t, w):
                 credit += W_NAME  # the window refers to the name by a pronoun
                 excused.append(Unsupported(t.low, "name", f"the evidence refers to {name!r} by a pronoun"))
             elif near is not None and _has_name(t, near):
