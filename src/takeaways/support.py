@@ -54,6 +54,7 @@ W_NAME = 2.0
 W_NUMBER = 4.0
 W_WORD = 1.0
 PENALTY = {"number": 0.35, "name": 0.15, "negation": 0.35, "modality": 0.2, "role": 0.35}
+PENALTY_ABSENT = {"number": 0.5, "name": 0.35}  # the same, for a number or name the article never gives
 PENALTY_NEAR = 0.1  # a number or name found only in a sentence next to the window
 PENALTY_NEW_WORD_UNCASED = 0.35  # the same in a lower-cased claim, where it may be a name we cannot tell
 PENALTY_NEW_WORD = 0.2  # a content word the article never uses (on top of the coverage it costs)
@@ -736,7 +737,8 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
         coverage = min(1.0, coverage + CREDIT * credit / total)
     score = coverage
     for p in problems:
-        score *= 1 - PENALTY.get(p.kind, 0.3)
+        absent = p.reason.endswith("is not in the article")
+        score *= 1 - (PENALTY_ABSENT.get(p.kind, 0.3) if absent else PENALTY.get(p.kind, 0.3))
     for u in soft:
         if u.reason == "not in the article":
             score *= 1 - (PENALTY_NEW_WORD if c.cased else PENALTY_NEW_WORD_UNCASED)
