@@ -183,6 +183,9 @@ def test_a_place_the_article_names_with_the_same_person_elsewhere() -> None:
     assert r.supported and r.unsupported == ()
     assert [(u.term, u.kind) for u in r.weak] == [("chelmsford", "name")]
     assert "with 'barry beavis' elsewhere" in r.weak[0].reason
+    # the article may name the person by part of the name there
+    text = "Pat, from Edinburgh, is a nurse. The draw was on a Friday. Pat Ingles won the lottery in 2003."
+    assert check_claim("Pat Ingles from Edinburgh won the lottery in 2003.", text).supported
     # a place the article never names with him is still a problem
     assert not check_claim("Barry Beavis from London was fined £85 for staying too long.", text).supported
 

@@ -634,8 +634,9 @@ def _attribute_elsewhere(c: _Claim, art: _Article, n: float, raw: str) -> str:
 
 def _named_with(c: _Claim, art: _Article, w: _Window, phrase: list[int], t: _Tok) -> str:
     """A place or other name the claim attaches by a preposition ("Barry Beavis, from Chelmsford")
-    that the article names elsewhere in one sentence with another of the claim's names, one the
-    window has: an attribute of that person, which claims often join to another fact."""
+    that the article names elsewhere in one sentence with another of the claim's names (or a part
+    of it: "Pat" for "Pat Ingles"), one the window has: an attribute of that person, which claims
+    often join to another fact."""
     if not (phrase[0] > 0 and c.toks[phrase[0] - 1].low in _PREPOSITIONS):
         return ""
     others = [q for q in c.names if q is not phrase and any(_has_name(c.toks[i], w) for i in q)]
@@ -644,7 +645,7 @@ def _named_with(c: _Claim, art: _Article, w: _Window, phrase: list[int], t: _Tok
     for si in art.where.get(t.stem, ()):
         s = art.sentences[si]
         for q in others:
-            if all(c.toks[i].stem in s.stems for i in q):
+            if any(c.toks[i].stem in s.stems for i in q):
                 return " ".join(c.toks[i].low for i in q)
     return ""
 
