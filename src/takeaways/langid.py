@@ -102,5 +102,5 @@ def _stdlib(arr: Any) -> array[int]:
     import numpy as np
 
     out = array(_TYPECODES[arr.dtype.itemsize])
-    out.frombytes(memoryview(np.ascontiguousarray(arr)).cast("B"))
+    out.frombytes(np.ascontiguousarray(arr).tobytes())
     return out
