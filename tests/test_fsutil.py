@@ -54,3 +54,14 @@ def test_replaced_files_keep_their_mode(tmp_path: Path) -> None:
     path.chmod(0o640)
     atomic_write(path, "y")
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_durable_writes_sync_to_disk_and_others_only_rename(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    atomic_write(tmp_path / "report.json", "{}\n")
+    assert len(synced) == 1
+    atomic_write(tmp_path / "a.md", "- one\n", durable=False)  # what the batch journal writes per article
+    assert len(synced) == 1 and (tmp_path / "a.md").read_text() == "- one\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "report.json"]  # no temp file left

@@ -181,11 +181,12 @@ class Journal:
                 for fmt in self.opts.formats:
                     from ..rendering import EXTENSIONS
 
-                    atomic_write(self.out / f"{stem}.{EXTENSIONS[fmt]}", render(digest, fmt, item.options.template_dir))
+                    atomic_write(self.out / f"{stem}.{EXTENSIONS[fmt]}", render(digest, fmt, item.options.template_dir),
+                                 durable=False)  # one fsync per file stalled the run on a busy disk
                     files.append(f"{stem}.{EXTENSIONS[fmt]}")
                 if outcome.article is not None:  # kept so that a review never fetches the page again
                     article_file = f"{ARTICLES_DIR}/{stem}.json.gz"
-                    atomic_write(self.out / article_file, article_bytes(outcome.article))
+                    atomic_write(self.out / article_file, article_bytes(outcome.article), durable=False)
                 if self.cache is not None and not outcome.cached and outcome.article is not None:
                     self.cache.put(cache_key(outcome.article, item.options, self.prompts), digest.model_dump_json())
             record: dict[str, Any] = {"source": item.source, "key": item.key, "status": outcome.status}
