@@ -64,6 +64,9 @@ WALLS: dict[str, re.Pattern[str]] = {
 }
 
 
+LANGUAGE_CHECK_WORDS = 40  # enough text to tell its language; shorter pages keep the declared one
+
+
 def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
@@ -392,9 +395,14 @@ def _finish(blocks: list[Block], meta: dict[str, Any]) -> Article:
         kept = kept[1:]  # the H1 repeats the title
     text = "\n".join(b.text for b in kept)
     language = meta.get("language")
-    if text and not language:
-        language = langid.classify(text[:4000])
-    meta = {**meta, "language": language, "word_count": count_words(text)}
+    words = count_words(text)
+    if text and (not language or words >= LANGUAGE_CHECK_WORDS):
+        # <html lang> is often a site template's default ("en" on every page of a multilingual site):
+        # when the text says otherwise, the text wins (the engines quote it and match its words).
+        found = langid.classify(text[:4000] if not language else text[:2000])  # a check needs less (~1.5 ms)
+        if not language or found != language.split("-")[0].casefold():
+            language = found
+    meta = {**meta, "language": language, "word_count": words}
     return Article(blocks=kept, existing_blocks=existing, **meta)
 
 

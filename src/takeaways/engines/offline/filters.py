@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import re
 
-from .text import DATELINE, ENDS_SENTENCE, LEAD_CONNECTIVE, QUOTATION, WORD, Gated, Unit, unbalanced_quotes
+from .text import (
+    DATELINE,
+    ENDS_SENTENCE,
+    LEAD_CONNECTIVE,
+    QUOTATION,
+    STOPWORDS,
+    WORD,
+    Gated,
+    Unit,
+    stem,
+    unbalanced_quotes,
+)
 
 # --- captions and credits ---------------------------------------------------------------------------
 # News pages run photo captions into the text: "Scroll down for video Strictly business: Julia covers
@@ -166,10 +177,75 @@ def question_problems(q: str, english: bool = True) -> list[str]:
 
 
 def answers(q: str, answer: str, kind: str, english: bool = True) -> bool:
-    """An answer a reader can use: a whole sentence (a caption or a label ends without a stop). Template
-    questions are formed from their answer, so it holds their key terms; the article's own questions and
-    headings are answered by what follows them."""
-    return not english or bool(_ENDS.search(answer))
+    """An answer a reader can use: a whole sentence (a caption or a label ends without a stop) whose
+    content fits the question word (`question_fits`). A heading's section must also be about the heading
+    (`section_answers`); template questions are formed from their answer, so it holds their key terms."""
+    if not english:
+        return True
+    if not _ENDS.search(answer) or not question_fits(q, answer):
+        return False
+    return kind != "heading" or section_answers(q, answer)
+
+
+_MONTH = (r"Jan(?:uary|\.)?|Feb(?:ruary|\.)?|March|Mar\.|April|Apr\.|May|June|July|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|"
+          r"Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?")
+_DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:{_MONTH})\b|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+                   r"|\b(?:yesterday|today|tomorrow|tonight|overnight|ago|recently|currently|soon|now)\b"
+                   r"|\b(?:last|next|this|earlier this|later this|every|each|that) (?:week|weekend|month|year|season|summer|"
+                   r"winter|spring|autumn|fall|morning|afternoon|evening|night|decade|century)\b"
+                   r"|\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|\b(?:since|until|by|before|after|during|in|from) (?:the )?"
+                   r"(?:\d|early|late|mid|end|start|beginning|summer|winter|spring|autumn|fall|war|past|future|coming)", re.I)
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+                 r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|a third|a quarter")
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_REASON = re.compile(r"\b(?:because|since|as a result|due to|owing to|thanks to|so that|in order to|so as to|after|over|"
+                     r"for|amid|following|caused?|causing|led to|leads? to|blamed|reasons?|why|means?|meant|so|"
+                     r"to (?:help|make|keep|protect|avoid|prevent|allow|ensure|give|get|reduce|cut|boost|stop|save|meet|"
+                     r"improve|support|fund|pay|raise|win|build|create|find|end|replace))\b", re.I)
+_PLACE = re.compile(r"\b(?:in|at|near|from|to|into|outside|inside|across|around|on) (?:the )?[A-Z]|\b(?:where|here|there|"
+                    r"home|abroad|online|nearby|locally|nationwide|worldwide)\b")
+_FUTURE = re.compile(r"\b(?:will|would|could|may|might|plans? to|planned|planning|expects?|expected|intends?|aims?|hopes?|"
+                     r"next|later|upcoming|soon|future|set to|going to|due to|scheduled|coming|yet to|Will)\b")  # "May" is a month
+_ASKS = [  # (question opening, what the answer must hold)
+    (re.compile(r"^Why\b(?!.* matter\?$)"), _REASON),  # "Why does it matter?" is answered by what is at stake
+    (re.compile(r"^When\b"), _DATE),
+    (re.compile(r"^How (?:many|much|long|old|far|big|often|fast)\b"), _NUMBER),
+    (re.compile(r"^Where\b"), _PLACE),
+    (re.compile(r"^What (?:happens|comes|is|'s) next\b|^What lies ahead\b|^What (?:will|could|might) happen\b"), _FUTURE),
+]
+
+
+def question_fits(q: str, answer: str) -> bool:
+    """The answer holds what the question word asks for: why → a reason, when → a time, how many/much →
+    a figure, where → a place, what next → the future. Other questions pass."""
+    for opening, needs in _ASKS:
+        if opening.search(q):
+            return bool(needs.search(answer))
+    return True
+
+
+# Question words that say what is asked, not what about: a heading's section need not repeat them.
+_ASKING = frozenset("""what why how when where who which whose whom is are was were do does did can could will would
+should has have had it this that there we you know knew known mean means matter matters happen happens next lie
+lies ahead expect background bigger big picture pro con advantage disadvantage work works thing""".split())  # noqa: SIM905
+
+
+def section_answers(q: str, answer: str) -> bool:
+    """A heading turned question is answered by its section's lead when the lead is about what the heading
+    names ("What is the funding plan?" → a sentence about funding or the plan), or at least states a fact
+    (a figure or a name) without leaning on what came before ("He may not have …", "This was …")."""
+    asked = {w for w in _CONTENT_WORD.findall(q.casefold()) if w not in _ASKING and w not in STOPWORDS}
+    if not asked:
+        return True  # "Why does it matter?", "What happens next?": the question word is the whole question
+    said = {stem(w) for w in _CONTENT_WORD.findall(answer.casefold())}
+    # Word forms the light stemmer leaves apart ("investigation", "investigators") share their first letters.
+    if any(s in said or (len(s) >= 5 and any(x.startswith(s[:5]) for x in said)) for s in map(stem, asked)):
+        return True
+    return (not (DANGLING.match(answer) or _DANGLING_SUBJECT.match(answer))
+            and bool(_FIGURE_OR_NAME.search(answer) or _NUMBER.search(answer)))
+
+
+_CONTENT_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 _ENDS = re.compile(r"[.!?…]['\"’”)\]]*\s*$")

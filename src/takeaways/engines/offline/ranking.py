@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from ...models import Article, Spec
 from .filters import DANGLING, PROMO, SPEAKER_LABEL, takeaway_problem
-from .text import ENDS_SENTENCE, QUOTED, WORD, Unit, cosine, terms, unbalanced_quotes
+from .text import DATELINE, ENDS_SENTENCE, QUOTED, WORD, Unit, cosine, terms, unbalanced_quotes
 from .units import units
 
 W_POSITION = 1.0
@@ -20,6 +21,44 @@ MMR_LAMBDA = 0.75
 MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments, rarely a takeaway
 LONG_WORDS = 45  # longer "sentences" are usually run-together captions or lists
 MAX_RANKED = 400  # sentences that compete for takeaways (~10,000 words); keeps book-length pages fast
+# How much the lead counts, by the kind of article: hard news puts its point first; a feature opens with a
+# hook, a listicle with a preamble, a live blog with its latest entry. In those the first sentence of each
+# section (an item, an entry) gets a share of the lead's prior instead.
+POSITION_WEIGHT = {"news": 1.0, "feature": 0.6, "listicle": 0.25, "live": 0.25}
+SECTION_LEAD = 0.3
+
+_LIVE_TITLE = re.compile(r"\blive(?:[- ]blog|[: ]+updates?|\b.*\bas it happened)\b|\bas it happened\b|^live\b|\blive$", re.I)
+_TIME_STAMP = re.compile(r"^(?:\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m\.?|GMT|BST|CET|CEST|UTC|ET|EST|EDT|PT|PST|PDT)?|"
+                         r"\d{1,2}\s?[ap]\.?m\.?)(?:\s|:|$)", re.I)
+_NUMBERED = re.compile(r"^(?:#?\d{1,2}[.):]?\s|No\.\s?\d{1,2}\b)")
+_COUNT_TITLE = re.compile(r"^(?:The\s)?\d{1,2}\s(?:[\w'’-]+\s){0,3}?(?:ways|things|reasons|tips|questions|lessons|signs|"
+                          r"steps|ideas|facts|places|books|films|movies|songs|apps|tools|habits|mistakes|rules|takeaways|"
+                          r"changes|moments|players|best|worst|biggest|key|most|of)\b", re.I)
+# A hook: a question, a scene, the writer or the reader, a quotation; not a report of what happened.
+_HOOK = re.compile(r"^(?:[\"“‘']|I\b|I['’]|We\b|We['’]|You\b|You['’]|My\b|Your\b|Imagine\b|Picture\b|Think\b|"
+                   r"Remember\b|Ever\b|Once\b|It was\b|It['’]s\b|There (?:was|is|are|were)\b|There['’]s\b|Here['’]s\b|"
+                   r"What if\b|If you\b|When you\b|On a\b|In the summer\b|Every (?:morning|day|year|time)\b|Nobody\b|"
+                   r"No one\b|Few\b|Most people\b|Like many\b)|\?\s*$")
+
+
+def genre(article: Article, items: list[Unit]) -> str:
+    """What kind of article this is, for the position prior: "live", "listicle", "feature" or "news".
+
+    A live blog: "live" in the title or three entries that open with a time. A listicle: a title that
+    counts ("7 key questions …") or three numbered headings. A feature: its first sentence is a hook (a
+    question, a scene, "I"/"you", a quotation) and no dateline says it is a wire report. Else news."""
+    heads = [b.text for b in article.blocks if b.kind == "heading"]
+    title = article.title or ""
+    stamps = sum(1 for b in article.blocks if _TIME_STAMP.match(b.text))
+    if _LIVE_TITLE.search(title) or stamps >= 3:
+        return "live"
+    numbered = sum(1 for h in heads if _NUMBERED.match(h))
+    if numbered >= 3 or (_COUNT_TITLE.match(title) and len(heads) >= 3):
+        return "listicle"
+    lead = next((u for u in items if not u.caption and u.words >= 4), None)
+    if lead is not None and not DATELINE.match(lead.text) and _HOOK.search(lead.text):
+        return "feature"
+    return "news"
 
 
 def similarity_matrix(items: list[Unit]) -> tuple[np.ndarray, dict[str, float]]:
@@ -59,16 +98,22 @@ def similarity_matrix(items: list[Unit]) -> tuple[np.ndarray, dict[str, float]]:
     return sim, idf
 
 
-def rank(items: list[Unit], sim: np.ndarray, cue: Counter[str], idf: dict[str, float]) -> None:
-    """Set each unit's salience score (higher is better)."""
+def rank(items: list[Unit], sim: np.ndarray, cue: Counter[str], idf: dict[str, float], kind: str = "news") -> None:
+    """Set each unit's salience score (higher is better). `kind`: see `genre`."""
     n = len(items)
     if not n:
         return
     centrality = (np.asarray(sim).sum(axis=1) / max(n - 1, 1)).tolist()
     top = max(centrality) or 1.0
+    weight = POSITION_WEIGHT.get(kind, 1.0)
     shown = 0  # position among the sentences a reader sees (captions run into the text do not count)
+    led: set[int | None] = set()  # sections whose first sentence has been seen
     for pos, u in enumerate(items):
-        position = 1.0 / math.sqrt(1 + shown)
+        position = weight / math.sqrt(1 + shown)
+        if weight < 1.0 and u.section is not None and u.section not in led and not u.caption:
+            position += SECTION_LEAD  # the first sentence of an item or an entry
+        if not u.caption:
+            led.add(u.section)
         shown += not u.caption
         title = cosine(u.terms, cue, idf) if cue else 0.0
         length = 1.0
@@ -164,7 +209,7 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
     # compete (the rest keep score 0 and still serve the FAQ's headings).
     ranked = items[:MAX_RANKED]
     sim, idf = similarity_matrix(ranked)
-    rank(ranked, sim, cue_terms(article, english), idf)
+    rank(ranked, sim, cue_terms(article, english), idf, genre(article, ranked))
     # A label that opens several lines is a speaker in a transcript ("Prof. Carlos: …"); one alone may be a heading.
     labels = Counter(m.group(0) for u in ranked if (m := SPEAKER_LABEL.match(u.text)))
     speakers = {label for label, c in labels.items() if c >= 2}
