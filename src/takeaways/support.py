@@ -721,7 +721,7 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
             continue
         problems.append(Unsupported(stem, "negation", f"the evidence says {trigger!r} here and the claim does not"))
         break
-    window_negates = any(t.low in _NEGATIONS or t.low.endswith(("n't", "n’t")) for t in w.toks)
+    window_negates = bool(c.negated) and any(t.low in _NEGATIONS or t.low.endswith(("n't", "n’t")) for t in w.toks)
     for stem, trigger in c.negated.items():
         if stem in w.stems and not window_negates:
             problems.append(Unsupported(trigger, "negation", f"the claim says {trigger!r}; the evidence does not"))
