@@ -142,3 +142,58 @@ def test_the_question_word_must_fit_the_answer() -> None:
     assert not question_fits("What happens next?", "The council voted on the plan in May.")
     assert question_fits("What did the council decide?", "The council decided to run the ferry.")  # no constraint
     assert not answers("Why was the ferry stopped?", "The ferry was stopped on the river by the police.", "asked")
+
+
+# --- more questions where the article supports them --------------------------------------------------
+
+def test_why_questions_come_from_a_reason_clause_and_only_from_a_verb_that_turns_round() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    def whys(sentence: str) -> list[str]:
+        return [q for q, kind in template_questions(sentence) if kind == "why"]
+
+    assert whys("The council delayed the vote because residents objected to the new route.") == [
+        "Why did the council delay the vote?"]
+    assert whys("The coastal road was closed because of flooding on Tuesday night, officials said.") == [
+        "Why was the coastal road closed?"]
+    assert whys("Mayor Ines Duarte has resigned because of the scandal over the ferry contract.") == [
+        "Why has Mayor Ines Duarte resigned?"]
+    assert whys("The club travelled to the match because the bus broke down.") == []  # "-lled": spelling unsure
+    assert whys("The council said the vote was delayed because of the storm.") == []  # speech, not the reason
+    assert whys("The team lost its captain because of an injury.") == []  # "its": a pronoun in the question
+    assert whys("The council wants a new route because the old one floods.") == []  # the present tense
+
+
+def test_what_is_an_organisation_is_answered_by_the_appositive_and_never_asked_of_a_person() -> None:
+    from takeaways.engines.offline.templates import org_answer, template_questions
+
+    s = "Fernleaf, a Dublin-based charity that repairs bicycles, said it would open a second workshop."
+    assert ("What is Fernleaf?", "what") in template_questions(s)
+    assert org_answer(s, "Fernleaf") == "Fernleaf is a Dublin-based charity that repairs bicycles."
+    person = "Dr. Lena Ostrova, a member of the group that wrote the letter, said the risk was real."
+    assert not any(kind == "what" for _, kind in template_questions(person))
+
+
+def test_an_article_with_a_reason_and_an_organisation_gets_those_questions() -> None:
+    text = [
+        "Fernleaf, a Dublin-based charity that repairs bicycles, will open a second workshop in Cork next year.",
+        "Fernleaf delayed the opening because the landlord of the Cork building asked for a longer lease.",
+        "Fernleaf repairs about 2,000 bicycles a year and gives them to refugees and students in Dublin.",
+        "Volunteers at Fernleaf learn to fix brakes, gears and wheels in evening classes run by the charity.",
+    ]
+    digest = ExtractiveEngine().generate(paragraphs(*text, title="Fernleaf charity to open Cork workshop"),
+                                         Spec(takeaways=2, questions=4), Settings())
+    qa = {q.question: q.answer for q in digest.faq}
+    assert qa.get("What is Fernleaf?") == "Fernleaf is a Dublin-based charity that repairs bicycles."
+    assert qa.get("Why did Fernleaf delay the opening?") == text[1]
+
+
+def test_a_credit_line_is_never_an_answer() -> None:
+    text = [
+        "The harbour ferry will run at night from May, the Lindholm city council announced on Tuesday.",
+        "Tom Berger, the ferry operator's director, said two new captains would be hired for the night service.",
+        "Tom Berger contributed to this report from the harbour office in Lindholm on Tuesday evening.",
+        "The night ferry will cost the city 200,000 euros a year, paid from its transport budget.",
+    ]
+    digest = ExtractiveEngine().generate(paragraphs(*text), Spec(takeaways=2, questions=4), Settings())
+    assert not any("contributed to this report" in q.answer for q in digest.faq)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import re
 
 from ...models import QA, Article, Spec
-from .filters import DANGLING, NO_COMMENT, answers, question_problems
+from .filters import DANGLING, NO_COMMENT, answers, boilerplate, question_problems
 from .subjects import about_subject, lead_terms, names_in_lower_case, real_subjects, recase
-from .templates import heading_question, question_subject, template_questions, who_answer
+from .templates import heading_question, org_answer, question_subject, template_questions, who_answer
 from .text import DATELINE, ONES, Unit, cosine, open_quote, strip_lead, terms
 
 # --- the FAQ --------------------------------------------------------------------------------------
@@ -65,7 +65,7 @@ TAKEN_PENALTY = 0.6
 DANGLING_PENALTY = 0.3
 
 # Generic question shapes ask less precisely than specific ones; rank them lower.
-_KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "about": 0.0}
+_KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "what": 0.1, "about": 0.0, "why": 0.0}
 
 
 def _whole_quote(items: list[Unit], u: Unit, text: str) -> tuple[str, str] | None:
@@ -176,15 +176,17 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
             sentence = DATELINE.sub("", u.text, count=1)  # "MADRID (AP) — Rafael Nadal kept …": the clause starts after it
             if lower_names:
                 sentence = recase(sentence, lower_names)
-            for q, kind in template_questions(sentence, common_words, names_ok, lower_names, proper):
-                if not about_subject(q, kind, u.text, subjects, topic, english):
+            shown_subject: dict[str, str] = {}
+            for q, kind in template_questions(sentence, common_words, names_ok, lower_names, proper, shown_subject):
+                if not about_subject(q, kind, u.text, subjects, topic, english, shown_subject.get(q)):
                     continue
                 whole = _whole_quote(items, u, text)
-                if whole is None or (kind != "who" and len(whole[0].split()) < 8):
+                if whole is None or (kind not in {"who", "what"} and len(whole[0].split()) < 8):
                     continue
                 ans = whole
-                if kind == "who":
-                    role = who_answer(u.text, q[len("Who is "):-1])
+                if kind in {"who", "what"}:
+                    role = (who_answer(u.text, q[len("Who is "):-1]) if kind == "who"
+                            else org_answer(u.text, q[len("What is "):-1]))
                     if role is None:
                         continue
                     ans = (role, u.text)
@@ -222,7 +224,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
             people.append((subj, [kind]))
         return True
 
-    candidates = [c for c in candidates if not NO_COMMENT.search(c[3][0]) and answers(c[2], c[3][0], c[4], english)]
+    candidates = [c for c in candidates if not NO_COMMENT.search(c[3][0]) and not boilerplate(c[3][1])
+                  and answers(c[2], c[3][0], c[4], english)]
     ordered = sorted(candidates, key=lambda c: (-c[0], c[1], c[2]))
     # An answer that repeats a takeaway word for word is used only when too few others exist.
     fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]

@@ -114,12 +114,17 @@ _FIGURE_OR_NAME = re.compile(r"\d|(?<=[\w,;] )[A-Z][a-z]")
 _OPENING_PHRASE = re.compile(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])")
 _WH_PHRASE = re.compile(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b")
 _STRAY_PUNCTUATION = re.compile(r"\s[,;:]|[,;:]\?|\s\?|\s{2}")
+def boilerplate(text: str) -> bool:
+    """A promo, a disclosure or a credit line ("… contributed to this report"): never shown, never an answer."""
+    return bool(PROMO.search(text) or _DISCLOSURE.search(text))
+
+
 def takeaway_problem(u: Unit) -> str | None:
     """Why a sentence can never be a takeaway (None when it can)."""
     t = u.text
     if t.rstrip("\"'’”»)").endswith("?"):
         return "a question"
-    if PROMO.search(t) or _DISCLOSURE.search(t):
+    if boilerplate(t):
         return "boilerplate"
     if NO_COMMENT.search(t) and u.words < 20:
         return "no comment"

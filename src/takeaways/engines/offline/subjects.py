@@ -157,14 +157,15 @@ _SPEECH_KINDS = {"say", "claim", "warn", "admit", "deny", "confirm", "urge", "pr
 
 
 def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str]], topic: set[str],
-                  english: bool = True) -> bool:
+                  english: bool = True, subject: str | None = None) -> bool:
     """A template question is kept only about what the article is about: a real subject (see
     `real_subjects`), or a thing ("the campaign") the title or lead names; a speech question only
     over real speech."""
     if (kind in _SPEECH_KINDS and kind != "announce" and not _REAL_SPEECH.search(sentence)
             and not (kind == "say" and re.search(r"\b(?:said|says|told)\b", sentence))):
         return False  # "The striker added a second goal": a verb taken for speech
-    subj = question_subject(q)
+    subj = question_subject(q) if subject is None else frozenset(
+        w.casefold() for w in subject.split() if w.casefold() not in {"the", "a", "an", "of", "de", "and", "for", "&"})
     if subj is None:
         m = re.match(r"^(?:What|How much|When|Why) \w+ (?:the |a |an )?(.+?) (?:\w+)(?: \w+)?\?$", q)
         subj = frozenset(w.casefold() for w in m.group(1).split()) if m else None

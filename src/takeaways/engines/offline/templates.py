@@ -183,6 +183,8 @@ _TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord|Lady|President|Prime Minister|S
 # (the match ends where the clause starts: one scan for the delimiters, no look-behind at every position).
 _CLAUSE_START = re.compile(r"(?:[.;:,]|[,.!?]['’\"”]) (?=[A-Za-z])")
 _NAME_AT = re.compile(rf"{_TITLE}{_NAME}")
+_NAME_RUN = re.compile(rf"{_TITLE}[A-Z][\w'’.-]*(?: [A-Z][a-z][a-z'’-]*(?<![nN]['’]t)(?![\w'’.-])){{0,3}}")
+_NEXT_NAME_WORD = re.compile(r" [A-Z][a-z][a-z'’-]*")
 _DET_NP = re.compile(r"(?:[Tt]he|A|An|[Pp]olice|[Oo]fficials)((?: [a-z0-9][\w'’-]*){0,5})")
 _APPOS = re.compile(r",(?: (?:aged )?\d{1,3},| (?:who|which|whose) [^,]{3,60},| [a-z][^,]{2,50},)")
 
@@ -216,6 +218,9 @@ def _subjects(sentence: str) -> list[tuple[int, str, int]]:
         nm = _NAME_AT.match(sentence, pos)
         if nm and nm.group(0) not in {"The", "A", "An"}:
             spans.append(nm.end())
+            long = _NAME_RUN.match(sentence, pos)  # "Mayor Ines Duarte": a longer name, tried after the short one
+            if long and long.end() > nm.end() and not any(w in NOT_NAME_START for w in long.group(0).split()[1:]):
+                spans += [nm.end() + w.end() for w in _NEXT_NAME_WORD.finditer(sentence[nm.end():long.end()])]
         for end in spans:
             after = end
             am = _APPOS.match(sentence, after)
@@ -341,7 +346,7 @@ def _subject_ok(subj: str) -> bool:
 
 _NOT_DONE = re.compile(r"(?:[a-z]+ly )?(?:has |have |had |is |are )?(?:continued|suffered|turned|faced|saw|received|remained|"
                        r"became|become|seemed|appeared|looked|felt|needed|wanted|liked|loved|responded|replied|"
-                       r"wrote|tweeted|posted|commented|described|called|noted|recalled|lived|died|grew|stayed|"
+                       r"wrote|tweeted|posted|commented|described|called|noted|recalled|reported|lived|died|grew|stayed|"
                        r"experienced|struggled|failed|featured|included|contained|involved)\b")
 _ADVERBS = {"even", "also", "still", "just", "now", "then", "only", "already", "never", "always", "often", "later",
             "soon", "again", "too", "once", "ever", "finally", "reportedly", "allegedly", "apparently", "recently"}
@@ -352,7 +357,7 @@ def _subject_text(subj: str) -> str:
     words = subj.split()
     if words[0] in {"A", "An"}:
         words[0] = "the"  # "A Chinese team took …" → "What did the Chinese team do?"
-    if words[0] in {"The", "Police", "Officials"}:
+    if words[0] in {"The", "Police", "Officials", "Former"}:
         words[0] = words[0].lower()
     return " ".join(words)
 
@@ -409,9 +414,85 @@ def who_answer(sentence: str, name: str) -> str | None:
     return f"{name} is {phrase}."
 
 
+_PAST = {"made": "make", "took": "take", "gave": "give", "left": "leave", "went": "go", "came": "come", "fled": "flee",
+         "quit": "quit", "lost": "lose", "won": "win", "sold": "sell", "bought": "buy", "paid": "pay", "kept": "keep",
+         "held": "hold", "chose": "choose", "broke": "break", "ran": "run", "fell": "fall", "became": "become",
+         "began": "begin", "threw": "throw", "drove": "drive", "wrote": "write", "stole": "steal", "sent": "send",
+         "spent": "spend", "built": "build", "cut": "cut", "shut": "shut", "hit": "hit", "put": "put", "set": "set",
+         "sued": "sue", "fought": "fight", "sought": "seek", "struck": "strike", "withdrew": "withdraw", "rose": "rise",
+         "killed": "kill", "called": "call", "filled": "fill", "pulled": "pull", "rolled": "roll", "spilled": "spill"}
+_PARTICIPLE = re.compile(r"^(?:[a-z]{2,}(?:ed|en|wn)|made|left|held|kept|sent|built|paid|sold|lost|won|hit|cut|shut|put|"
+                         r"set|told|found|brought|bought|caught|taught|fought|run|come|become|begun|gone|done|struck|stuck)$")
+_NO_WHY = {"said", "told", "added", "explained", "asked", "noted", "wrote", "claimed", "insisted", "needed", "wanted",
+           "liked", "loved", "used", "based", "aged", "named", "seen", "been", "seemed", "appeared", "felt", "happened"}
+_WHY = re.compile(r"(?P<aux>(?:has|have|had) been |(?:is|are|was|were|has|have|had) )?(?P<verb>[a-z]{3,})"
+                  r"(?P<obj>(?: (?!because\b|due\b|owing\b)[a-z0-9][\w'’-]*){0,4}),? (?:because|due to|owing to)\b")
+_OPEN_END = {"the", "a", "an", "to", "of", "in", "on", "for", "with", "at", "by", "and", "or", "from", "that", "this",
+             "its", "their", "his", "her", "as", "than", "very", "so"}
+_PRONOUNS = {"he", "she", "it", "they", "him", "her", "them", "his", "their", "its", "we", "us", "our", "i", "me", "my",
+             "you", "your", "himself", "herself", "themselves", "itself"}
+
+
+def why_question(subject: str, rest: str) -> str | None:
+    """ "Why …?" from a reason clause after the subject: "… was closed because of flooding" → "Why was the road
+    closed?", "… delayed the vote because …" → "Why did the council delay the vote?". None when the verb
+    phrase cannot be turned round with certainty."""
+    m = _WHY.match(rest)
+    if not m:
+        return None
+    aux, verb, obj = (m.group("aux") or "").split(), m.group("verb"), m.group("obj")
+    words = obj.split()
+    if verb in _NO_WHY or any(w in _PRONOUNS for w in words) or (words and words[-1] in _OPEN_END):
+        return None  # "Why did X say …?", "Why was X told his …?", "Why did X move to?"
+    if aux:
+        if not _PARTICIPLE.match(verb):
+            return None  # "is planning", "was happy"
+        middle = " ".join([*aux[1:], verb])  # "has been closed" → "Why has the road been closed?"
+        return f"Why {aux[0]} {subject} {middle}{obj}?"
+    if verb in _PAST:
+        base = _PAST[verb]
+    elif verb.endswith("ed") and not verb.endswith("lled"):
+        import simplemma  # irregular forms and spelling: "delayed" → "delay", "banned" → "ban"
+
+        base = simplemma.lemmatize(verb, lang="en")
+        if base == verb or len(base) < 3 or not base.isalpha():
+            return None
+    else:
+        return None  # "says", "wants": the present tense is not asked about
+    return f"Why did {subject} {base}{obj}?"
+
+
+_ORG_WORDS = ("company|firm|group|charity|organisation|organization|agency|startup|start-up|retailer|bank|airline|brand|"
+              "party|union|club|team|university|college|school|hospital|foundation|institute|nonprofit|non-profit|"
+              "watchdog|regulator|manufacturer|maker|developer|publisher|broadcaster|chain|operator|provider|giant|body|"
+              "network|platform|website|magazine|newspaper|museum|laboratory|lab|programme|program|initiative|campaign|"
+              "festival|competition|tournament|league|fund|insurer|carrier|supermarket|restaurant|hotel|studio|label|"
+              "consultancy|coalition|alliance|movement|outlet|project|scheme|service|app|game|show|series|band|court")
+_ORG_APPOS = re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>[A-Z][\w&'’.-]*(?: (?:[A-Z][\w&'’.-]*|of|for|and|&|de|the))*?)"
+                        rf", (?P<phrase>(?:a|an|the) (?:[\w'’-]+ ){{0,6}}?(?:{_ORG_WORDS})\b[^,;:()\"“”]{{0,50}}?),")
+
+
+def org_answer(sentence: str, name: str) -> str | None:
+    """ "What is X?" answered by the appositive that introduces X: "Fernleaf, a Dublin-based charity that …,
+    said …" → "Fernleaf is a Dublin-based charity that …"."""
+    for m in _ORG_APPOS.finditer(sentence):
+        phrase = m.group("phrase")
+        if m.group("name") != name or _NOT_ORG.search(phrase) or _ROLE_RX.search(phrase):
+            continue  # "Dr. Luz Arroyo, a member of the group, …" is a person: no "What is …?"
+        if _TITLE_BEFORE.search(sentence, 0, m.start()):
+            continue
+        return f"{name} is {phrase}."
+    return None
+
+
+_NOT_ORG = re.compile(r"\b(?:who|said|says|member|members|one|part|head|leader|founder|co-founder|employee|worker|"
+                      r"volunteer|fan|resident|official|partner|owner|editor|reporter|fellow|veteran)\b")
+_TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord|Lady)\.? $")
+
+
 def template_questions(sentence: str, body_lower: set[str] | None = None, names: bool = True,
                        known: frozenset[str] | set[str] = frozenset(),
-                       proper: set[str] | None = None) -> list[tuple[str, str]]:
+                       proper: set[str] | None = None, subjects_out: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """(question, kind) pairs this sentence answers with certainty of form; may be empty.
 
     `body_lower` (the article's lower-case words) tells a sentence-initial common noun
@@ -420,6 +501,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     first word that is not among them is a common noun ("Counters will record …").
     `names=False` (an all-lower-case text) keeps only subjects that open with a determiner
     ("the couple", "a 12-year-old girl"), are common nouns ("police") or end in a `known` name.
+    `subjects_out` receives question → subject for the shapes whose subject a question does not show
+    unambiguously ("Why did the council delay the vote?", "What is Fernleaf?").
     """
     out: list[tuple[str, str]] = []
     if sentence.endswith("?") or len(sentence.split()) < 6:
@@ -445,6 +528,15 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     for m in _SAID_NAME.finditer(sentence) if names else []:
         if m.group("subj").split()[0] not in NOT_NAME_START:
             out.append((f"What did {m.group('subj')} say?", "say"))
+    for m in _ORG_APPOS.finditer(sentence) if names else []:
+        name = m.group("name")
+        if name.split()[0] in NOT_NAME_START or name.split()[-1] in {"of", "for", "and", "&", "de", "the"} or (" " not in name and len(name) < 3):
+            continue
+        if org_answer(sentence, name) and not question_problems(q := f"What is {name}?"):
+            out.append((q, "what"))
+            if subjects_out is not None:
+                subjects_out[q] = name
+    because = " because " in sentence or " due to " in sentence or " owing to " in sentence
     answered: set[int] = set()  # clause starts whose (shortest) subject already met its verb
     for start, subj, end in _subjects(sentence):
         rest = sentence[end:]
@@ -458,6 +550,12 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             subj = subj.casefold()
             if subj not in _COMMON_SUBJECTS and subj not in {"police", "officials"}:
                 continue  # "Data previously collected …" → "What did data do?": a bare noun is no one to ask about
+        if because and (why := why_question(_subject_text(subj), rest)) and not question_problems(why):
+            out.append((why, "why"))  # the most telling question this clause answers
+            if subjects_out is not None:
+                subjects_out[why] = _subject_text(subj)
+            answered.add(start)
+            continue
         for rx, template, kind in _VERB_TEMPLATES:
             vm = rx.match(rest)
             if not vm or (rest[vm.end() - 1:vm.end()].isalpha() and rest[vm.end():vm.end() + 1].isalpha()):
