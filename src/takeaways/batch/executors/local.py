@@ -153,6 +153,7 @@ class LocalExecutor:
         loop = asyncio.get_running_loop()
         opts = self.opts
         self.gen_sem = asyncio.Semaphore(opts.concurrency)
+        self.holding: set[str] = set()  # items holding an LLM slot until their outcome is committed
         self.host_sems: dict[str, asyncio.Semaphore] = {}
         self.rpm = AsyncLimiter(opts.rpm, 60) if opts.rpm else None
         self.tpm = AsyncLimiter(opts.tpm, 60) if opts.tpm else None
@@ -195,6 +196,7 @@ class LocalExecutor:
         try:
             while (outcome := await done.get()) is not None:
                 yield outcome
+                self._release(outcome.key)  # committed by now: its LLM slot is free
             await feeder
         finally:
             feeder.cancel()
@@ -237,20 +239,30 @@ class LocalExecutor:
 
         return await retry.acall(once, self.settings)
 
+    def _release(self, key: str) -> None:
+        """Free the LLM slot an item took in _generate (once its outcome is committed, or it has none)."""
+        if key in self.holding:
+            self.holding.discard(key)
+            self.gen_sem.release()
+
     async def _process(self, item: WorkItem) -> Outcome | None:
         attempts = [0]
+        outcome: Outcome | None = None
         try:
-            return await self._stages(item, attempts)
+            outcome = await self._stages(item, attempts)
         except ConfigError as exc:  # a setup problem, not this item's: stop the run, leave the items pending
             self.status.fatal = self.status.fatal or exc
             self._cancel_in_flight()
-            return None
         except _OverBudget:
-            return None
+            pass
         except (asyncio.CancelledError, KeyboardInterrupt):
+            self._release(item.key)
             raise
         except Exception as exc:  # one bad item must not end a run of thousands
-            return failed(item, exc, attempts=attempts[0])
+            outcome = failed(item, exc, attempts=attempts[0])
+        if outcome is None:
+            self._release(item.key)
+        return outcome
 
     async def _stages(self, item: WorkItem, attempts: list[int]) -> Outcome:
         loop = asyncio.get_running_loop()
@@ -273,35 +285,39 @@ class LocalExecutor:
             attempts[0] += 1
             digest = await loop.run_in_executor(self.cpu_pool, offline, article, self.settings)
         else:
-            digest = await self._generate(article, attempts)
+            digest = await self._generate(item.key, article, attempts)
         return Outcome(item.key, DONE, digest=digest, article=article, usage=digest.usage, attempts=attempts[0])
 
-    async def _generate(self, article: Article, attempts: list[int]) -> Digest:
-        """The LLM's answer, checked, under the concurrency bound, the limiters and the budget."""
-        async with self.gen_sem:
-            estimate = self._estimate_cost(article)
-            if not self.budget.reserve(estimate):
-                self.status.budget_reached = True
-                raise _OverBudget
-            try:
-                if self.rpm is not None:
-                    await self.rpm.acquire()
-                if self.tpm is not None:
-                    tokens = min(len(article.text) // 4 + self.settings.max_output_tokens, self.opts.tpm or 1)
-                    await self.tpm.acquire(tokens)
-                # No retry here: the engine retries each request under retry.py (nothing stacks);
-                # a failure carries what its attempts cost in `.usage`.
-                attempts[0] += 1
-                raw = await self.llm.agenerate(article, self.spec, self.settings)  # type: ignore[attr-defined]
-            except BaseException as exc:
-                self.budget.settle(estimate, getattr(exc, "usage", Usage()).cost_usd)
-                raise
-            self.budget.settle(estimate, raw.usage.cost_usd)
-            # Verification, the support check and fill are CPU work: in a worker process, so the
-            # event loop goes on sending. The slot is held until then: a kill -9 loses at most
-            # --concurrency answers that were paid for and not yet committed.
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.cpu_pool, check, raw, article, self.settings)
+    async def _generate(self, key: str, article: Article, attempts: list[int]) -> Digest:
+        """The LLM's answer, checked, under the concurrency bound, the limiters and the budget.
+
+        The slot taken here is freed only once the item's outcome is committed (`run` after the
+        yield; `_process` when there is none): a kill -9 then loses at most --concurrency paid
+        answers, however slowly the disk takes the commits."""
+        await self.gen_sem.acquire()
+        self.holding.add(key)
+        estimate = self._estimate_cost(article)
+        if not self.budget.reserve(estimate):
+            self.status.budget_reached = True
+            raise _OverBudget
+        try:
+            if self.rpm is not None:
+                await self.rpm.acquire()
+            if self.tpm is not None:
+                tokens = min(len(article.text) // 4 + self.settings.max_output_tokens, self.opts.tpm or 1)
+                await self.tpm.acquire(tokens)
+            # No retry here: the engine retries each request under retry.py (nothing stacks);
+            # a failure carries what its attempts cost in `.usage`.
+            attempts[0] += 1
+            raw = await self.llm.agenerate(article, self.spec, self.settings)  # type: ignore[attr-defined]
+        except BaseException as exc:
+            self.budget.settle(estimate, getattr(exc, "usage", Usage()).cost_usd)
+            raise
+        self.budget.settle(estimate, raw.usage.cost_usd)
+        # Verification, the support check and fill are CPU work: in a worker process, so the
+        # event loop goes on sending.
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.cpu_pool, check, raw, article, self.settings)
 
     def _estimate_cost(self, article: Article) -> float:
         if self.budget.limit is None or self.engine == "extractive":
