@@ -3,7 +3,9 @@
 The Ray executor gives the same outcomes as the local one (WARC input and Parquet output
 included); a 429 storm against one actor pauses all of them (the limiter is cluster-global);
 the driver-side gate saves a cached article's LLM call; a re-run task's second outcome is
-committed once; a driver killed with SIGKILL resumes without loss or duplicates.
+committed once; items in several windows come back once each; --max-cost holds run-wide; a
+driver stopped with SIGTERM exits 130 with what finished committed, and one killed with SIGKILL
+resumes without loss or duplicates. Not tested here: a worker node dying mid-run.
 """
 
 from __future__ import annotations
@@ -162,24 +164,61 @@ def test_the_driver_gate_serves_a_cached_article_and_a_rerun_task_commits_once(
     assert lines[urls[0]]["cached"] is True and lines[urls[1]]["cached"] is False
 
 
-def test_a_driver_killed_with_sigkill_resumes_without_loss_or_duplicates(local_ray: dict[str, Any], fake_llm: FakeLLM,
-                                                                          tmp_path: Path) -> None:
+def test_items_in_several_windows_each_come_back_once(local_ray: dict[str, Any], fake_llm: FakeLLM) -> None:
+    with Site(delay=0.0) as site:
+        items = work([site.url(f"/a/{n}.html") for n in range(1, 9)], fake_llm)
+        run_ = RayRun(settings(fake_llm), RayPlan(concurrency=4, block_rows=1, window=3), no_cache)
+        got = list(run_.results(items))
+    assert run_.windows == 3  # 3 + 3 + 2 items: three Ray Data executions, one set of actors
+    assert sorted(o.key for o in got) == sorted(i.key for i in items) and {o.status for o in got} == {"done"}
+    assert len(fake_llm.requests) == 8 and run_.duplicates == 0
+
+
+def test_max_cost_holds_across_the_cluster_and_a_rerun_continues(local_ray: dict[str, Any], fake_llm: FakeLLM,
+                                                                 tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"pricey": {"input": 1000.0, "output": 1000.0}}))  # $0.15 per fake answer
+    with Site(delay=0.0) as site:
+        args = [*(site.url(f"/a/{n}.html") for n in range(1, 7)), *LLM, "--base-url", fake_llm.url, "-m", "pricey",
+                "--price-file", str(prices), "-c", "2", "--max-output-tokens", "200", "--out", str(tmp_path / "o"),
+                "--executor", "ray"]
+        res = run([*args, "--max-cost", "1.0"])
+        rep = report(tmp_path / "o")
+        assert res.exit_code == 1 and rep["budget_reached"] and rep["pending"] > 0 and "--max-cost" in res.output
+        assert rep["usage"]["cost_usd"] <= 1.0 and len(fake_llm.requests) == rep["done"] < 6
+        assert rep["executor_info"]["limiter"]["budget_reached"] is True
+        res = run([*args, "--max-cost", "100"])
+    assert res.exit_code == 0 and report(tmp_path / "o")["done"] == 6 and len(fake_llm.requests) == 6
+
+
+def test_sigterm_stops_the_driver_with_130_and_sigkill_resumes_without_loss_or_duplicates(
+        local_ray: dict[str, Any], fake_llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     address = ray.get_runtime_context().gcs_address  # the session's Ray: the drivers join it
+    monkeypatch.setenv("TAKEAWAYS_RAY_WINDOW", "5")  # several windows through the CLI as well
     with Site(delay=0.3) as site:
-        lst, keys = slow_inputs(site, tmp_path, 12)
+        lst, keys = slow_inputs(site, tmp_path, 16)
         out = tmp_path / "out"
         args = [str(lst), "--out", str(out), *LLM, "--base-url", fake_llm.url, "--no-cache", "-c", "2",
                 "--executor", "ray", "--ray-address", address]
-        proc = spawn(args)
-        wait_for_lines(out, 3, proc, timeout=60)
+        proc = spawn(args)  # a scheduler stopping the job: what finished is committed, exit 130
+        wait_for_lines(out, 2, proc, timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr[-2000:]
+        first = results(out)
+        assert 2 <= len(first) < 16 and len({x["key"] for x in first}) == len(first)
+        assert report(out)["interrupted"] is True
+        proc = spawn(args)  # then a driver killed outright
+        wait_for_lines(out, len(first) + 2, proc, timeout=60)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
-        assert 3 <= len(results(out)) < 12
+        assert len(first) + 2 <= len(results(out)) < 16
         proc = spawn(args)
         _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr[-2000:]
     assert_each_exactly_once(out, keys, 1)
-    assert report(out)["executor_info"]["address"] == address
+    rep = report(out)
+    assert rep["executor_info"]["address"] == address and rep["executor_info"]["windows"] >= 1
 
 
 def test_without_the_extra_executor_ray_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch,

@@ -484,6 +484,7 @@ class RayRun:
         self.first_outcome_s: float | None = None  # pipeline start-up as the driver sees it
         self.budget_reached = False
         self.fatal: str | None = None
+        self.windows = 0  # Ray Data executions of the prepare stage (one per window of items)
         self._started = time.monotonic()
         self._stop = threading.Event()
         self.coordinator: Any = None
@@ -654,6 +655,7 @@ class _Feeder(threading.Thread):
         ds = ds.map_batches(prepare, fn_kwargs={"settings": self.r.settings, "attempts": plan.attempts},
                             batch_format="pyarrow", batch_size=None, num_cpus=1)
         self.window += 1
+        self.r.windows = self.window
         for bundle in ds.iter_internal_ref_bundles():
             for entry, cut in zip(bundle.blocks, bundle.slices, strict=True):
                 ref = entry.ref if hasattr(entry, "ref") else entry[0]
@@ -703,7 +705,7 @@ class RayExecutor:
         if run is not None:
             per_node = dict(sorted((self._node_name(k), v) for k, v in run.rows_per_node.items()))
             used = sum(1 for n in per_node.values() if n)
-            info.update(rows_per_node=per_node, nodes_used=used, duplicates_dropped=run.duplicates,
+            info.update(rows_per_node=per_node, nodes_used=used, duplicates_dropped=run.duplicates, windows=run.windows,
                         limiter=run.limiter_stats, first_outcome_s=run.first_outcome_s)
             rows = ", ".join(f"{k} {v}" for k, v in per_node.items())
             info["summary"] = (f"executor ray at {c['address']}: {c['nodes']} node(s), {c['cpus']} CPU(s), "
