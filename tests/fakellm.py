@@ -80,18 +80,29 @@ class FakeLLM(LoopbackServer):
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.times: list[tuple[float, float]] = []  # (arrived, answered) per chat request, time.time()
+        # ("arrived" | "answered", n): the n-th chat request (0-based), in the order it happened
+        self.events: list[tuple[str, int]] = []
+        # hold every answer until this many chat requests have arrived (0: answer at once); a
+        # client that sends one request at a time is answered after `hold_timeout` s
+        self.hold = 0
+        self.hold_timeout = 5.0
         self._lock = threading.Lock()
+        self._arrivals = threading.Condition(self._lock)
         super().__init__()
 
     @property
     def url(self) -> str:
         return f"{self.base}/v1"
 
-    def _next(self, request: dict[str, Any]) -> Reply:
+    def _next(self, request: dict[str, Any]) -> tuple[int, Reply]:
         with self._lock:
+            n = len(self.requests)
             self.requests.append(request)
+            self.events.append(("arrived", n))
             item = self.script.pop(0) if self.script else self.default
-        return item if isinstance(item, Reply) else item(request)
+            self._arrivals.notify_all()
+            self._arrivals.wait_for(lambda: len(self.requests) >= self.hold, timeout=self.hold_timeout)
+        return n, item if isinstance(item, Reply) else item(request)
 
     def handle(self, handler: Handler) -> None:
         if handler.command == "GET":
@@ -101,11 +112,12 @@ class FakeLLM(LoopbackServer):
         request = json.loads(handler.body() or b"{}")
         with self._lock:
             self.headers.append(dict(handler.headers))
-        reply = self._next(request)
+        n, reply = self._next(request)
         if reply.delay:
             time.sleep(reply.delay)
         with self._lock:
             self.times.append((arrived, time.time()))
+            self.events.append(("answered", n))
         if reply.body is not None or reply.status != 200:
             body = reply.body if reply.body is not None else {
                 "error": {"message": f"scripted error {reply.status}", "type": "server_error", "code": None}}

@@ -31,7 +31,11 @@ the item's `max_retries` rounds; an item with none left fails with the reason.
 
 custom_id: the item's key (its content key) for its first request; its n-th further request
 (a follow-up, a chunk or a resend) is `KEY~n`, so no custom_id is ever submitted twice and
-every result line maps back to exactly one request.
+every result line maps back to exactly one request. A long article's chunks go in the same round
+(`KEY`, `KEY~1`, ... in one part): the item is in flight until every one of them has come back;
+each request records its tag (`Request.tag`, e.g. "chunk 2/3"), and its answer is stored under
+it, so a resend or a re-ask is only for the chunk that needs it. Several lost chunks of one job
+spend one of the item's rounds.
 
 Test hook: `TAKEAWAYS_BATCHAPI_CRASH=POINT` raises `Crash` (or, with `POINT:kill`, the process
 SIGKILLs itself) at one of `CRASH_POINTS`, so tests can stop a run at every step.
@@ -97,7 +101,8 @@ CREATE TABLE IF NOT EXISTS requests (
     key TEXT NOT NULL,
     part TEXT NOT NULL,
     followup INTEGER NOT NULL DEFAULT 0,
-    outcome TEXT
+    outcome TEXT,
+    tag TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_part ON requests(part);
 CREATE INDEX IF NOT EXISTS requests_key ON requests(key);
@@ -206,6 +211,8 @@ class Submission:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        if "tag" not in {r[1] for r in self.conn.execute("PRAGMA table_info(requests)")}:  # a state from before tags
+            self.conn.execute("ALTER TABLE requests ADD COLUMN tag TEXT")
         run = self._meta("run")
         if run is None:
             run = uuid.uuid4().hex[:12]
@@ -437,11 +444,20 @@ class Submission:
         """Take back the part's unanswered requests (their items get planned again)."""
         rows = c.execute("SELECT custom_id, key, followup FROM requests WHERE part = ? AND outcome IS NULL",
                          (part,)).fetchall()
-        for cid, key, followup in rows:
-            c.execute("UPDATE convs SET inflight = NULL, retries = retries - ? WHERE key = ? AND inflight = ?",
-                      (followup, key, cid))
         c.execute("DELETE FROM requests WHERE part = ? AND outcome IS NULL", (part,))
+        followups: dict[str, int] = {}
+        for _cid, key, followup in rows:
+            followups[key] = max(followups.get(key, 0), followup)
+        for key, followup in followups.items():
+            c.execute("UPDATE convs SET retries = retries - ? WHERE key = ?", (followup, key))
+            self._settle(c, key)
         return len(rows)
+
+    @staticmethod
+    def _settle(c: sqlite3.Connection, key: str) -> None:
+        """The item has nothing in flight once none of its requests waits for an answer."""
+        if c.execute("SELECT 1 FROM requests WHERE key = ? AND outcome IS NULL LIMIT 1", (key,)).fetchone() is None:
+            c.execute("UPDATE convs SET inflight = NULL WHERE key = ?", (key,))
 
     def _upload(self, part: str, *, lookup: bool = False) -> str:
         filename = self._filename(part)
@@ -564,27 +580,37 @@ class Submission:
             rows = c.execute("SELECT custom_id, key FROM requests WHERE part = ?", (part,)).fetchall()
             known = {cid for cid, _ in rows}
             self.problems += [f"{part}: unknown custom_id {cid}" for cid in results.answers if cid not in known]
+            lost: set[str] = set()
             for cid, key in rows:
-                self._take(c, cid, key, results.answers.get(cid), missing)
+                self._take(c, cid, key, results.answers.get(cid), missing, lost)
             c.execute("UPDATE parts SET step = 'collected', step_at = ? WHERE part = ?", (time.time(), part))
         checkpoint("collected")
         for suffix in ("output", "errors"):  # the answers are in the db now
             self._path(f"{part}.{suffix}.jsonl").unlink(missing_ok=True)
 
-    def _take(self, c: sqlite3.Connection, cid: str, key: str, answer: Answer | None, missing: str) -> None:
-        """One request's answer (None: it did not come back) into its conversation."""
-        inflight = c.execute("SELECT inflight FROM convs WHERE key = ?", (key,)).fetchone()
-        if inflight is None or inflight[0] != cid:
-            return  # started afresh (--retry-failed) since this was sent
+    def _take(self, c: sqlite3.Connection, cid: str, key: str, answer: Answer | None, missing: str,
+              lost: set[str] | None = None) -> None:
+        """One request's answer (None: it did not come back) into its conversation, under the
+        request's tag. `lost`: the items that already spent a round on a lost request of this part
+        (several chunks of one item lost in one job cost it one round)."""
+        row = c.execute("SELECT r.tag, c.inflight FROM requests r JOIN convs c ON c.key = r.key "
+                        "WHERE r.custom_id = ? AND r.outcome IS NULL", (cid,)).fetchone()
+        if row is None or row[1] is None:
+            return  # answered already, or started afresh (--retry-failed) since this was sent
+        tag = row[0]
         if answer is None or answer.transient:
             reason = missing if answer is None else answer.reason()
             c.execute("UPDATE requests SET outcome = 'transient' WHERE custom_id = ?", (cid,))
-            c.execute("UPDATE convs SET inflight = NULL, retries = retries + 1, reason = ? WHERE key = ?", (reason, key))
+            spent = 0 if lost is not None and key in lost else 1
+            if lost is not None:
+                lost.add(key)
+            c.execute("UPDATE convs SET retries = retries + ?, reason = ? WHERE key = ?", (spent, reason, key))
+            self._settle(c, key)
             return
-        idx = c.execute("SELECT COUNT(*) FROM answers WHERE key = ?", (key,)).fetchone()[0]
-        c.execute("INSERT INTO answers(key, idx, answer) VALUES (?, ?, ?)", (key, idx, answer.to_json()))
+        idx = c.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM answers WHERE key = ?", (key,)).fetchone()[0]
+        c.execute("INSERT INTO answers(key, idx, answer) VALUES (?, ?, ?)", (key, idx, replace(answer, tag=tag).to_json()))
         c.execute("UPDATE requests SET outcome = 'answer' WHERE custom_id = ?", (cid,))
-        c.execute("UPDATE convs SET inflight = NULL WHERE key = ?", (key,))
+        self._settle(c, key)
 
     # ------------------------------------------------------------ export / import (run elsewhere, e.g. vLLM)
 
@@ -651,8 +677,9 @@ class Submission:
         return [Answer.from_json(r[0]) for r in
                 self.conn.execute("SELECT answer FROM answers WHERE key = ? ORDER BY idx", (key,))]
 
-    def _advance(self, keys: Collection[str]) -> Iterator[Finished | tuple[str, Ask]]:
-        """Items with nothing in flight: finished, failed, or (key, the next request to send)."""
+    def _advance(self, keys: Collection[str]) -> Iterator[Finished | tuple[str, list[Ask]]]:
+        """Items with nothing in flight: finished, failed, or (key, the next requests to send: all
+        the chunks of a long article at once)."""
         rows = self.conn.execute("SELECT key, retries, failed, reason FROM convs WHERE inflight IS NULL").fetchall()
         for key, retries, failed, reason in rows:
             if key not in keys or key in self._emitted:
@@ -667,15 +694,15 @@ class Submission:
                 done = Finished(key, error=LLMError(message), usage=history_usage(history, self.settings))
             else:
                 try:
-                    result = batchfile.replay(self.article(key), self.spec, self.settings, history)
+                    result = batchfile.replay_all(self.article(key), self.spec, self.settings, history)
                 except TakeawaysError as exc:
                     self._fail(key, str(exc))
                     done = Finished(key, error=exc, usage=getattr(exc, "usage", None) or Usage())
                 else:
                     if isinstance(result, Digest):
                         done = Finished(key, digest=result, usage=result.usage)
-                    elif result.followup and retries >= self.max_retries:
-                        what = ("a longer retry after a cut-off answer" if _cut_off(history[-1])
+                    elif (followup := next((a for a in result if a.followup), None)) and retries >= self.max_retries:
+                        what = ("a longer retry after a cut-off answer" if _cut_off(_answer_before(history, followup))
                                 else "a re-ask after invalid output")
                         message = f"needed {what}, but its {self.max_retries} retry round(s) are used (--max-retries)"
                         self._fail(key, message)
@@ -703,36 +730,37 @@ class _PartWriter:
         self.part: str | None = None
         self.path: Path | None = None
         self.fh: BinaryIO | None = None
-        self.rows: list[tuple[str, str, int]] = []
+        self.rows: list[tuple[str, str, int, str]] = []  # custom_id, key, followup, tag
         self.size = 0
         self.parts: list[str] = []
 
-    def add(self, key: str, ask: Ask) -> Finished | None:
-        """Queue the request (unless --max-cost is reached: the item waits for the next run); a
-        Finished failure when no file could carry it."""
+    def add(self, key: str, asks: Sequence[Ask]) -> Finished | None:
+        """Queue an item's requests, all in this round (those over --max-cost wait for the next
+        run); a Finished failure when no file could carry one of them."""
         sub = self.sub
-        if self.export is None and not sub._afford(ask):
-            return None
         n = sub.conn.execute("SELECT COUNT(*) FROM requests WHERE key = ?", (key,)).fetchone()[0]
-        cid = custom_id(key, n)
-        line = batchfile.request_line(cid, ask.body, sub.endpoint)
-        if len(line) > sub.max_bytes and self.export is None:
-            message = (f"its request is {len(line)} bytes, over --batch-max-bytes {sub.max_bytes}; raise "
+        n += sum(1 for row in self.rows if row[1] == key)  # a part holds requests of the item already
+        lines = [batchfile.request_line(custom_id(key, n + i), ask.body, sub.endpoint) for i, ask in enumerate(asks)]
+        if self.export is None and (big := max(len(line) for line in lines)) > sub.max_bytes:
+            message = (f"its request is {big} bytes, over --batch-max-bytes {sub.max_bytes}; raise "
                        "--batch-max-bytes or lower --max-input-tokens")
             sub._fail(key, message)
             sub._emitted.add(key)
             return Finished(key, error=LLMError(message))
-        full = self.export is None and (len(self.rows) >= sub.max_requests or self.size + len(line) > sub.max_bytes)
-        if self.fh is not None and full:
-            self._finish_part()
-        if self.fh is None:
-            self._open_part()
-        assert self.fh is not None
-        self.fh.write(line)
-        self.size += len(line)
-        self.rows.append((cid, key, int(ask.followup)))
-        if len(self.rows) == 1:
-            checkpoint("planned")
+        for i, (ask, line) in enumerate(zip(asks, lines, strict=True)):
+            if self.export is None and not sub._afford(ask):
+                continue
+            full = self.export is None and (len(self.rows) >= sub.max_requests or self.size + len(line) > sub.max_bytes)
+            if self.fh is not None and full:
+                self._finish_part()
+            if self.fh is None:
+                self._open_part()
+            assert self.fh is not None
+            self.fh.write(line)
+            self.size += len(line)
+            self.rows.append((custom_id(key, n + i), key, int(ask.followup), ask.tag))
+            if len(self.rows) == 1:
+                checkpoint("planned")
         return None
 
     def _open_part(self) -> None:
@@ -765,10 +793,13 @@ class _PartWriter:
         os.replace(self.path, final)
         step = "exported" if self.export is not None else "written"
         with sub._txn() as c:
-            c.executemany("INSERT INTO requests(custom_id, key, part, followup) VALUES (?, ?, ?, ?)",
-                          [(cid, key, self.part, followup) for cid, key, followup in self.rows])
+            c.executemany("INSERT INTO requests(custom_id, key, part, followup, tag) VALUES (?, ?, ?, ?, ?)",
+                          [(cid, key, self.part, followup, tag) for cid, key, followup, tag in self.rows])
+            spent: dict[str, tuple[str, int]] = {}  # per item: its last custom_id, and one round if any is a follow-up
+            for cid, key, followup, _tag in self.rows:
+                spent[key] = (cid, max(spent.get(key, ("", 0))[1], followup))
             c.executemany("UPDATE convs SET inflight = ?, retries = retries + ? WHERE key = ?",
-                          [(cid, followup, key) for cid, key, followup in self.rows])
+                          [(cid, followup, key) for key, (cid, followup) in spent.items()])
             c.execute("UPDATE parts SET step = ?, step_at = ?, requests = ?, bytes = ? WHERE part = ?",
                       (step, time.time(), len(self.rows), self.size, self.part))
         self.parts.append(self.part)
@@ -788,6 +819,13 @@ class _PartWriter:
             self.fh.close()
             self.fh = None
             self.sub._abandon(self.part)
+
+
+def _answer_before(history: Sequence[Answer], followup: Ask) -> Answer:
+    """The answer a follow-up follows: that of the same request's previous attempt."""
+    purpose, _, attempt = followup.tag.rpartition(" +")
+    before = purpose if attempt == "1" else f"{purpose} +{int(attempt or 1) - 1}"
+    return next((a for a in reversed(history) if a.tag == before), history[-1])
 
 
 def _cut_off(answer: Answer) -> bool:
@@ -843,17 +881,18 @@ def estimate(articles: Iterable[Article], settings: Settings, spec: Spec, *, max
         est.cost_usd += pricing.cost(settings.model, plan.prompt_tokens, plan.max_output_tokens, settings.price_file,
                                      batch=True)
         est.live_cost_usd += plan.cost_usd
-        ask = batchfile.replay(article, spec, settings, [])
-        if not isinstance(ask, Ask):  # pragma: no cover - a conversation always starts with a request
+        asks = batchfile.replay_all(article, spec, settings, [])
+        if isinstance(asks, Digest):  # pragma: no cover - a conversation always starts with a request
             continue
-        line = len(batchfile.request_line(custom_id("k" * 64, 0), ask.body))
-        est.first_round += 1
-        est.bytes += line
-        if est.files == 0 or in_file >= max_requests or size + line > max_bytes:
-            est.files += 1
-            in_file = size = 0
-        in_file += 1
-        size += line
+        for ask in asks:  # a long article: all its chunks are in the first round
+            line = len(batchfile.request_line(custom_id("k" * 64, 0), ask.body))
+            est.first_round += 1
+            est.bytes += line
+            if est.files == 0 or in_file >= max_requests or size + line > max_bytes:
+                est.files += 1
+                in_file = size = 0
+            in_file += 1
+            size += line
     return est
 
 

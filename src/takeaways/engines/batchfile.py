@@ -11,8 +11,10 @@ A batch cannot hold a conversation open, so the conversation (the same `llm.conv
 machine the live transports drive: prompts, structured output, re-ask after invalid JSON, length
 retry, chunks and merge) is *replayed*: `replay(article, spec, settings, history)` runs it from the
 start through `converse`, feeding it the answers recorded so far, and returns either the next
-request to send (the body is built by `llm.requests.body`, the live builder, so it is byte for byte
-the live request) or the finished Digest. Each round of the Batch API therefore moves every open conversation one request on.
+requests to send (the body is built by `llm.requests.body`, the live builder, so it is byte for byte
+the live request) or the finished Digest. Each round of the Batch API therefore moves every open
+conversation one step on: a step is one request, or all the chunks of a long article together (the
+merge is the next round), and an answer is matched to its request by the request's tag.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from openai.types.chat import ChatCompletion
 from ..config import Settings
 from ..errors import TakeawaysError
 from ..models import Article, Digest, Spec
-from .llm.conversation import Conversation, Result, converse
+from .llm.conversation import Conversation, Outcome, Result, converse
 from .llm.failures import map_error
 from .llm.requests import Request, body, known_mode
 
@@ -80,6 +82,7 @@ class Answer:
     status: int | None = None
     code: str | None = None
     message: str = ""
+    tag: str | None = None  # the request it answers (`Request.tag`), once recorded
 
     @property
     def ok(self) -> bool:
@@ -100,12 +103,13 @@ class Answer:
 
     def to_json(self) -> str:
         return json.dumps({"custom_id": self.custom_id, "completion": self.completion, "status": self.status,
-                           "code": self.code, "message": self.message}, ensure_ascii=False)
+                           "code": self.code, "message": self.message, "tag": self.tag}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Answer:
         d = json.loads(text)
-        return cls(d["custom_id"], d.get("completion"), d.get("status"), d.get("code"), d.get("message") or "")
+        return cls(d["custom_id"], d.get("completion"), d.get("status"), d.get("code"), d.get("message") or "",
+                   d.get("tag"))
 
 
 @dataclass
@@ -178,14 +182,16 @@ def parse_results(texts: Iterable[str]) -> Results:
 
 @dataclass(frozen=True)
 class Ask:
-    """The next request of a conversation: `body` is the live request; `followup` is True for a
-    re-ask or length retry (the same purpose as the step before), which counts as a retry round."""
+    """A request of a conversation to send: `body` is the live request; `tag` names it within
+    the conversation (`Request.tag`: its answer is recorded under it); `followup` is True for a
+    re-ask or length retry, which counts as a retry round."""
 
     body: dict[str, Any]
     purpose: str
     step: int
     followup: bool
     max_tokens: int
+    tag: str = ""
 
 
 def batch_mode(settings: Settings) -> str:
@@ -208,32 +214,58 @@ def _status_error(answer: Answer) -> openai.APIStatusError:
 
 
 def replay(article: Article, spec: Spec, settings: Settings, history: Sequence[Answer]) -> Ask | Digest:
-    """Run the conversation feeding it `history` (the answers to its first len(history) requests,
-    transient errors excluded); the next request to send, or the finished (unverified) Digest.
-    A conversation that fails raises the TakeawaysError the live path would, with `.usage`."""
-    recorded = iter(history)
-    answered: list[str] = []  # the purposes of the requests answered so far
+    """The first of `replay_all`'s requests (a conversation of one request per step), or the Digest."""
+    result = replay_all(article, spec, settings, history)
+    return result if isinstance(result, Digest) else result[0]
+
+
+def replay_all(article: Article, spec: Spec, settings: Settings, history: Sequence[Answer]) -> list[Ask] | Digest:
+    """Run the conversation feeding it `history` (the answers it got so far, transient errors
+    excluded); the requests to send next, or the finished (unverified) Digest. The requests are
+    every request of the conversation's step that has no answer yet: all the chunks of a long
+    article at once (then only those whose answer did not come back, or that need a re-ask).
+    An answer with a `tag` answers the request of that tag; answers without one (recorded
+    before tags) answer the untagged requests in order. A conversation that fails raises the
+    TakeawaysError the live path would, with `.usage`."""
+    tagged = {a.tag: a for a in history if a.tag}
+    untagged = iter([a for a in history if not a.tag])
 
     def send(request: Request) -> Generator[Request, None, Result]:
-        answer = next(recorded, None)
+        answer = tagged.pop(request.tag, None) or next(untagged, None)
         if answer is None:
-            yield request  # no answer yet: this is the request to send
+            yield request  # no answer yet: this is a request to send
             raise AssertionError("unreachable: a replay stops at its first unanswered request")  # pragma: no cover
-        answered.append(request.purpose)
         if answer.completion is None:
             raise map_error(_status_error(answer), settings, 1)
         return Result(ChatCompletion.model_validate(answer.completion), 1)
 
+    def ask(request: Request) -> Ask:
+        return Ask(request_body(request, settings), request.purpose, len(history), request.attempt > 0,
+                   request.max_tokens, request.tag)
+
     steps = converse(Conversation(article, spec, settings, batch=True), send)
     with closing(steps):
-        try:
-            request = next(steps)
-        except StopIteration as stop:
-            digest: Digest = stop.value
-            return digest
-    followup = bool(answered) and request.purpose == answered[-1]
-    return Ask(request_body(request, settings), request.purpose, len(history), followup, request.max_tokens)
+        reply: Any = None
+        while True:
+            try:
+                op = steps.send(reply)
+            except StopIteration as stop:
+                digest: Digest = stop.value
+                return digest
+            if isinstance(op, Request):  # a step of one request, unanswered
+                return [ask(op)]
+            outcomes: list[Outcome] = []
+            unanswered: list[Ask] = []
+            for exchange in op.exchanges:
+                with closing(exchange):
+                    try:
+                        unanswered.append(ask(next(exchange)))
+                    except StopIteration as stop:
+                        outcomes.append(stop.value)
+            if unanswered:
+                return unanswered
+            reply = outcomes
 
 
 __all__ = ["ENDPOINT", "MAX_BYTES", "MAX_REQUESTS", "Answer", "Ask", "Results", "batch_mode", "parse_line",
-           "parse_results", "replay", "request_body", "request_line", "split_files"]
+           "parse_results", "replay", "replay_all", "request_body", "request_line", "split_files"]

@@ -1,19 +1,22 @@
 """The conversation of one article, written once as a step machine (sans-IO).
 
-`Conversation.run()` is a generator: it yields a `Request` ("send this"), is sent back a `Result`
-(the chat completion and how many HTTP requests it took), and returns the `Digest` when it is
-done. `converse(conv, send)` drives it with any sender: an error the sender raises for a request
+`Conversation.run()` is a generator: each step it yields `Requests` (a tuple of requests that do
+not depend on each other: one, or the chunks of a long article, or the merges of one level of a
+merge tree), is sent back one `Outcome` per request (a `Result`: the chat completion and how many
+HTTP requests it took, or the error the sender raised), and returns the `Digest` when it is done.
+`converse(conv, send)` drives it with any sender: a step of one request passes through, a step of
+several is yielded as a `Together` that the driver performs concurrently. An error for a request
 that says the context is too small for the prompt makes it go on in chunks; every other error
-ends it. It sends nothing itself, so
-the same logic (one request per article; re-ask once after invalid JSON; one retry with twice the
-tokens after `finish_reason: length`; the --max-cost check before each request; chunks and a tree
-of merges for long articles) is driven by the live sync and async transports (transport.py) and
-replayed from recorded answers by the batch file (engines/batchfile.py).
+ends it. It sends nothing itself, so the same logic (one request per article; re-ask once after
+invalid JSON; one retry with twice the tokens after `finish_reason: length`, each for that request
+only; the --max-cost check before each request; chunks asked together, then a tree of merges for
+long articles) is driven by the live sync and async transports (transport.py) and replayed from
+recorded answers by the batch file (engines/batchfile.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,6 +32,8 @@ from .requests import Messages, Request, known_mode, merge_prompt, messages, mes
 from .schema import LLMOutput
 
 ENGINE_NAME = "openai"
+T = TypeVar("T")
+Y = TypeVar("Y")
 
 
 @dataclass
@@ -37,7 +42,45 @@ class Result:
     requests: int  # HTTP requests this took (retries and rejected response_format included)
 
 
-Steps = Generator[Request, Result, Digest]
+Requests = tuple[Request, ...]  # the requests of one step, independent of each other: send them together
+Outcome = Result | TakeawaysError  # what one request came to: its result, or the error the sender raised for it
+Step = Generator[Requests, list[Outcome], T]  # yields requests, is sent one outcome per request, in order
+Steps = Step[Digest]
+
+
+def together(subs: Sequence[Step[Any]]) -> Step[list[Any]]:
+    """Run independent step machines side by side: each step yields the requests of every
+    machine still going (in the machines' order) as one batch, and hands each machine its own
+    outcomes. Returns their return values in order. A machine that fails stops the others once
+    the outcomes of the batch in flight are all handed out (so all of them are accounted for);
+    its error is raised (the first one, in the machines' order)."""
+    results: list[Any] = [None] * len(subs)
+    pending: dict[int, Requests] = {}
+    errors: list[TakeawaysError] = []
+
+    def advance(i: int, outcomes: list[Outcome] | None) -> None:
+        try:
+            pending[i] = subs[i].send(outcomes)  # type: ignore[arg-type]
+        except StopIteration as stop:
+            results[i] = stop.value
+        except TakeawaysError as exc:
+            errors.append(exc)
+
+    for i in range(len(subs)):
+        advance(i, None)
+    while pending and not errors:
+        order = sorted(pending)
+        batches = [pending.pop(i) for i in order]
+        outcomes = yield tuple(r for batch in batches for r in batch)
+        at = 0
+        for i, batch in zip(order, batches, strict=True):
+            advance(i, list(outcomes[at:at + len(batch)]))
+            at += len(batch)
+    if errors:
+        for sub in subs:
+            sub.close()
+        raise errors[0]
+    return results
 
 
 @dataclass
@@ -53,6 +96,7 @@ class Conversation:
     batch: bool = False
     usage: Usage = field(default_factory=Usage)
     warnings: list[str] = field(default_factory=list)
+    reserved: float = 0.0  # the upper-bound cost of requests yielded and not answered yet (--max-cost)
 
     # -- accounting
     def _account(self, result: Result) -> None:
@@ -65,27 +109,37 @@ class Conversation:
     def add_usage(self, usage: Usage) -> None:
         self.usage = self.usage.add(usage)
 
-    def _check_budget(self, request: Request) -> None:
+    def _reserve(self, request: Request) -> float:
+        """The request's upper-bound cost, checked against --max-cost with what is spent and what
+        the requests sent alongside it may cost (all of a step's requests are checked before any is sent)."""
         s = self.settings
         if s.max_cost is None or self.batch:
-            return
+            return 0.0
         pt = messages_tokens(request.messages, s.model, known_mode(s) or "json_schema")
         next_cost = pricing.cost(s.model, pt, request.max_tokens, s.price_file)
-        if self.usage.cost_usd + next_cost > s.max_cost:
+        if self.usage.cost_usd + self.reserved + next_cost > s.max_cost:
             raise BudgetExceeded(
-                f"the next {request.purpose} request would cost up to ${next_cost:.6f} (spent so far ${self.usage.cost_usd:.6f}),"
-                f" over --max-cost ${s.max_cost:g}; raise --max-cost, lower --max-output-tokens or use a cheaper -m model")
+                f"the next {request.purpose} request would cost up to ${next_cost:.6f} (spent so far ${self.usage.cost_usd:.6f}"
+                + (f", ${self.reserved:.6f} more in flight" if self.reserved else "")
+                + f"), over --max-cost ${s.max_cost:g}; raise --max-cost, lower --max-output-tokens or use a cheaper -m model")
+        self.reserved += next_cost
+        return next_cost
 
     # -- one exchange with validation re-ask and length retry
-    def ask(self, msgs: Messages, purpose: str) -> Generator[Request, Result, LLMOutput]:
+    def ask(self, msgs: Messages, purpose: str) -> Step[LLMOutput]:
         max_tokens = self.settings.max_output_tokens
         reasked = length_retried = False
+        attempt = 0
         while True:
-            request = Request(msgs, max_tokens, purpose)
-            self._check_budget(request)
-            result = yield request
-            self._account(result)
-            verdict = answers.read(result.completion, self.settings)
+            request = Request(msgs, max_tokens, purpose, attempt)
+            held = self._reserve(request)
+            (outcome,) = yield (request,)
+            self.reserved -= held
+            if isinstance(outcome, TakeawaysError):
+                raise outcome
+            self._account(outcome)
+            attempt += 1
+            verdict = answers.read(outcome.completion, self.settings)
             if isinstance(verdict, answers.Parsed):
                 return verdict.output
             if isinstance(verdict, answers.CutOff):
@@ -119,39 +173,42 @@ class Conversation:
             out = yield from self.map_reduce(system, chunk_budget(system, s))
         return self.digest(out)
 
-    def map_reduce(self, system: str, budget: int) -> Generator[Request, Result, LLMOutput]:
-        s = self.settings
-        chunks = split_sections(self.article, budget, s.model)
-        parts: list[LLMOutput] = []
-        for i, chunk in enumerate(chunks, 1):
-            user = user_prompt(chunk, s, {"index": i, "total": len(chunks)})
-            try:
-                part = yield from self.ask(messages(system, user), f"chunk {i}/{len(chunks)}")
-            except ContextTooLong:
-                raise LLMError(f"the server rejects even {budget}-token chunks as too long for the model's context; "
-                               "lower --max-input-tokens or use a model with a larger context") from None
-            hay = normalise(chunk)  # candidates that do not quote their chunk never reach the merge
-            parts.append(LLMOutput(takeaways=[t for t in part.takeaways if find_evidence(t.evidence, hay)],
-                                   faq=[q for q in part.faq if find_evidence(q.evidence, hay)]))
+    def map_reduce(self, system: str, budget: int) -> Step[LLMOutput]:
+        """Every chunk asked at once (one step), then the merge."""
+        chunks = split_sections(self.article, budget, self.settings.model)
+        parts: list[LLMOutput] = yield from together([self.chunk(system, c, i, len(chunks), budget)
+                                                      for i, c in enumerate(chunks, 1)])
         self.warnings.append(f"long article: {len(chunks)} chunks of at most {budget} tokens, then merged")
-        merged: LLMOutput = yield from self.reduce(system, parts)
+        merged: LLMOutput = yield from self.reduce(system, parts, 1, len(parts))
         return merged
 
-    def reduce(self, system: str, parts: list[LLMOutput]) -> Generator[Request, Result, LLMOutput]:
+    def chunk(self, system: str, chunk: str, i: int, total: int, budget: int) -> Step[LLMOutput]:
+        user = user_prompt(chunk, self.settings, {"index": i, "total": total})
+        try:
+            part = yield from self.ask(messages(system, user), f"chunk {i}/{total}")
+        except ContextTooLong:
+            raise LLMError(f"the server rejects even {budget}-token chunks as too long for the model's context; "
+                           "lower --max-input-tokens or use a model with a larger context") from None
+        hay = normalise(chunk)  # candidates that do not quote their chunk never reach the merge
+        return LLMOutput(takeaways=[t for t in part.takeaways if find_evidence(t.evidence, hay)],
+                         faq=[q for q in part.faq if find_evidence(q.evidence, hay)])
+
+    def reduce(self, system: str, parts: list[LLMOutput], first: int, total: int) -> Step[LLMOutput]:
         """One merge request for all candidates; only when they do not fit in --max-input-tokens,
-        merge halves first (a tree of merges)."""
+        merge halves first (a tree of merges; the two halves of a level are asked together).
+        `parts` are the chunks first..first+len-1 of `total`: a subtree's merge is named by them."""
         if len(parts) == 1:
             return parts[0]
         combined = LLMOutput(takeaways=[t for p in parts for t in p.takeaways], faq=[q for p in parts for q in p.faq])
         msgs = messages(system, merge_prompt(combined, self.spec, self.settings))
         if len(parts) > 2 and messages_tokens(msgs, self.settings.model, "json_schema") > self.settings.max_input_tokens:
             mid = len(parts) // 2
-            left = yield from self.reduce(system, parts[:mid])
-            right = yield from self.reduce(system, parts[mid:])
-            parts = [left, right]
+            left, right = yield from together([self.reduce(system, parts[:mid], first, total),
+                                               self.reduce(system, parts[mid:], first + mid, total)])
             combined = LLMOutput(takeaways=left.takeaways + right.takeaways, faq=left.faq + right.faq)
             msgs = messages(system, merge_prompt(combined, self.spec, self.settings))
-        merged: LLMOutput = yield from self.ask(msgs, "merge")
+        whole = first == 1 and len(parts) == total
+        merged: LLMOutput = yield from self.ask(msgs, "merge" if whole else f"merge {first}-{first + len(parts) - 1}/{total}")
         return merged
 
     def digest(self, out: LLMOutput) -> Digest:
@@ -164,28 +221,41 @@ class Conversation:
                       existing_blocks=self.article.existing_blocks)
 
 
-Y = TypeVar("Y")
+@dataclass
+class Together:
+    """What `converse` yields for a step of several requests: perform each of `exchanges` (the
+    sender's step machine for one request; it returns the request's `Outcome` and never raises a
+    TakeawaysError) and send back the list of their return values, in order. The live drivers
+    perform them concurrently (async) or one after another (sync); the batch file writes all of
+    their requests into the same round."""
+
+    exchanges: list[Generator[Any, Any, Outcome]]
 
 
-def converse(conv: Conversation, send: Callable[[Request], Generator[Y, Any, Result]]) -> Generator[Y, Any, Digest]:
+def converse(conv: Conversation, send: Callable[[Request], Generator[Y, Any, Result]]) -> Generator[Y | Together, Any, Digest]:
     """Drive the conversation with `send`: a step machine that answers one request (what it yields
     passes through, so a live transport yields its HTTP operations and the batch file yields the
-    request it has no answer for yet). A `TakeawaysError` from `send` is the request's failure: its
+    request it has no answer for yet). A step of one request is sent in line; a step of several
+    is yielded as one `Together`. A `TakeawaysError` from `send` is the request's failure: its
     attempts are counted and the conversation handles it (context too long → chunks) or ends.
     An error that ends the conversation carries `.usage`: what the article spent before it."""
     steps = conv.run()
+
+    def exchange(request: Request) -> Generator[Y, Any, Outcome]:
+        try:
+            return (yield from send(request))
+        except TakeawaysError as exc:
+            conv.add_usage(Usage(requests=getattr(exc, "attempts", 1)))
+            return exc
+
     try:
-        request = next(steps)
+        batch = next(steps)
         while True:
-            try:
-                result = yield from send(request)
-            except TakeawaysError as exc:
-                conv.add_usage(Usage(requests=getattr(exc, "attempts", 1)))
-                if not isinstance(exc, ContextTooLong):
-                    raise
-                request = steps.throw(exc)
+            if len(batch) == 1:
+                outcomes = [(yield from exchange(batch[0]))]
             else:
-                request = steps.send(result)
+                outcomes = yield Together([exchange(r) for r in batch])
+            batch = steps.send(outcomes)
     except StopIteration as stop:
         digest: Digest = stop.value
         return digest
@@ -194,4 +264,5 @@ def converse(conv: Conversation, send: Callable[[Request], Generator[Y, Any, Res
         raise
 
 
-__all__ = ["ENGINE_NAME", "Conversation", "Result", "Steps", "converse"]
+__all__ = ["ENGINE_NAME", "Conversation", "Outcome", "Requests", "Result", "Step", "Steps", "Together", "converse",
+           "together"]

@@ -40,7 +40,14 @@ class Request:
 
     messages: Messages
     max_tokens: int
-    purpose: str = "article"  # "article", "chunk i/n" or "merge"
+    purpose: str = "article"  # "article", "chunk i/n", "merge" or (a subtree of a merge tree) "merge i-j/n"
+    attempt: int = 0  # 0 for the first request of its purpose; 1, 2 for a re-ask or a length retry
+
+    @property
+    def tag(self) -> str:
+        """Names the request within its conversation, the same on every replay (the batch file
+        matches answers to requests by it)."""
+        return self.purpose if self.attempt == 0 else f"{self.purpose} +{self.attempt}"
 
 
 # ---------------------------------------------------------------- the body

@@ -5,6 +5,8 @@ operations it needs — `Post` (one chat completion under the retry policy), `Sl
 the `Result`. `live(conversation)` chains the conversation and the exchanges into one stream of
 operations; `run_sync` performs them with `openai.OpenAI`, `run_async` with a shared
 `openai.AsyncOpenAI`. Those two loops are the only code that differs between the sync and async paths.
+A step of several requests (a long article's chunks) comes as one `Together` of exchanges: the
+async driver performs them concurrently (`asyncio.gather`), the sync driver one after another.
 
 Structured output: until a base URL's mode is known, each request probes it without retries
 (json_schema → json_object → text), skipping the modes the server has already rejected and
@@ -38,7 +40,7 @@ from ... import retry
 from ...client import shared_async_client, shared_client
 from ...config import Settings
 from ...models import Digest
-from .conversation import Conversation, Result, converse
+from .conversation import Conversation, Result, Together, converse
 from .failures import map_error, not_a_completion, rejects_format
 from .requests import Request, base_key, body, known_mode, remember_mode, remember_rejected, untried_modes
 
@@ -68,7 +70,7 @@ class Sleep:
     seconds: float
 
 
-Op = Post | Sleep
+Op = Post | Sleep | Together  # Together: the exchanges of a step of several requests (conversation.py)
 Ops = Generator[Op, Any, T]
 
 
@@ -142,8 +144,13 @@ def _advance(ops: Ops[Any], reply: Any) -> Op | _Done:
 
 
 def run_sync(ops: Ops[T], settings: Settings) -> T:
-    """Perform `ops` with the process's shared `openai.OpenAI`; their return value."""
+    """Perform `ops` with the process's shared `openai.OpenAI`; their return value. The
+    exchanges of a `Together` are performed one after another."""
     create = shared_client(settings).chat.completions.with_raw_response.create
+    return _drive(ops, create, settings)
+
+
+def _drive(ops: Ops[T], create: Callable[..., Any], settings: Settings) -> T:
     with closing(ops):
         step = _advance(ops, None)
         while not isinstance(step, _Done):
@@ -154,6 +161,8 @@ def run_sync(ops: Ops[T], settings: Settings) -> T:
 def _perform(op: Op, create: Callable[..., Any], settings: Settings) -> Any:
     if isinstance(op, Sleep):
         return time.sleep(op.seconds)
+    if isinstance(op, Together):
+        return [_drive(ex, create, settings) for ex in op.exchanges]
     try:
         return retry.call(lambda: op(create), settings, attempts=op.attempts)
     except openai.OpenAIError as exc:
@@ -161,8 +170,14 @@ def _perform(op: Op, create: Callable[..., Any], settings: Settings) -> Any:
 
 
 async def run_async(ops: Ops[T], settings: Settings) -> T:
-    """Perform `ops` with the event loop's shared `openai.AsyncOpenAI`; their return value."""
+    """Perform `ops` with the event loop's shared `openai.AsyncOpenAI`; their return value. The
+    exchanges of a `Together` (the chunks of a long article) are performed concurrently, each
+    under its own retry policy."""
     create = shared_async_client(settings).chat.completions.with_raw_response.create
+    return await _adrive(ops, create, settings)
+
+
+async def _adrive(ops: Ops[T], create: Callable[..., Any], settings: Settings) -> T:
     with closing(ops):
         step = _advance(ops, None)
         while not isinstance(step, _Done):
@@ -173,6 +188,8 @@ async def run_async(ops: Ops[T], settings: Settings) -> T:
 async def _aperform(op: Op, create: Callable[..., Any], settings: Settings) -> Any:
     if isinstance(op, Sleep):
         return await asyncio.sleep(op.seconds)
+    if isinstance(op, Together):
+        return list(await asyncio.gather(*(_adrive(ex, create, settings) for ex in op.exchanges)))
     post = op
 
     async def once() -> Any:  # a coroutine function: how tenacity tells it must await
@@ -184,4 +201,4 @@ async def _aperform(op: Op, create: Callable[..., Any], settings: Settings) -> A
         return exc
 
 
-__all__ = ["Op", "Ops", "Post", "Sleep", "exchange", "live", "run_async", "run_sync"]
+__all__ = ["Op", "Ops", "Post", "Sleep", "Together", "exchange", "live", "run_async", "run_sync"]
