@@ -86,7 +86,7 @@ _open_quote = open_quote
 
 _ABOUT_A_THING = re.compile(r"^\w+ \w+ [a-z]")  # "What did counters record?", not "What did Mr Lee say?"
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
-_MID_CAPITAL = re.compile(r"(?<=[\w,;] )[A-Z][\w'’-]*")  # a capital inside a sentence: a name (or part of one)
+_MID_CAPITAL = re.compile(r" (?<=[\w,;] )([A-Z][\w'’-]*)")  # a capital inside a sentence (a name); the space first: a fast scan
 _CAPITALISED_WORD = re.compile(r"[A-Z][a-z'’-]+\b")
 _POSSESSIVE = re.compile(r"['’]s$")
 

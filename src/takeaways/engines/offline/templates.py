@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .filters import question_problems
-from .text import STOPWORDS
+from .text import STOPWORDS, Gated
 
 _HEAD_PREPOSITIONS = {"of", "about", "for", "in", "on", "with", "to", "from", "at", "over", "under", "behind",
                       "against", "between", "after", "before", "during", "into", "across", "around",
@@ -468,8 +468,9 @@ _ORG_WORDS = ("company|firm|group|charity|organisation|organization|agency|start
               "network|platform|website|magazine|newspaper|museum|laboratory|lab|programme|program|initiative|campaign|"
               "festival|competition|tournament|league|fund|insurer|carrier|supermarket|restaurant|hotel|studio|label|"
               "consultancy|coalition|alliance|movement|outlet|project|scheme|service|app|game|show|series|band|court")
-_ORG_APPOS = re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>[A-Z][\w&'’.-]*(?: (?:[A-Z][\w&'’.-]*|of|for|and|&|de|the))*?)"
-                        rf", (?P<phrase>(?:a|an|the) (?:[\w'’-]+ ){{0,6}}?(?:{_ORG_WORDS})\b[^,;:()\"“”]{{0,50}}?),")
+_ORG_APPOS = Gated(re.compile(rf"(?:^|(?<=[.;:] )|(?<=, ))(?P<name>[A-Z][\w&'’.-]*(?: (?:[A-Z][\w&'’.-]*|of|for|and|&|de|the))*?)"
+                        rf", (?P<phrase>(?:a|an|the) (?:[\w'’-]+ ){{0,6}}?(?:{_ORG_WORDS})\b[^,;:()\"“”]{{0,50}}?),"),
+                   ", a ", ", an ", ", the ")  # an appositive opens with a comma and an article
 
 
 def org_answer(sentence: str, name: str) -> str | None:

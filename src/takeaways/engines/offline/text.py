@@ -177,12 +177,27 @@ _TRAILING_ATTRIBUTION = re.compile(
     r"|(?:said|says|added) (?:the (?:\w+ ){0,2}\w+|[A-Z][\w.'-]+(?: [A-Z][\w.'-]+){0,3}))\s*([.!])$")
 
 
+_DOUBLE_QUOTE = re.compile(r"[\"“”]")
+
+
+def _drop_trailing_attribution(s: str) -> str:
+    """ "…, the minister said." → "….": the first comma where the attribution runs to the end (what
+    `_TRAILING_ATTRIBUTION.sub` finds, tried only at commas instead of at every position)."""
+    p = s.find(",")
+    while p >= 0:
+        m = _TRAILING_ATTRIBUTION.match(s, p)
+        if m:
+            return s[:p] + m.group(1) + s[m.end():]
+        p = s.find(",", p + 1)
+    return s
+
+
 def compress(sentence: str) -> str:
     """Light compression for display; the evidence keeps the original sentence."""
     s = DATELINE.sub("", sentence, count=1)
     s = LEAD_CONNECTIVE.sub("", s, count=1)
-    if not QUOTED.match(s) and not re.search(r"[\"“”]", s):
-        s = _TRAILING_ATTRIBUTION.sub(r"\1", s)
+    if not QUOTED.match(s) and not _DOUBLE_QUOTE.search(s):
+        s = _drop_trailing_attribution(s)
     s = s.strip()
     if len(WORD.findall(s)) < 4:
         return sentence.strip()
