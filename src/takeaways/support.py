@@ -204,13 +204,17 @@ def _clock(m: re.Match[str], found: dict[float, str]) -> str:
     return " " * len(m.group(0))
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _numbers(text: str) -> dict[float, str]:
     """The numbers of `text`, normalised (value → how it was written). Word numbers of value 1
     ("one", "a") are left out: "one of the" is rarely a figure."""
     found: dict[float, str] = {}
-    if ":" in text or "m" in text:
+    digits = _DIGIT.search(text) is not None  # most sentences have none: no figure or clock time to read
+    if digits and (":" in text or "m" in text):
         text = _TIME.sub(lambda m: _clock(m, found), text)  # a clock time is one value, not two counts
-    for m in _NUMBER.finditer(text):
+    for m in _NUMBER.finditer(text) if digits else ():
         whole, frac, scale = m.group(1), m.group(2), m.group(3)
         value = float(whole.replace(",", "") + (f".{frac}" if frac else ""))
         if scale:
@@ -289,8 +293,11 @@ class _Article:
 def _sentence(text: str, a: int, b: int) -> _Sentence:
     chunk = text[a:b]
     toks = _tokens(chunk, a)
-    return _Sentence(a, b, toks, frozenset(t.stem for t in toks), frozenset(t.low for t in toks), _numbers(chunk),
-                     _scoped(toks, _NEGATIONS, negation=True), _scoped(toks, _MODALS))
+    lows = frozenset(t.low for t in toks)
+    negates = not lows.isdisjoint(_NEGATIONS) or "n't" in chunk or "n’t" in chunk
+    return _Sentence(a, b, toks, frozenset(t.stem for t in toks), lows, _numbers(chunk),
+                     _scoped(toks, _NEGATIONS, negation=True) if negates else {},
+                     _scoped(toks, _MODALS) if not lows.isdisjoint(_MODALS) else {})
 
 
 # A stop glued to the next sentence ("on Tuesday.There had been"), as in text scraped without its
