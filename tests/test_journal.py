@@ -127,3 +127,23 @@ def test_an_unexpected_error_never_carries_the_api_key_into_the_journal() -> Non
     assert outcome.status == FAILED
     assert key not in (outcome.error or "") and "[redacted]" in (outcome.error or "")
     assert outcome.reason == "unexpected RuntimeError"
+
+
+def test_a_duplicate_input_opening_a_transaction_leaves_none_open(tmp_path: Path) -> None:
+    """The inputs are recorded in short transactions; one that starts with a key already listed
+    must still be closed by flush, or the next commit fails ('transaction within a transaction')."""
+    from takeaways.batch.state import State
+
+    state = State(tmp_path / "state.db")
+    try:
+        first = Item(key="text:a", source="a", text="A text.")
+        assert state.add(first) == "pending"
+        state.flush()
+        assert state.add(first) is None  # listed twice: the first thing of the next transaction
+        state.flush()
+        assert not state.conn.in_transaction
+        assert state.add(Item(key="text:b", source="b", text="B text.")) == "pending"
+        state.flush()
+        assert [item.key for item, _ in state.pending()] == ["text:a", "text:b"]
+    finally:
+        state.close()

@@ -96,7 +96,7 @@ class State:
         """Record `item` as part of this run; its status (pending for a new one, or what an earlier
         run left: done, failed, skipped; failed becomes pending with `retry_failed`). None when this
         run already listed it (a duplicate input)."""
-        if self._pending_inserts == 0:
+        if not self.conn.in_transaction:  # a duplicate adds nothing but may be the first of a transaction
             self.conn.execute("BEGIN")
         row = self.conn.execute("SELECT run, status FROM items WHERE key = ?", (item.key,)).fetchone()
         if row is not None and row[0] == self.run:
@@ -118,9 +118,9 @@ class State:
         return status
 
     def flush(self) -> None:
-        if self._pending_inserts:
+        if self.conn.in_transaction:
             self.conn.execute("COMMIT")
-            self._pending_inserts = 0
+        self._pending_inserts = 0
 
     def retry_failed(self) -> int:
         """Put this run's failed items back to pending."""
