@@ -15,6 +15,7 @@ Every figure is reported against a baseline measured in the same run:
 4. Memory: peak RSS of the runner for 10k small JSONL items, next to 1k (goal: flat, < 300 MB).
 
     python bench/batch.py --data ../shared/data [-n N] [--latency 1] [-c 8] [--items 10000]
+    python bench/batch.py --executor ray --data ../shared/data [-n 400] [...]   (runs bench/ray.py)
 """  # noqa: RUF002 - the multiplication sign is meant
 
 from __future__ import annotations
@@ -202,7 +203,16 @@ def main() -> int:
     ap.add_argument("-c", "--concurrency", type=int, default=8)
     ap.add_argument("--items", type=int, default=10_000, help="JSONL items for the memory run (0: skip)")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--executor", choices=["local", "ray"], default="local",
+                    help="ray: the Ray benchmark (bench/ray.py) on the same setup: the local executor and the "
+                         "Ray executor on a two-node Ray cluster on this machine, their throughput ratio, Ray's "
+                         "start-up, the driver's peak RSS over --items JSONL items (-n 0 means 400 pages there)")
+    ap.add_argument("--nodes", type=int, default=2, help="with --executor ray: Ray nodes of one CPU each")
     args = ap.parse_args()
+    if args.executor == "ray":
+        return subprocess.call([sys.executable, str(ROOT / "bench" / "ray.py"), "--data", str(args.data),
+                                "-n", str(args.n or 400), "--latency", str(args.latency), "-c", str(args.concurrency),
+                                "--nodes", str(args.nodes), "--items", str(args.items)])
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),

@@ -62,7 +62,7 @@ def reexec_in_namespace() -> int:
 
 
 def pages_for(args: argparse.Namespace) -> tuple[list[str], str]:
-    if not args.synthetic and (args.data / "extraction-dev" / "html").is_dir():
+    if not args.synthetic:
         return bench_batch().load_pages(args.data, args.n), f"{args.data}/extraction-dev pages"
     from tests.site import article_html
 
@@ -188,6 +188,9 @@ def main() -> int:
     ap.add_argument("--nodes", type=int, default=2, help="Ray nodes of one CPU each")
     ap.add_argument("--items", type=int, default=0, help="JSONL items for a driver-memory run through Ray (0: skip)")
     args = ap.parse_args()
+    if not args.synthetic and not (args.data / "extraction-dev" / "html").is_dir():
+        print(f"no {args.data}/extraction-dev/html; pass --data (or --synthetic for generated pages)", file=sys.stderr)
+        return 2
     if os.environ.get(INSIDE) != "1":
         return reexec_in_namespace()
     return bench(args)

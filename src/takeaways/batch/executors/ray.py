@@ -275,8 +275,9 @@ def warm_up() -> int:
     return os.getpid()
 
 
-def _prepare_one(item: WorkItem, client: Any, attempts: int) -> Outcome | tuple[WorkItem, Article, int]:
-    """Fetch (transient errors retried under retry.py, like the local executor) and extract one item."""
+def _prepare_one(item: WorkItem, client: Any, attempts: int) -> Outcome | tuple[WorkItem, Article, int, Any]:
+    """Fetch (transient errors retried under retry.py, like the local executor) and extract one item;
+    with the offline engine, generate too (its digest is used if the driver's gate lets it through)."""
     from ... import retry
     from ...errors import SourceError
     from ...extraction import extract_page
@@ -294,13 +295,21 @@ def _prepare_one(item: WorkItem, client: Any, attempts: int) -> Outcome | tuple[
             return load_page(item, item.options, client)
 
         page = retry.call(fetch, item.options, attempts=attempts)
-        return item, extract_page(page, item.options), tries
+        article = extract_page(page, item.options)
     except Exception as exc:  # the item boundary: every row comes back as an outcome
         return failed(item, exc, attempts=tries)
+    if item.options.resolved_engine() == "extractive":  # the offline engine is CPU only: here, not in an actor
+        from ... import api
+
+        try:
+            return item, article, tries, api.generate(article, item.options)
+        except Exception as exc:
+            return failed(item, exc, attempts=tries + 1).with_(article=article)
+    return item, article, tries, None
 
 
 def prepare(batch: Any, settings: Settings, attempts: int) -> Any:
-    """Ray Data UDF (a task, one CPU): fetch + extract each item of the batch."""
+    """Ray Data UDF (a task, one CPU): fetch + extract each item of the batch (+ the offline engine)."""
     import pyarrow as pa
 
     from ...sources import http_client
@@ -367,23 +376,21 @@ class Generate:
         rows = [pickle.loads(b) for b in block.column("p").to_pylist()[start:end]]
         return list(await asyncio.gather(*(self._one(r) for r in rows)))
 
-    async def _one(self, row: Outcome | tuple[WorkItem, Article, int, str]) -> tuple[str, Any]:
+    async def _one(self, row: Outcome | tuple[WorkItem, Article, int, Any, str]) -> tuple[str, Any]:
         from ...errors import ConfigError
         from ..work import DONE, Outcome, failed
 
         if isinstance(row, Outcome):
             return OUTCOME, pickle.dumps(row)
-        item, article, tries, node = row
+        item, article, tries, offline, node = row
         worker = f"{node} {self.name}"
         try:
             hit = await self.coordinator.ask.remote(pickle.dumps((item, article)))
             if hit is not None:
                 known: Outcome = pickle.loads(hit)
                 return OUTCOME, pickle.dumps(known.with_(attempts=tries, worker=node))
-            if self.engine_name == "extractive":  # CPU only
-                from ... import api
-
-                digest = await asyncio.to_thread(api.generate, article, item.options)
+            if offline is not None:  # the offline engine's digest, made in the prepare task
+                digest = offline
             else:
                 raw = await self._generate(item, article)
                 if raw is None:
