@@ -5,6 +5,7 @@ A re-ask, a length retry or a resend is for the one chunk that needs it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -223,3 +224,75 @@ def test_batch_api_chunks_resume_after_a_stop_without_sending_anything_twice(tmp
     merge = next(line["body"] for b in api.batches.values() for line in b.lines if line["custom_id"] == "k0~4")
     assert is_merge(merge)
     assert all(f.digest is not None for f in done.values()) and done["k0"].usage.requests == 4
+
+
+def test_batch_api_re_asks_of_two_chunks_split_across_files_spend_one_round(tmp_path: Path) -> None:
+    def invalid_first_parts12(body: dict[str, Any]) -> Reply:
+        if part(body) in (1, 2) and len(body["messages"]) == 2:
+            return Reply(content="Not JSON.")
+        return _merge_aware(body)
+
+    with FakeBatchAPI(responder=invalid_first_parts12) as api:
+        sub = Submission(tmp_path / "state", settings(api, max_input_tokens=MAX_INPUT, max_retries=1), SPEC,
+                         max_requests=1)  # one request per file: a round is several jobs
+        done = drive(sub, {"k0": make_article(ARTICLE)})
+        rounds = Counter(j.round for j in sub.jobs())
+    assert rounds == {1: 3, 2: 2, 3: 1}  # chunks; the two re-asks; the merge
+    no_duplicates(api)
+    assert done["k0"].digest is not None and done["k0"].usage.requests == 6
+
+
+def test_export_writes_every_chunk_then_the_merge_after_the_import(tmp_path: Path) -> None:
+    from tests.test_batchapi import answer_file
+
+    sub = Submission(tmp_path / "state", offline_settings(max_input_tokens=MAX_INPUT), SPEC)
+    items = long_items()
+    sub.add(items.items())
+    n, finished = sub.export(items.keys(), tmp_path / "r1.jsonl")
+    lines = [json.loads(x) for x in (tmp_path / "r1.jsonl").read_text().splitlines()]
+    assert n == 4 and finished == [] and sorted(x["custom_id"] for x in lines) == ["k0", "k0~1", "k0~2", "k1"]
+    answer_file(tmp_path / "r1.jsonl", tmp_path / "o1.jsonl", _merge_aware)
+    assert sub.import_results(tmp_path / "o1.jsonl") == (4, [])
+    assert [f.key for f in sub.step(items.keys(), submit=False)] == ["k1"]  # the short one is done, k0 needs its merge
+    n, _ = sub.export(items.keys(), tmp_path / "r2.jsonl")
+    merge = [json.loads(x) for x in (tmp_path / "r2.jsonl").read_text().splitlines()]
+    assert n == 1 and merge[0]["custom_id"] == "k0~3" and is_merge(merge[0]["body"])
+    answer_file(tmp_path / "r2.jsonl", tmp_path / "o2.jsonl", _merge_aware)
+    assert sub.import_results(tmp_path / "o2.jsonl") == (1, [])
+    done = list(sub.step(items.keys(), submit=False))
+    assert [f.key for f in done] == ["k0"] and done[0].digest is not None and done[0].usage.requests == 4
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+from tests.test_batchapi import drive, settings
+from tests.test_llm_chunks import MAX_INPUT, SPEC, long_items
+from tests.fakebatch import FakeBatchAPI
+from takeaways.batch.apijobs import Submission
+from takeaways.config import Settings
+s = Settings.from_env(engine="openai", base_url=sys.argv[1], api_key="x", model="gpt-4o-mini", timeout=5.0,
+                      max_input_tokens=MAX_INPUT)
+drive(Submission(Path(sys.argv[2]), s, SPEC, max_requests=2), long_items())
+"""
+
+
+@pytest.mark.parametrize("point", ["uploaded-unrecorded", "created-unrecorded"])
+def test_batch_api_chunks_survive_kill_9_between_a_call_and_its_record(tmp_path: Path, point: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, batchapi.CRASH_ENV: f"{point}:kill",
+           "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root), os.environ.get("PYTHONPATH", "")])}
+    with FakeBatchAPI(responder=_merge_aware) as api:
+        proc = subprocess.run([sys.executable, "-c", _CHILD, api.url, str(tmp_path / "state")], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        done = drive(Submission(tmp_path / "state", settings(api, max_input_tokens=MAX_INPUT), SPEC, max_requests=2),
+                     long_items())
+    no_duplicates(api)
+    assert sorted(api.submitted) == ["k0", "k0~1", "k0~2", "k0~3", "k1"]  # two parts of chunks, then the merge
+    assert all(f.digest is not None for f in done.values())

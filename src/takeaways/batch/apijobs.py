@@ -449,7 +449,9 @@ class Submission:
         for _cid, key, followup in rows:
             followups[key] = max(followups.get(key, 0), followup)
         for key, followup in followups.items():
-            c.execute("UPDATE convs SET retries = retries - ? WHERE key = ?", (followup, key))
+            if followup and c.execute("SELECT 1 FROM requests WHERE key = ? AND outcome IS NULL AND followup = 1 LIMIT 1",
+                                      (key,)).fetchone() is None:  # no other follow-up of its round still out
+                c.execute("UPDATE convs SET retries = retries - 1 WHERE key = ?", (key,))
             self._settle(c, key)
         return len(rows)
 
@@ -731,6 +733,7 @@ class _PartWriter:
         self.path: Path | None = None
         self.fh: BinaryIO | None = None
         self.rows: list[tuple[str, str, int, str]] = []  # custom_id, key, followup, tag
+        self.charged: set[str] = set()  # items whose follow-ups already spent this round
         self.size = 0
         self.parts: list[str] = []
 
@@ -798,6 +801,11 @@ class _PartWriter:
             spent: dict[str, tuple[str, int]] = {}  # per item: its last custom_id, and one round if any is a follow-up
             for cid, key, followup, _tag in self.rows:
                 spent[key] = (cid, max(spent.get(key, ("", 0))[1], followup))
+            for key, (_cid, followup) in spent.items():
+                if followup and key in self.charged:  # its round is paid in an earlier part of this round
+                    spent[key] = (_cid, 0)
+                elif followup:
+                    self.charged.add(key)
             c.executemany("UPDATE convs SET inflight = ?, retries = retries + ? WHERE key = ?",
                           [(cid, followup, key) for key, (cid, followup) in spent.items()])
             c.execute("UPDATE parts SET step = ?, step_at = ?, requests = ?, bytes = ? WHERE part = ?",
