@@ -197,3 +197,25 @@ def test_a_credit_line_is_never_an_answer() -> None:
     ]
     digest = ExtractiveEngine().generate(paragraphs(*text), Spec(takeaways=2, questions=4), Settings())
     assert not any("contributed to this report" in q.answer for q in digest.faq)
+
+
+def test_a_pronoun_behind_a_long_opening_phrase_or_a_verb_without_its_object_is_no_takeaway() -> None:
+    from takeaways.engines.offline.filters import takeaway_problem
+
+    def problem(text: str) -> str | None:
+        return takeaway_problem(units(paragraphs(text))[0])
+
+    assert problem("In the summer of 1924, they stretched from Wyoming to Ohio across the plains.") == "a dangling reference"
+    assert problem("In addition to its order of 30 jets on Wednesday, it announced an order of 50 more.") == (
+        "a dangling reference")
+    assert problem("The band will do it with singer Mara Quist on the summer tour.") == "a dangling reference"
+    assert problem("In the summer of 1924, the arrows stretched from Wyoming to Ohio across the plains.") is None
+    assert problem("In the summer of 1924, it was the longest air route in the world.") is None  # "it" as a dummy
+
+
+def test_a_dateline_with_a_country_of_several_words_is_not_shown() -> None:
+    from takeaways.engines.offline.text import compress
+
+    assert compress("DUBAI, United Arab Emirates — Emirates Airline finalized a deal for 30 Boeing jets on Wednesday.") == (
+        "Emirates Airline finalized a deal for 30 Boeing jets on Wednesday.")
+    assert compress("LONDON (Reuters) - The pound rose against the dollar on Friday.") == "The pound rose against the dollar on Friday."

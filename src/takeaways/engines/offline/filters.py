@@ -114,6 +114,15 @@ _FIGURE_OR_NAME = re.compile(r"\d|(?<=[\w,;] )[A-Z][a-z]")
 _OPENING_PHRASE = re.compile(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])")
 _WH_PHRASE = re.compile(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b")
 _STRAY_PUNCTUATION = re.compile(r"\s[,;:]|[,;:]\?|\s\?|\s{2}")
+# A pronoun subject behind a longer opening phrase ("In the summer of 1924, they stretched …", "In addition
+# to its order, it announced …"), and a verb whose object is elsewhere ("The band will do it with …").
+_OPENERS = (r"(?:In|On|At|By|During|After|Before|Since|Following|Last|This|Earlier|Later|In addition to|Along with|"
+            r"Besides|Like|Unlike|Despite)")
+_LONG_OPENER = re.compile(rf"^{_OPENERS} [^,;:\"“”]{{2,70}}, (?:(?:he|she|they|we)\b(?![’'-]s? own)|it (?:said|says|announced|"
+                          r"added|reported|revealed|confirmed|noted|warned)\b)")
+_DO_IT = re.compile(r"\b(?:will|would|to|can|could|did|does) do (?:it|so|this|that)\b")
+
+
 def boilerplate(text: str) -> bool:
     """A promo, a disclosure or a credit line ("… contributed to this report"): never shown, never an answer."""
     return bool(PROMO.search(text) or _DISCLOSURE.search(text))
@@ -135,7 +144,7 @@ def takeaway_problem(u: Unit) -> str | None:
     bare = LEAD_CONNECTIVE.sub("", DATELINE.sub("", t, count=1), count=1)  # "But she added …" is shown as "She added …"
     bare = _OPENING_PHRASE.sub("", bare)  # "Instead, they …", "In 2019, he …"
     bare = bare[:1].upper() + bare[1:]
-    if DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare):
+    if DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare) or _LONG_OPENER.match(t) or _DO_IT.search(t):
         return "a dangling reference"
     if unbalanced_quotes(t):
         return "part of a quotation"

@@ -169,7 +169,7 @@ QUOTED = re.compile(r"^[\"'“‘].*[\"'”’]\W*$")
 
 DATELINE = re.compile(
     r"^(?:\((?:CNN|Reuters|AP|AFP|The [A-Z][\w ]{2,30})\)\s*(?:[-–—]{1,2}\s*)?"
-    r"|[A-Z][A-Z.' ]{1,30}(?:,\s*[A-Z][\w.]*\.?){0,2}\s*(?:\([\w ]{2,30}\))?\s*[-–—]{1,2}\s+)")
+    r"|[A-Z][A-Z.' ]{1,30}(?:,\s*[A-Z][\w.]*\.?(?: [A-Z][\w.]*){0,3}){0,2}\s*(?:\([\w ]{2,30}\))?\s*[-–—]{1,2}\s+)")
 LEAD_CONNECTIVE = re.compile(r"^(?:And|But|So|Yet|However|Meanwhile|Also|Still|Now)\b,?\s+(?=\w)")
 _TRAILING_ATTRIBUTION = re.compile(
     r",\s*(?:(?:he|she|they|it|police|officials|experts|researchers|sources|the (?:\w+ ){0,2}\w+|"
