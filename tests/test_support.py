@@ -222,3 +222,11 @@ def test_a_pronoun_refers_to_a_name_only_a_few_sentences_back() -> None:
     r = check_claim("Angelina Jolie posted a picture of the costume on Instagram.", far)
     assert not r.supported  # "she" is more likely Promise, named since; Jolie was named five sentences back
     assert {u.term for u in r.unsupported if u.kind == "name"} == {"angelina", "jolie"}
+
+
+def test_a_number_suffix_is_part_of_the_number_not_a_word() -> None:
+    r = check_claim("The firm was sold for £5bn in May.", "The firm was sold for £5 billion in May.")
+    assert r.supported and r.unsupported == () and r.weak == ()  # "bn" is the scale, not a word to look for
+    r = check_claim("The 70th anniversary was marked in May.", "The anniversary, the 70th, was marked in May.")
+    assert r.supported and r.weak == ()  # no "th" either
+    assert not check_claim("The firm was sold for £6bn in May.", "The firm was sold for £5 billion in May.").supported

@@ -81,6 +81,7 @@ _NEGATIONS = frozenset(["not", "no", "never", "nobody", "nothing", "none", "neit
 _MODALS = frozenset(["may", "might", "could", "possibly", "perhaps", "probably", "likely", "unlikely", "allegedly", "reportedly"])
 _PLACEHOLDERS = frozenset(["UNK", "LRB", "RRB", "LSB", "RSB", "LCB", "RCB"])
 _CLITICS = frozenset(["re", "ve", "ll", "d", "m", "s"])
+_NUMBER_SUFFIXES = frozenset(["st", "nd", "rd", "th", "s", "bn", "mn", "tn", "m", "k", "b"])
 _CLITIC = re.compile(r"'(?:re|ve|ll|d|m)$")  # "we're" → "we"
 _SCOPE = 4  # negation / modal words govern the next few words
 
@@ -170,6 +171,8 @@ def _tokens(text: str, offset: int = 0) -> list[_Tok]:
             key = _CLITIC.sub("", low) or low
         elif low in _CLITICS and start > 0 and text[start - 1] in "'’":
             continue  # "we 're", "it 's" in tokenised text: the clitic of the word before
+        elif low in _NUMBER_SUFFIXES and start > 0 and text[start - 1].isdigit():
+            continue  # "18th", "£5bn", "1990s": part of the number, read by _numbers
         else:
             key = low
         out.append(_Tok(low, _stem(key), w[0].isupper(), offset + start))
