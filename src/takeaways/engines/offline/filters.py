@@ -29,7 +29,9 @@ _CAPTION_MARK = Gated(re.compile(
     r"|\b(?:Pictured|Above|Below|Left|Right|Inset)(?: (?:left|right|centre|center|above|below))?: "
     r"|(?:^|\b)(?:From (?:left|right)|(?:From )?[Ll]eft to right|L-R|Clockwise from (?:top )?(?:left|right)),"
     r"|(?:^|(?<=[a-z0-9)'’] ))(?!(?:Mr|Mrs|Ms|Dr|He|She|They|It|We|I)\b)[A-Z][\w'’-]*(?: [\w'’-]+){0,4}: (?=[A-Z])"),
-                      'scroll down for', '(', ', pictured', ', seen', ', shown', ': ', 'from left', 'from right', 'left to right', 'l-r', 'clockwise')
+                      'scroll down for', '(pictured', '(left', '(right', '(centre', '(center', '(above', '(below',
+                      '(top', '(bottom', '(inset', '(file', '(stock', '(second', '(far', '(front', '(back', '(middle',
+                      ', pictured', ', seen', ', shown', ': ', 'from left', 'from right', 'left to right', 'l-r', 'clockwise')
 _LABEL_VERB = re.compile(r"\b(?:said|says|say|added|told|tells|explained|wrote|writes|tweeted|posted|asked|replied|"
                          r"stated|announced|is|are|was|were|has|have|had|will|would|can|could)\b", re.I)
 # "With the new Avengers: Age of Ultron …": a prepositional phrase with an article leads a sentence, not a caption.
@@ -39,17 +41,19 @@ _RESUME = re.compile(
     r"(?<=[a-z0-9)'’]) (?=(?:The|A|An|He|She|It|They|We|His|Her|Their|Its|In|On|At|But|And|When|After|As|Ever|This|"
     r"That|These|Those|There|Mr|Mrs|Ms|Dr|According|Speaking|However|Meanwhile|While|Although|Since|If|Last|"
     r"Earlier|Later|During|Before|Despite|Following|Under|Over|With|For|From)\b)")
+_CREDIT_LINE = re.compile(r"^(?:Photo|Image|Picture|Video|Credit|Source|Illustration|Graphic)s?(?: credits?| by| courtesy"
+                          r"(?: of)?)?\s*[:|/-]", re.I)
 _CREDIT = Gated(re.compile(
-    r"^(?:Photo|Image|Picture|Video|Credit|Source|Illustration|Graphic)s?(?: credits?| by| courtesy(?: of)?)?\s*[:|/-]"
-    r"|\((?:AP|AFP|Reuters|Getty|EPA|PA|Shutterstock|Bloomberg)(?: Photo| Images?)?(?:/[^()]{2,40})?\)\s*$"
+    r"\((?:AP|AFP|Reuters|Getty|EPA|PA|Shutterstock|Bloomberg)(?: Photo| Images?)?(?:/[^()]{2,40})?\)\s*$"
     r"|\b(?:Getty Images|Shutterstock|AP Photo|AFP via Getty|Photograph: |Image credit|Photo credit|Photo by )", re.I),
-                'photo', 'image', 'picture', 'video', 'credit', 'source', 'illustration', 'graphic', '(', 'getty', 'shutterstock')
+    "(ap", "(afp", "(reuters", "(getty", "(epa", "(pa", "(shutterstock", "(bloomberg", "getty", "shutterstock",
+    "ap photo", "photograph: ", "image credit", "photo credit", "photo by ")
 
 
 def caption_cut(text: str) -> int | None:
     """Where the sentence proper starts in a unit with photo captions run into it: 0 when there are none,
     None when the whole unit is caption or credit (or no sentence can be told from the caption text)."""
-    if _CREDIT.search(text):
+    if _CREDIT_LINE.match(text) or _CREDIT.search(text):
         return None
     last = -1
     for m in _CAPTION_MARK.finditer(text):

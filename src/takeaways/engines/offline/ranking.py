@@ -65,28 +65,27 @@ def similarity_matrix(items: list[Unit]) -> tuple[np.ndarray, dict[str, float]]:
     """Cosine similarity of every pair of units over TF-IDF vectors (idf over the article's sentences);
     the diagonal is 0 (a sentence does not count as its own neighbour)."""
     n = len(items)
-    df: Counter[str] = Counter()
-    for u in items:
-        df.update(u.terms.keys())
-    idf = {t: math.log(1 + n / c) for t, c in df.items()}
     # Sparse dot products through the terms the sentences share: for each term, every pair of sentences
     # that holds it adds the product of their weights. numpy's bincount does the adding in C; a dense
     # matrix product would go through BLAS, which starts threads (the engine runs on one core).
-    column = {t: i for i, t in enumerate(df)}
+    column: dict[str, int] = {}  # term -> its column, in the order the terms first occur
     rows: list[int] = []
     cols: list[int] = []
-    vals: list[float] = []
+    counts: list[int] = []
     for r, u in enumerate(items):
-        v = {k: c * idf[k] for k, c in u.terms.items()}
-        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
-        rows += [r] * len(v)
-        cols += [column[k] for k in v]
-        vals += [x / norm for x in v.values()]
+        rows += [r] * len(u.terms)
+        cols += [column.setdefault(k, len(column)) for k in u.terms]
+        counts += u.terms.values()
+    df = np.bincount(np.array(cols, dtype=np.intp), minlength=len(column)).tolist() if cols else []
+    idf = dict(zip(column, [math.log(1 + n / c) for c in df], strict=True))
     if not rows:
         return np.zeros((n, n)), idf
-    order = np.argsort(np.array(cols), kind="stable")
-    row, val = np.array(rows)[order], np.array(vals)[order]
-    col = np.array(cols)[order]
+    row, col = np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp)
+    weight = np.array(counts, dtype=float) * np.array(list(idf.values()))[col]
+    norms = np.sqrt(np.bincount(row, weights=weight * weight, minlength=n))
+    norms[norms == 0] = 1.0
+    order = np.argsort(col, kind="stable")
+    row, col, val = row[order], col[order], (weight / norms[row])[order]
     starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
     sizes = np.diff(np.r_[starts, col.size])
     size_of = np.repeat(sizes, sizes)  # for each entry: how many sentences hold its term
