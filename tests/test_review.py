@@ -15,7 +15,7 @@ import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 
-from takeaways import review
+from takeaways import review, support
 from takeaways.cli import cli
 from takeaways.models import Article, Digest
 from tests.reviewkit import FIXTURES, HOSTILE_IMG, HOSTILE_SCRIPT, batch_run, mixed_digest
@@ -158,18 +158,25 @@ def test_an_item_the_support_check_repaired_shows_what_the_engine_wrote() -> Non
 def test_a_kept_item_with_weak_support_is_marked_with_its_score() -> None:
     digest, article = mixed_digest()
     t = digest.takeaways
-    scored = [t[0].model_copy(update={"support_score": 0.71}), t[1].model_copy(update={"support_score": 0.95}),
+    weak = t[0].model_copy(update={"text": "The council voted 7-2 on Tuesday to lease the old coal pier to a storage firm."})
+    checked = support.check_digest(digest.model_copy(update={"takeaways": [weak]}), article).takeaways[0]
+    assert 0.65 <= (checked.support_score or 0) < 0.8  # published, backed only in part ("firm")
+    scored = [checked, t[1].model_copy(update={"support_score": 0.95}),
               t[2].model_copy(update={"support_score": 0.7, "text": t[2].evidence, "repaired_from": "It rose 9%."}),
               *t[3:]]
     digest = digest.model_copy(update={"takeaways": scored})
     doc = lxml.html.fromstring(review.article_page(digest, article, run="r", key="k", source="s"))
     flags = {li.get("data-id"): [f.text_content() for f in li.xpath(f".//span[{C('flag')}]")] for li in doc.xpath("//li[@data-id]")}
-    assert flags["t1"] == ["support 0.71"] and flags["t2"] == ["normalised"]  # 0.95: well supported, no marker
+    assert flags["t1"] == [f"support {checked.support_score:.2f}"] and flags["t2"] == ["normalised"]  # 0.95: no marker
     assert flags["t3"] == ["repaired"]  # a repaired item is its quote now: not weak
     reason = doc.xpath("//li[@data-id='t1']//p[@class='reason']")[0].text_content()
-    assert "backs this item only in part (score 0.71" in reason and "below 0.65 are not published" in reason
+    assert f"backs this item only in part (score {checked.support_score:.2f}" in reason
+    assert "below 0.65 are not published" in reason and "firm (not in the article)" in reason  # what to check
     entry = review.Entry(key="k", source="s", status="done", stem="s", digest=digest, article=article)
     assert entry.counts["weak"] == 1 and "1 weakly supported" in entry.attention
+    # without the article text the page still marks it, with a general reason
+    doc = lxml.html.fromstring(review.article_page(digest, None, run="r", key="k", source="s"))
+    assert "some of its words are not in its quote" in doc.xpath("//li[@data-id='t1']//p[@class='reason']")[0].text_content()
 
 
 def test_review_of_a_directory_that_is_no_run(tmp_path: Path) -> None:

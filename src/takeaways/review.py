@@ -36,7 +36,7 @@ from .errors import OutputError, ReviewError
 from .fsutil import atomic_write
 from .models import QA, Article, Digest, Dropped, Takeaway, Usage
 from .rendering import EXTENSIONS, _to_json, builtin_dir
-from .support import MIN_SCORE, WEAK_SCORE
+from .support import MIN_SCORE, WEAK_SCORE, check_claim
 
 FORMAT = "takeaways-review/1"
 DECISIONS = ("approve", "reject")
@@ -54,7 +54,7 @@ def item_ids(digest: Digest) -> list[str]:
     return [f"t{i}" for i in range(1, len(digest.takeaways) + 1)] + [f"q{i}" for i in range(1, len(digest.faq) + 1)]
 
 
-def _flags(item: Takeaway | QA, kind: str) -> list[dict[str, str]]:
+def _flags(item: Takeaway | QA, kind: str, text: str | None = None) -> list[dict[str, str]]:
     """What a reviewer should look at, each with its reason."""
     flags = []
     if item.match == "fuzzy":
@@ -75,8 +75,8 @@ def _flags(item: Takeaway | QA, kind: str) -> list[dict[str, str]]:
     if _weak(item):
         flags.append({"cls": "weak", "label": f"support {item.support_score:.2f}",
                       "reason": f"the support check backs this item only in part (score {item.support_score:.2f}; "
-                                f"items below {MIN_SCORE:.2f} are not published): some of its words are not in its "
-                                "quote; check that it says what the quote says"})
+                                f"items below {MIN_SCORE:.2f} are not published): {_weak_terms(item, text)}; "
+                                "check that it says what the quote says"})
     if item.filled:
         what = f"dropped {'takeaway' if kind == 'takeaway' else 'FAQ item'} {item.replaces}" if item.replaces else \
             "a shortfall (the engine gave fewer items than asked)"
@@ -89,11 +89,20 @@ def _weak(item: Takeaway | QA) -> bool:
     return item.support_score is not None and item.support_score < WEAK_SCORE and item.repaired_from is None
 
 
-def _item(item: Takeaway | QA, id_: str) -> dict[str, Any]:
+def _weak_terms(item: Takeaway | QA, text: str | None) -> str:
+    """What its quote does not back, as the pipeline's check saw it (the same claim, quote and article)."""
+    claim = item.text if isinstance(item, Takeaway) else item.answer
+    result = check_claim(claim, text, item.evidence_span) if text is not None and item.evidence_span else None
+    if result is None or not result.weak:
+        return "some of its words are not in its quote"
+    return "; ".join(f"{u.term} ({u.reason})" for u in result.weak)
+
+
+def _item(item: Takeaway | QA, id_: str, text: str | None = None) -> dict[str, Any]:
     kind = "takeaway" if isinstance(item, Takeaway) else "faq"
     data = {"id": id_, "kind": kind, "evidence": item.evidence, "origin": item.origin, "match": item.match,
             "score": item.match_score, "span": list(item.evidence_span) if item.evidence_span else None,
-            "support": item.support_score, "flags": _flags(item, kind)}
+            "support": item.support_score, "flags": _flags(item, kind, text)}
     if isinstance(item, Takeaway):
         data.update(text=item.text)
     else:
@@ -179,8 +188,9 @@ class Entry:
 
 def page_context(digest: Digest, article: Article | None, *, run: str, key: str, source: str,
                  index: str | None = None, status: str = "done") -> dict[str, Any]:
-    items = [_item(t, f"t{n}") for n, t in enumerate(digest.takeaways, 1)] + \
-            [_item(q, f"q{n}") for n, q in enumerate(digest.faq, 1)]
+    text = article.text if article is not None else None
+    items = [_item(t, f"t{n}", text) for n, t in enumerate(digest.takeaways, 1)] + \
+            [_item(q, f"q{n}", text) for n, q in enumerate(digest.faq, 1)]
     return {
         "page": "article", "run": run, "key": key, "source": source, "status": status, "index": index,
         "title": digest.article.title or source, "meta": digest.article.model_dump(mode="json"),
