@@ -9,11 +9,16 @@ or two adjacent ones, from `sentences.sentence_spans`) and compares the claim wi
   `number-parser` library, its calls cached);
 - names of people, places and organisations, told by the article's own casing, so a lower-cased
   claim is checked too; a name the window lacks counts when the window refers to it by a pronoun
-  and the article named it before, or names the same person by another part of the name;
+  and the article named it in the three sentences before, or names the same person by another
+  part of the name;
 - negation and modality: "did not" or "may" in one and not the other, for a word both share;
 - who-did-what: two names with a shared verb between them must stand in the same order in the
-  window ("A beat B" vs "B beat A"), a passive "by" turning the order round;
-- every other content word (stemmed with the Snowball English stemmer) counts towards coverage.
+  window ("A beat B" vs "B beat A"), a passive "by" turning the order round; and "A verb X" must
+  not be "B verb X", another name doing the same thing right before the verb;
+- every other content word (stemmed with the Snowball English stemmer) counts towards coverage;
+- a number or place the window lacks is only weak when the article gives it elsewhere as an
+  attribute of the same person ("Pat Ingles, 69,", "Barry Beavis, from Chelmsford") or in the same
+  compound ("mother-of-six").
 
 The score (0–1) is the weighted share of the claim's terms the window backs, lowered for each
 hard problem (a number, a name, a negation, a modality, a role); `supported` means no hard
