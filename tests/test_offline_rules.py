@@ -219,3 +219,14 @@ def test_a_dateline_with_a_country_of_several_words_is_not_shown() -> None:
     assert compress("DUBAI, United Arab Emirates — Emirates Airline finalized a deal for 30 Boeing jets on Wednesday.") == (
         "Emirates Airline finalized a deal for 30 Boeing jets on Wednesday.")
     assert compress("LONDON (Reuters) - The pound rose against the dollar on Friday.") == "The pound rose against the dollar on Friday."
+
+
+def test_a_run_on_of_two_sentences_without_a_stop_is_no_answer() -> None:
+    from takeaways.engines.offline.filters import glued
+
+    run_on = ("The ferry was stopped at the harbour on Monday evening The captain said the engine had failed "
+              "twice during the crossing.")
+    assert glued(run_on)
+    assert not answers("What happened to the ferry?", run_on, "happened")
+    assert not glued("The ferry stopped because the captain said the engine had failed twice.")
+    assert not glued("In The Times, the ferry company said the engine had failed twice.")  # a capital inside a name

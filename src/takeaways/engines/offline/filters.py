@@ -50,6 +50,18 @@ _CREDIT = Gated(re.compile(
     "ap photo", "photograph: ", "image credit", "photo credit", "photo by ")
 
 
+# A caption glued to the sentence with no stop between: "… listed in stable condition at the hospital He is
+# listed …": a lower-case word, then a word that opens sentences and a lower-case word.
+_GLUE = re.compile(r"(?<=[a-z0-9)]) (?:Mr|Mrs|Ms|Dr|The|He|She|They|It|We|His|Her|Their|Its|This|These|Those|There) (?=[a-z])")
+
+
+def glued(text: str) -> bool:
+    """Two sentences (or a caption and a sentence) run together without a stop, four words or more in.
+    Kept for ranking and takeaways (the CNN/DailyMail highlights often restate the caption, so cutting it
+    costs ROUGE), but such a run-on is no answer."""
+    return any(len(WORD.findall(text, 0, m.start())) >= 4 for m in _GLUE.finditer(text))
+
+
 def caption_cut(text: str) -> int | None:
     """Where the sentence proper starts in a unit with photo captions run into it: 0 when there are none,
     None when the whole unit is caption or credit (or no sentence can be told from the caption text)."""
@@ -200,7 +212,7 @@ def answers(q: str, answer: str, kind: str, english: bool = True) -> bool:
     (`section_answers`); template questions are formed from their answer, so it holds their key terms."""
     if not english:
         return True
-    if not _ENDS.search(answer) or not question_fits(q, answer):
+    if not _ENDS.search(answer) or not question_fits(q, answer) or glued(answer):
         return False
     return kind != "heading" or section_answers(q, answer)
 
