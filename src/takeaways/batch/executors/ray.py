@@ -457,6 +457,7 @@ class RayPlan:
     block_rows: int = 4  # items per block: small blocks stream back soon and spread well
     window: int = 20_000  # items per Ray Data execution: bounds what the driver holds at once
     window_bytes: int = 256 << 20  # ... and their pickled size (inline HTML from WARC files adds up)
+    first_window: int = 256  # ... or this many while no window runs (work starts before 20,000 are listed)
     attempts: int = 3  # fetch tries for transient errors: 1 + --max-retries (retry.py)
 
     def blocks_in_flight(self) -> int:
@@ -602,7 +603,7 @@ class RayRun:
                         yield res
                         if self._stop.is_set():
                             return
-                live = {i.window for i in pending.values()} | {feeder.window}
+                live = {i.window for i in pending.values()} | feeder.live()
                 for w in [w for w in seen if w not in live]:
                     del seen[w]
             if server.error is not None:
@@ -621,8 +622,11 @@ class RayRun:
 
 
 class _Feeder(threading.Thread):
-    """Driver thread: items in windows → a Ray Data execution of the prepare stage per window → its
-    blocks, by reference, to the least busy generate actor (at most `blocks_in_flight` at once)."""
+    """Driver thread: items in windows → a Ray Data execution of the prepare stage per window (in a
+    thread of its own, at most two at once, so the next window is listed and started while one
+    runs) → its blocks, by reference, to the least busy generate actor (at most `blocks_in_flight`
+    at once). A window closes at `window` items or `window_bytes`, or, while no window runs, at
+    `first_window` items: work starts soon however slowly the inputs are listed."""
 
     def __init__(self, run: RayRun, items: Iterable[WorkItem], sent: queue.Queue[tuple[Any, _Sent] | None],
                  room: threading.Semaphore, load: list[int]) -> None:
@@ -631,8 +635,16 @@ class _Feeder(threading.Thread):
         self.stopping = threading.Event()
         self.error: BaseException | None = None
         self.window = 0
+        self.lock = threading.Lock()
+        self.active: set[int] = set()  # windows whose Ray Data execution still runs
+        self.running = threading.Semaphore(2)
+
+    def live(self) -> set[int]:
+        with self.lock:
+            return set(self.active)
 
     def run(self) -> None:
+        threads: list[threading.Thread] = []
         try:
             plan = self.r.plan
             window: list[dict[str, bytes]] = []
@@ -643,26 +655,53 @@ class _Feeder(threading.Thread):
                 blob = pickle.dumps(item)
                 window.append({"p": blob})
                 size += len(blob)
-                if len(window) >= plan.window or size >= plan.window_bytes:
-                    self._window(window)
+                if (len(window) >= plan.window or size >= plan.window_bytes
+                        or (len(window) >= plan.first_window and not self.live())):
+                    threads.append(self._start(window))
                     window, size = [], 0
-            if window and not self.stopping.is_set():
-                self._window(window)
+            if window:
+                threads.append(self._start(window))
+            for t in threads:
+                while t.is_alive() and not self.stopping.is_set():
+                    t.join(0.2)
+        except _Stopped:
+            pass
         except BaseException as exc:  # reported by the driver
             self.error = exc
         finally:
             self.sent.put(None)
 
-    def _window(self, rows: list[dict[str, bytes]]) -> None:
+    def _start(self, rows: list[dict[str, bytes]]) -> threading.Thread:
+        while not self.running.acquire(timeout=0.2):
+            if self.stopping.is_set():
+                raise _Stopped
+        self.window += 1
+        self.r.windows = n = self.window
+        with self.lock:
+            self.active.add(n)
+        t = threading.Thread(target=self._execute, args=(n, rows), name=f"ray-window-{n}", daemon=True)
+        t.start()
+        return t
+
+    def _execute(self, n: int, rows: list[dict[str, bytes]]) -> None:
+        try:
+            self._window(n, rows)
+        except BaseException as exc:
+            self.error = self.error or exc
+            self.stopping.set()
+        finally:
+            with self.lock:
+                self.active.discard(n)
+            self.running.release()
+
+    def _window(self, n: int, rows: list[dict[str, bytes]]) -> None:
         data = import_ray_data()
         plan = self.r.plan
         blocks = max(1, math.ceil(len(rows) / plan.block_rows))
         ds = data.from_items(rows, override_num_blocks=blocks)
-        rows.clear()
+        del rows
         ds = ds.map_batches(prepare, fn_kwargs={"settings": self.r.settings, "attempts": plan.attempts},
                             batch_format="pyarrow", batch_size=None, num_cpus=1)
-        self.window += 1
-        self.r.windows = self.window
         for bundle in ds.iter_internal_ref_bundles():
             for entry, cut in zip(bundle.blocks, bundle.slices, strict=True):
                 ref = entry.ref if hasattr(entry, "ref") else entry[0]
@@ -676,7 +715,11 @@ class _Feeder(threading.Thread):
                 i = min(range(len(self.load)), key=self.load.__getitem__)
                 self.load[i] += 1
                 handle = self.r.actors[i]
-                self.sent.put((handle.run.remote(ref, *span), _Sent(self.window, i, ref, span, handle)))
+                self.sent.put((handle.run.remote(ref, *span), _Sent(n, i, ref, span, handle)))
+
+
+class _Stopped(Exception):
+    pass
 
 
 # -- the executor ------------------------------------------------------------------------------
