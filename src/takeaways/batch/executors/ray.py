@@ -457,7 +457,7 @@ class RayPlan:
     block_rows: int = 4  # items per block: small blocks stream back soon and spread well
     window: int = 20_000  # items per Ray Data execution: bounds what the driver holds at once
     window_bytes: int = 256 << 20  # ... and their pickled size (inline HTML from WARC files adds up)
-    first_window: int = 256  # ... or this many while no window runs (work starts before 20,000 are listed)
+    first_window: int = 1000  # ... or this many while no window runs (work starts before 20,000 are listed)
     attempts: int = 3  # fetch tries for transient errors: 1 + --max-retries (retry.py)
 
     def blocks_in_flight(self) -> int:
