@@ -221,6 +221,16 @@ def test_sigterm_stops_the_driver_with_130_and_sigkill_resumes_without_loss_or_d
     assert rep["executor_info"]["address"] == address and rep["executor_info"]["windows"] >= 1
 
 
+def test_no_api_key_stops_the_run_with_the_error_and_leaves_the_items_pending(
+        local_ray: dict[str, Any], tmp_path: Path) -> None:
+    with Site(delay=0.0) as site:  # no --api-key, no OPENAI_API_KEY (conftest), no --base-url
+        res = run([site.url("/a/1.html"), site.url("/a/2.html"), "-e", "openai", "--progress", "none",
+                   "--out", str(tmp_path / "o"), "--executor", "ray"])
+    assert res.exit_code == 1 and "Error: no API key" in res.output and "Traceback" not in res.output
+    assert "Dataset" not in res.output  # no Ray Data execution lines on the user's terminal
+    assert results(tmp_path / "o") == []  # both items stay pending for a run with a key
+
+
 def test_without_the_extra_executor_ray_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch,
                                                                tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as if it were not installed

@@ -107,7 +107,10 @@ def connect(address: str | None) -> dict[str, Any]:
 def quiet_ray_data() -> None:
     import logging
 
-    logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-dataset lines on the user's terminal
+    # No per-dataset lines on the user's terminal. Ray Data sets its logger up again for every
+    # execution, from its config unless RAY_DATA_LOG_LEVEL says otherwise (a user's value is kept).
+    os.environ.setdefault("RAY_DATA_LOG_LEVEL", "ERROR")
+    logging.getLogger("ray.data").setLevel(os.environ["RAY_DATA_LOG_LEVEL"])
     ctx = import_ray_data().DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.verbose_stats_logs = False
@@ -371,9 +374,14 @@ class Generate:
         self.installed = asyncio.get_running_loop()
 
     async def run(self, block: Any, start: int, end: int | None) -> list[tuple[str, Any]]:
-        if self.installed is not asyncio.get_running_loop() and self.engine_name != "extractive":
-            self._install_client()
+        from ...errors import ConfigError
+
         rows = [pickle.loads(b) for b in block.column("p").to_pylist()[start:end]]
+        if self.installed is not asyncio.get_running_loop() and self.engine_name != "extractive":
+            try:
+                self._install_client()
+            except ConfigError as exc:  # no API key: every item would fail alike; the run stops
+                return [(FATAL, str(exc))] * len(rows)
         return list(await asyncio.gather(*(self._one(r) for r in rows)))
 
     async def _one(self, row: Outcome | tuple[WorkItem, Article, int, Any, str]) -> tuple[str, Any]:
