@@ -109,6 +109,52 @@ def ray_run(urls: Path, llm_url: str, conc: int, nodes: int, env: dict[str, str]
             "report": report, "info": report["executor_info"], "peak_rss": peak}
 
 
+def kill_node_run(urls: Path, llm_url: str, conc: int, env: dict[str, str], out: Path, total: int) -> None:
+    """The Ray executor again, and the raylet of the node the driver is not on killed (SIGKILL) once a quarter of the
+    items is committed: Ray re-runs its tasks elsewhere, a generate actor that lived there is
+    replaced; every item must still be committed exactly once."""
+    import psutil
+    import ray
+
+    killed: dict[str, Any] = {}
+
+    def killer() -> None:
+        """The node that is not the driver's (where the run's coordinator lives) dies."""
+        from ray._private.state import actors
+
+        path = out / "results.jsonl"
+        while not (path.exists() and path.read_bytes().count(b"\n") >= total // 4):
+            time.sleep(0.05)
+        ray.init(address=f"127.0.0.1:{PORT}", log_to_driver=False, logging_level="warning")
+        try:
+            table = actors().values()
+            driver = next(a["Address"]["NodeID"] for a in table
+                          if a["ActorClassName"].endswith("Coordinator") and a["State"] == "ALIVE")
+            killed["actors there"] = sum(1 for a in table if a["State"] == "ALIVE" and a["Address"]["NodeID"] != driver
+                                         and a["ActorClassName"].endswith("Generate"))
+            socket = next(n["RayletSocketName"] for n in ray.nodes() if n.get("Alive") and n["NodeID"] != driver)
+        finally:
+            ray.shutdown()
+        victim = next(p for p in psutil.process_iter(["cmdline"])
+                      if any(c.endswith("raylet") for c in (p.info["cmdline"] or [])[:1])
+                      and any(c == f"--raylet_socket_name={socket}" for c in p.info["cmdline"] or []))
+        victim.kill()
+        killed["at"] = time.monotonic()
+
+    threading.Thread(target=killer, daemon=True).start()
+    args = [str(urls), "--out", str(out), "--quiet", "--no-cache", "-c", str(conc), "-f", "md", "-e", "openai",
+            "--base-url", llm_url, "--api-key", "x", "--max-retries", "0",
+            "--executor", "ray", "--ray-address", f"127.0.0.1:{PORT}"]
+    wall, _, _, rep = bench_batch().run_batch(args, env, measure=False)
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    keys = [x["key"] for x in lines]
+    print(f"  node death: the raylet of the node without the driver killed after {total // 4} of {total} items "
+          f"({'yes' if killed else 'NOT killed'}; generate actors there: {killed.get('actors there')}): {rep['done']} done, {rep['failed']} failed, {rep['pending']} pending "
+          f"in {wall:.1f} s; results.jsonl {len(keys)} lines for {len(set(keys))} keys; duplicates dropped "
+          f"{rep['executor_info'].get('duplicates_dropped')}, generate actors replaced "
+          f"{rep['executor_info'].get('actors_replaced')}; {rep['executor_info']['summary']}")
+
+
 def memory(items: int, env: dict[str, str], tmp: Path) -> None:
     """Peak RSS of the Ray driver (the runner with the journal) over `items` small JSONL items, extractive engine."""
     src = tmp / f"items-{items}.jsonl"
@@ -151,6 +197,8 @@ def bench(args: argparse.Namespace) -> int:
             startup = start_cluster(args.nodes, tmp, env)
             ray_ = ray_run(urls, llm.url, args.concurrency, args.nodes, env, tmp / "ray")
             ray_requests = len(llm.requests) - local_requests
+            if args.kill_node and args.nodes > 1:
+                kill_node_run(urls, llm.url, args.concurrency, env, tmp / "ray-kill", len(pages))
         report_throughput(args, pages, what, local, local_requests, startup, ray_, ray_requests)
         if args.items:
             memory(args.items, env, tmp)
@@ -187,6 +235,8 @@ def main() -> int:
     ap.add_argument("-c", "--concurrency", type=int, default=8)
     ap.add_argument("--nodes", type=int, default=2, help="Ray nodes of one CPU each")
     ap.add_argument("--items", type=int, default=0, help="JSONL items for a driver-memory run through Ray (0: skip)")
+    ap.add_argument("--kill-node", action="store_true",
+                    help="then a third run in which the worker node dies (SIGKILL of its raylet) mid-run")
     args = ap.parse_args()
     if not args.synthetic and not (args.data / "extraction-dev" / "html").is_dir():
         print(f"no {args.data}/extraction-dev/html; pass --data (or --synthetic for generated pages)", file=sys.stderr)

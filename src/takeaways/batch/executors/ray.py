@@ -500,6 +500,7 @@ class RayRun:
         self.first_outcome_s: float | None = None  # pipeline start-up as the driver sees it
         self.budget_reached = False
         self.fatal: str | None = None
+        self.actors_replaced = 0  # generate actors that died (their node went away) and were replaced
         self.windows = 0  # Ray Data executions of the prepare stage (one per window of items)
         self._started = time.monotonic()
         self._stop = threading.Event()
@@ -512,15 +513,22 @@ class RayRun:
             return
         ray, plan = self.ray, self.plan
         self._started = time.monotonic()
-        self.coordinator = ray.remote(num_cpus=0, max_concurrency=10_000)(Coordinator).remote(
-            plan.concurrency, plan.rpm, plan.tpm, plan.max_cost)
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        # On the driver's node: the run's state already dies with that node, and no other node's
+        # death may take the limits and the gate with it.
+        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=True)
+        self.coordinator = ray.remote(num_cpus=0, max_concurrency=10_000, scheduling_strategy=here)(
+            Coordinator).remote(plan.concurrency, plan.rpm, plan.tpm, plan.max_cost)
         self.actors = [self._actor() for _ in range(plan.actors)]
         self._ready = [a.ready.remote() for a in self.actors]
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.warm = [ray.remote(num_cpus=1)(warm_up).remote() for _ in range(max(1, cpus))]
 
     def _actor(self) -> Any:
-        return self.ray.remote(num_cpus=0, max_concurrency=10_000)(Generate).remote(
+        # SPREAD: the actors go to different nodes (not all to the driver's), so one node's death
+        # takes at most its share of the requests in flight.
+        return self.ray.remote(num_cpus=0, max_concurrency=10_000, scheduling_strategy="SPREAD")(Generate).remote(
             self.settings, self.coordinator, self.plan.max_cost is not None)
 
     def _resend(self, info: _Sent, pending: dict[Any, _Sent]) -> None:
@@ -529,6 +537,7 @@ class RayRun:
             raise RuntimeError("a generate actor died three times on the same block; see the Ray logs")
         if self.actors[info.actor] is info.handle:  # its other blocks come here too: replace it once
             self.actors[info.actor] = self._actor()
+            self.actors_replaced += 1
         handle = self.actors[info.actor]
         pending[handle.run.remote(info.block, *info.span)] = _Sent(info.window, info.actor, info.block, info.span,
                                                                    handle, info.tries + 1)
@@ -764,6 +773,7 @@ class RayExecutor:
             per_node = dict(sorted((self._node_name(k), v) for k, v in run.rows_per_node.items()))
             used = sum(1 for n in per_node.values() if n)
             info.update(rows_per_node=per_node, nodes_used=used, duplicates_dropped=run.duplicates, windows=run.windows,
+                        actors_replaced=run.actors_replaced,
                         limiter=run.limiter_stats, first_outcome_s=run.first_outcome_s)
             rows = ", ".join(f"{k} {v}" for k, v in per_node.items())
             info["summary"] = (f"executor ray at {c['address']}: {c['nodes']} node(s), {c['cpus']} CPU(s), "
