@@ -5,6 +5,7 @@
     work       WorkItem and Outcome: the values that cross the executor seam
     journal    the only writer of state.db, results.jsonl, the output files and the result cache
     executors  the seam and its implementations (local asyncio; batch-api; ray)
+    budget     the run-wide --max-cost budget (reserve an estimate, settle the cost), kept alike by each executor
     stages     the per-item stage functions every executor runs
     progress   the bar / the periodic lines
     report     report.json, the summary, the exit code

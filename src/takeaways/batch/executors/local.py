@@ -18,13 +18,13 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from ...config import Settings
 from ...errors import BudgetExceeded, ConfigError, SourceError
 from ...models import Article, Digest, Page, Spec, Usage
+from ..budget import Budget
 from ..stages import load_page
 from ..work import DONE, Outcome, WorkItem, failed
 from . import Context, Status
@@ -101,25 +101,6 @@ def extraction_pool(workers: int | None) -> Executor:
     return pool
 
 
-@dataclass
-class _Budget:
-    limit: float | None
-    spent: float = 0.0
-    reserved: float = 0.0
-    reached: bool = False
-
-    def reserve(self, estimate: float) -> bool:
-        if self.limit is not None and self.spent + self.reserved + estimate > self.limit:
-            self.reached = True
-            return False
-        self.reserved += estimate
-        return True
-
-    def settle(self, estimate: float, actual: float) -> None:
-        self.reserved -= estimate
-        self.spent += actual
-
-
 class _OverBudget(Exception):
     """Not started: the run-wide budget is spent (the item stays pending)."""
 
@@ -134,7 +115,7 @@ class LocalExecutor:
         self.settings = ctx.settings
         self.engine = self.settings.resolved_engine()
         self.status = Status()
-        self.budget = _Budget(self.opts.max_cost)
+        self.budget = Budget(self.opts.max_cost)
         self.cpu_pool = extraction_pool(self.opts.workers)  # first: it forks, and no thread may run yet
         # Then the LLM engine (~1 s to import openai), here on the main thread, while the extraction
         # processes warm up on the other cores. (In a thread it overlapped with the event loop but

@@ -133,8 +133,9 @@ class Coordinator:
         self.in_flight = 0
         self.peak = 0
         self.waited = 0  # requests held back by a pause
-        # the budget (as the local executor's _Budget): reserve an estimate, settle with the cost
-        self.limit, self.spent, self.reserved, self.reached = max_cost, 0.0, 0.0, False
+        from ..budget import Budget  # the local executor's: reserve an estimate, settle with the cost
+
+        self.budget = Budget(max_cost)
         # the gate relay
         self.queue: asyncio.Queue[tuple[int, bytes]] | None = None
         self.waiters: dict[int, asyncio.Future[bytes | None]] = {}
@@ -171,22 +172,18 @@ class Coordinator:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
         self.pauses += 1
 
-    # budget
+    # budget (batch/budget.py, as the local executor keeps it), called remotely by the actors
     def reserve(self, estimate: float) -> bool:
-        if self.limit is not None and self.spent + self.reserved + estimate > self.limit:
-            self.reached = True
-            return False
-        self.reserved += estimate
-        return True
+        return self.budget.reserve(estimate)
 
     def settle(self, estimate: float, actual: float) -> None:
-        self.reserved -= estimate
-        self.spent += actual
+        self.budget.settle(estimate, actual)
 
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = {"pauses": self.pauses, "peak_in_flight": self.peak, "held_by_pause": self.waited}
-        if self.limit is not None:
-            out.update(budget_usd=self.limit, spent_usd=round(self.spent, 6), budget_reached=self.reached)
+        b = self.budget
+        if b.limit is not None:
+            out.update(budget_usd=b.limit, spent_usd=round(b.spent, 6), budget_reached=b.reached)
         return out
 
     # gate relay
