@@ -176,15 +176,20 @@ def always_failing(page: str, env: dict[str, str], tmp: Path) -> None:
               f"{rep['failed']} failed: {rep['failures'][0]['reason'] if rep['failures'] else '-'}")
 
 
+def write_items(path: Path, n: int) -> Path:
+    """N small distinct {"text"} JSONL items (the memory runs: the engine's work per item is small)."""
+    with path.open("w") as fh:
+        for i in range(n):
+            text = (f"Report {i}\n\n" + " ".join(f"Item {i} sentence {j} says the town council met and agreed on "
+                                                 f"budget line {i * 7 + j} today." for j in range(12)))
+            fh.write(json.dumps({"text": text}) + "\n")
+    return path
+
+
 def memory(items: int, env: dict[str, str], tmp: Path) -> None:
     peaks = []
     for n in sorted({max(items // 10, 1), items}):
-        src = tmp / f"items-{n}.jsonl"
-        with src.open("w") as fh:
-            for i in range(n):
-                text = (f"Report {i}\n\n" + " ".join(f"Item {i} sentence {j} says the town council met and agreed on "
-                                                     f"budget line {i * 7 + j} today." for j in range(12)))
-                fh.write(json.dumps({"text": text}) + "\n")
+        src = write_items(tmp / f"items-{n}.jsonl", n)
         wall, tree, main, rep = run_batch([str(src), "--out", str(tmp / f"mem-{n}"), "--quiet", "--no-cache",
                                            "-e", "extractive", "--min-words", "0", "-f", "md"], env)
         peaks.append((n, tree, main))

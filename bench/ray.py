@@ -157,12 +157,7 @@ def kill_node_run(urls: Path, llm_url: str, conc: int, env: dict[str, str], out:
 
 def memory(items: int, env: dict[str, str], tmp: Path) -> None:
     """Peak RSS of the Ray driver (the runner with the journal) over `items` small JSONL items, extractive engine."""
-    src = tmp / f"items-{items}.jsonl"
-    with src.open("w") as fh:
-        for i in range(items):
-            text = (f"Report {i}\n\n" + " ".join(f"Item {i} sentence {j} says the town council met and agreed on "
-                                                 f"budget line {i * 7 + j} today." for j in range(12)))
-            fh.write(json.dumps({"text": text}) + "\n")
+    src = bench_batch().write_items(tmp / f"items-{items}.jsonl", items)
     args = [str(src), "--out", str(tmp / f"mem-{items}"), "--quiet", "--no-cache", "-e", "extractive", "--min-words",
             "0", "-f", "md", "--executor", "ray", "--ray-address", f"127.0.0.1:{PORT}"]
     wall, _, peak, rep = bench_batch().run_batch(args, env, measure=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -25,3 +26,15 @@ class Budget:
     def settle(self, estimate: float, actual: float) -> None:
         self.reserved -= estimate
         self.spent += actual
+
+
+def estimate_cost(article: Any, spec: Any, settings: Any) -> float:
+    """The most an article's LLM requests can cost, to reserve before sending (inf: more than
+    --max-cost allows for one article on its own)."""
+    from ..engines import llm
+    from ..errors import BudgetExceeded
+
+    try:
+        return float(llm.estimate_cost(article, spec, settings))
+    except BudgetExceeded:
+        return float("inf")

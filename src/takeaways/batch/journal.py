@@ -175,12 +175,10 @@ class Journal:
                 outcome = outcome.with_(content_hash=content_hash(outcome.article))
             files: list[str] = []
             if digest is not None:
-                from ..rendering import render  # not api.render: that would import the extraction stack here
+                from ..rendering import EXTENSIONS, render  # not api.render: that would import the extraction stack
 
                 stem = output_stem(item.key, item.url, item.path, item.text or item.html)
                 for fmt in self.opts.formats:
-                    from ..rendering import EXTENSIONS
-
                     atomic_write(self.out / f"{stem}.{EXTENSIONS[fmt]}", render(digest, fmt, item.options.template_dir),
                                  durable=False)  # one fsync per file stalled the run on a busy disk
                     files.append(f"{stem}.{EXTENSIONS[fmt]}")

@@ -122,11 +122,6 @@ class State:
             self.conn.execute("COMMIT")
         self._pending_inserts = 0
 
-    def retry_failed(self) -> int:
-        """Put this run's failed items back to pending."""
-        return self.conn.execute("UPDATE items SET status = 'pending', error = NULL, reason = NULL "
-                                 "WHERE run = ? AND status = 'failed'", (self.run,)).rowcount
-
     def pending(self, page: int = 256) -> Iterator[tuple[Item, int]]:
         """This run's pending items in input order, as (item, attempts so far), read page by page."""
         last = 0

@@ -22,9 +22,9 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from ...config import Settings
-from ...errors import BudgetExceeded, ConfigError, SourceError
+from ...errors import ConfigError, SourceError
 from ...models import Article, Digest, Page, Spec, Usage
-from ..budget import Budget
+from ..budget import Budget, estimate_cost
 from ..stages import load_page
 from ..work import DONE, Outcome, WorkItem, failed
 from . import Context, Status
@@ -277,7 +277,7 @@ class LocalExecutor:
         answers, however slowly the disk takes the commits."""
         await self.gen_sem.acquire()
         self.holding.add(key)
-        estimate = self._estimate_cost(article)
+        estimate = estimate_cost(article, self.spec, self.settings) if self.budget.limit is not None else 0.0
         if not self.budget.reserve(estimate):
             self.status.budget_reached = True
             raise _OverBudget
@@ -299,16 +299,5 @@ class LocalExecutor:
         # event loop goes on sending.
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.cpu_pool, check, raw, article, self.settings)
-
-    def _estimate_cost(self, article: Article) -> float:
-        if self.budget.limit is None or self.engine == "extractive":
-            return 0.0
-        from ...engines import llm  # the LLM engine exposes estimate_cost(article, spec, settings)
-
-        try:
-            return float(llm.estimate_cost(article, self.spec, self.settings))
-        except BudgetExceeded:
-            return float("inf")
-
 
 __all__ = ["LocalExecutor", "extraction_pool", "make"]

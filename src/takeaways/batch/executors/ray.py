@@ -217,20 +217,6 @@ class Coordinator:
                 fut.set_result(result)
 
 
-def retry_after(headers: Any) -> float | None:
-    """Seconds from retry-after-ms / Retry-After (numeric form), capped at 120 s."""
-    for name, div in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is not None:
-            try:
-                delay = float(value) / div
-            except ValueError:
-                continue
-            if delay > 0:
-                return min(delay, 120.0)
-    return None
-
-
 class _GateServer(threading.Thread):
     """Driver thread: takes lookups from the coordinator, answers them with the driver's `lookup`."""
 
@@ -353,6 +339,7 @@ class Generate:
         """This loop's shared openai client, with the coordinator's hooks on every HTTP request."""
         import openai
 
+        from ... import retry
         from ...client import install_shared_async_client, make_client
 
         coordinator = self.coordinator
@@ -361,7 +348,7 @@ class Generate:
             await coordinator.wait.remote()
 
         async def after(response: Any) -> None:
-            if response.status_code == 429 and (delay := retry_after(response.headers)) is not None:
+            if response.status_code == 429 and (delay := retry.retry_after_header(response.headers) or 0) > 0:
                 await coordinator.pause.remote(delay)
 
         base = make_client(self.settings, async_=True)
@@ -418,13 +405,14 @@ class Generate:
         """The LLM's raw answer under the concurrency slot, the rate limits and the budget (None: over
         budget). The engine retries each request under retry.py; nothing retries on top."""
         from ...models import Spec, Usage
+        from ..budget import estimate_cost
 
         settings = item.options
         spec = Spec(takeaways=settings.takeaways, questions=settings.questions, language=settings.lang)
         tokens = len(article.text) // 4 + settings.max_output_tokens
         await self.coordinator.acquire.remote(tokens)
         try:
-            estimate = self._estimate(article, spec, settings) if self.budgeted else 0.0
+            estimate = estimate_cost(article, spec, settings) if self.budgeted else 0.0
             if not await self.coordinator.reserve.remote(estimate):
                 return None
             try:
@@ -436,16 +424,6 @@ class Generate:
             return raw
         finally:
             await self.coordinator.release.remote()
-
-    @staticmethod
-    def _estimate(article: Article, spec: Any, settings: Settings) -> float:
-        from ...engines import llm
-        from ...errors import BudgetExceeded
-
-        try:
-            return float(llm.estimate_cost(article, spec, settings))
-        except BudgetExceeded:
-            return float("inf")
 
 
 # -- the driver --------------------------------------------------------------------------------
