@@ -230,3 +230,26 @@ def test_a_number_suffix_is_part_of_the_number_not_a_word() -> None:
     r = check_claim("The 70th anniversary was marked in May.", "The anniversary, the 70th, was marked in May.")
     assert r.supported and r.weak == ()  # no "th" either
     assert not check_claim("The firm was sold for £6bn in May.", "The firm was sold for £5 billion in May.").supported
+
+
+LIBRARY = ("Mayor Jane Hill opened a new library beside the old market square in the town centre on Monday. "
+           "Readers queued for an hour.")
+
+
+def test_words_the_article_never_uses_cost_the_score_by_share_and_the_verdict_each() -> None:
+    short = check_claim("Jane Hill opened a splendid library.", LIBRARY)
+    long = check_claim("Jane Hill opened a splendid new library beside the old market square in the town centre.",
+                       LIBRARY)
+    # one word of its own in a long claim is a small part of it; in a short claim a large part
+    assert long.supported and [u.term for u in long.weak] == ["splendid"]
+    assert not short.supported and [u.term for u in short.unsupported] == ["splendid"]
+    assert long.score > short.score
+    two = check_claim("Jane Hill opened a splendid, airy new library beside the old market square in the town centre.",
+                      LIBRARY)
+    assert two.score > short.score  # two words in twelve are less of the claim than one in three
+    # for the verdict each such word counts whole, however long the claim: three are too many
+    many = check_claim("Jane Hill opened a splendid, airy, modern new library beside the old market square in the "
+                       "town centre.", LIBRARY)
+    assert not many.supported and {u.term for u in many.unsupported} == {"splendid", "airy", "modern"}
+    assert many.score < long.score
+    assert check_claim("Jane Hill opened a new library beside the old market square.", LIBRARY).score == 1.0

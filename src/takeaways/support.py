@@ -21,8 +21,9 @@ or two adjacent ones, from `sentences.sentence_spans`) and compares the claim wi
   compound ("mother-of-six").
 
 The score (0–1) is the weighted share of the claim's terms the window backs, lowered for each
-hard problem (a number, a name, a negation, a modality, a role); `supported` means no hard
-problem and enough coverage. `unsupported` lists what makes a claim unsupported (empty exactly
+hard problem (a number, a name, a negation, a modality, a role) and by the share of the claim's
+content words the article never uses; `supported` means no hard problem and enough coverage, each
+word the article never uses counting whole. `unsupported` lists what makes a claim unsupported (empty exactly
 when it is supported), `weak` the terms that only lower its score, each with its kind and reason.
 What it cannot catch: see docs/support.md.
 """
@@ -63,6 +64,7 @@ PENALTY_ABSENT = {"number": 0.5, "name": 0.35}  # the same, for a number or name
 PENALTY_NEAR = 0.1  # a number or name found only in a sentence next to the window
 PENALTY_NEW_WORD_UNCASED = 0.35  # the same in a lower-cased claim, where it may be a name we cannot tell
 PENALTY_NEW_WORD = 0.2  # a content word the article never uses (on top of the coverage it costs)
+NEW_WORD_SHARE = 3  # in the score, that penalty is charged by share: whole in a claim of 3 content words, less in longer
 CREDIT = 0.5  # a term backed outside the window (a pronoun, the same name's age elsewhere) counts half
 PAIR_COST = 0.02
 MAX_CANDIDATES = 4  # sentences scored in full per claim (those sharing the most terms with it)
@@ -755,11 +757,15 @@ def _check(c: _Claim, art: _Article, w: _Window, coverage: float, near: _Window 
     for p in problems:
         absent = p.reason.endswith("is not in the article")
         score *= 1 - (PENALTY_ABSENT.get(p.kind, 0.3) if absent else PENALTY.get(p.kind, 0.3))
-    for u in soft:
-        if u.reason == "not in the article":
-            score *= 1 - (PENALTY_NEW_WORD if c.cased else PENALTY_NEW_WORD_UNCASED)
     score *= (1 - PENALTY_NEAR) ** len(nearby)
-    supported = not problems and coverage >= MIN_COVERAGE and score >= MIN_SCORE
+    # Words the article never uses: for the verdict each one counts whole (any of them may carry an
+    # invented fact); for the score it is the share of the claim's content words that counts, so that
+    # a long claim with one word of its own ranks above a short one with the same word.
+    new = sum(1 for u in soft if u.reason == "not in the article")
+    keep = (1 - (PENALTY_NEW_WORD if c.cased else PENALTY_NEW_WORD_UNCASED)) ** new
+    verdict = score * keep
+    score *= keep ** (NEW_WORD_SHARE / max(1, len(c.words)))
+    supported = not problems and coverage >= MIN_COVERAGE and verdict >= MIN_SCORE
     weak = tuple(nearby + excused + soft)
     if supported:
         unsupported: tuple[Unsupported, ...] = ()
