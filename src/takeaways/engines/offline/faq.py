@@ -22,8 +22,15 @@ import re
 
 from ...models import QA, Article, Spec
 from .filters import DANGLING, NO_COMMENT, answers, boilerplate, question_problems
-from .subjects import about_subject, lead_terms, names_in_lower_case, real_subjects, recase
-from .templates import heading_question, org_answer, question_subject, template_questions, who_answer
+from .subjects import about_subject, lead_terms, names_in_lower_case, real_subjects, recase, speech_topic
+from .templates import (
+    heading_question,
+    heading_question_for,
+    org_answer,
+    question_subject,
+    template_questions,
+    who_answer,
+)
 from .text import DATELINE, ONES, Unit, cosine, open_quote, strip_lead, terms
 
 # --- the FAQ --------------------------------------------------------------------------------------
@@ -65,7 +72,14 @@ TAKEN_PENALTY = 0.6
 DANGLING_PENALTY = 0.3
 
 # Generic question shapes ask less precisely than specific ones; rank them lower.
-_KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "what": 0.1, "about": 0.0, "why": 0.0}
+_KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "what": 0.1, "about": 0.0, "why": 0.0,
+                 "act": 0.15, "count": 0.0, "say_about": 0.05}
+# Shapes that ask generically ("What did X say?", "What did X do?"): an editor rewords them. They fill an FAQ only
+# when it would otherwise have fewer than MIN_FAQ questions, one of them at most, and only about the article's
+# main subjects.
+WEAK_KINDS = frozenset({"say", "do", "doing", "will"})
+MAX_WEAK = 1
+MAIN_SUBJECTS = 2
 
 
 def _whole_quote(items: list[Unit], u: Unit, text: str) -> tuple[str, str] | None:
@@ -125,7 +139,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 - (DANGLING_PENALTY if DANGLING.match(u.text) else 0.0))
     candidates: list[tuple[float, int, str, tuple[str, str], str]] = []  # (priority, first unit, q, answer, kind)
     topic = lead_terms(article, items, english)
-    subjects = real_subjects(items, body_lower, topic) if english and names_ok else []
+    shown_names: list[str] = []
+    subjects = real_subjects(items, body_lower, topic, shown_names) if english and names_ok else []
+    title_terms = set(terms(article.title or "", english))
 
     # 1 and 2: headings (as they are when they ask, else through the rule table).
     first_in_section: dict[int, int] = {}
@@ -144,7 +160,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
         else:
             continue
         ans = _answer(items, first_in_section[bi], text)
-        if ans:
+        if ans and english and not block.text.rstrip().endswith("?"):
+            q = heading_question_for(block.text, ans[0], names - seen_lower) or ""  # a bare topic: only as its lead treats it
+        if ans and q:
             candidates.append((3.0, first_in_section[bi], q, ans, "heading"))
 
     # 1: sentences that ask, answered by what follows in the same section.
@@ -183,6 +201,11 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 whole = _whole_quote(items, u, text)
                 if whole is None or (kind not in {"who", "what"} and len(whole[0].split()) < 8):
                     continue
+                if kind not in {"who", "what"} and DANGLING.match(whole[0]):
+                    continue  # "She alleges that … Ms Kunis confessed": the answer leans on a sentence not shown
+                if kind == "say" and (about := speech_topic(u.text, question_subject(q) or frozenset(), shown_names,
+                                                            title_terms, topic)):
+                    q, kind = f"{q[:-1]} about {about}?", "say_about"  # "What did Brown say about Nicola Sturgeon?"
                 ans = whole
                 if kind in {"who", "what"}:
                     role = (who_answer(u.text, q[len("Who is "):-1]) if kind == "who"
@@ -230,14 +253,24 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
     # An answer that repeats a takeaway word for word is used only when too few others exist.
     fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]
     reused = [c for c in ordered if c not in fresh]
-    for pass_, pool in enumerate((fresh, reused)):
+    main = subjects[:MAIN_SUBJECTS]
+    weak = 0
+    for pass_, pool in enumerate((fresh, reused, fresh, reused)):
         for _priority, ui, q, (answer, evidence), kind in pool:
             if len(chosen) >= spec.questions:
                 break
-            if pass_ and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:
+            is_weak = kind in WEAK_KINDS
+            if is_weak != (pass_ >= 2):
+                continue  # the specific questions first, all of them; the generic ones only to fill
+            if is_weak:
+                subj = question_subject(q)
+                if weak >= MAX_WEAK or len(chosen) >= MIN_FAQ or not (subj and any(subj & m for m in main)):
+                    continue
+            if pass_ % 2 and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:
                 continue  # the author's own sections may repeat a takeaway; a template question need not
             if not _take(ui, q, answer, evidence, kind):
                 continue
+            weak += is_weak
             chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]

@@ -133,16 +133,80 @@ def lead_terms(article: Article, items: list[Unit], english: bool) -> set[str]:
     return set(terms(text, english))
 
 
-def real_subjects(items: list[Unit], body_lower: set[str], topic: set[str]) -> list[frozenset[str]]:
+def real_subjects(items: list[Unit], body_lower: set[str], topic: set[str],
+                  shown: list[str] | None = None) -> list[frozenset[str]]:
     """The name words of the people and organisations the article is about: named in at least two of its
-    sentences (captions are not sentences) and in the title or the lead, or named three times or more."""
+    sentences (captions are not sentences) and in the title or the lead, or named three times or more.
+    `shown` receives each one's name as the article writes it, in the same order."""
     out = []
     mentions: dict[str, int] = {}
     for name in key_entities(items, body_lower, mentions):
         words = [w for w in name.split() if w not in {"the", "of", "de"}]
         if mentions[name] >= 3 or any(stem(w.casefold()) in topic for w in words):
             out.append(frozenset(w.casefold() for w in words))
+            if shown is not None:
+                shown.append(name)
     return out
+
+
+# --- what a speaker spoke about ---------------------------------------------------------------------
+
+_SPEECH_VERB = re.compile(r"\b(?:said|says|told|added|explained|noted|stated|wrote|insisted|warned|argued|replied)\b")
+_TOPIC_WORD = re.compile(r"\b(?P<before>the|its|their|his|her|of|on|about|over|for|against|to) (?P<word>[a-z][a-z-]{3,})"
+                         r"(?=(?P<after>[,.;:!?'\"”’)]| [\w'’-]+|$))")
+_LISTENER = re.compile(r"\b(?:told|to|tells|with|in an interview with)(?: the)? $")
+_CAPITALISED_BEFORE = re.compile(r"[A-Z][\w'’-]* $")
+_VAGUE = frozenset("""issue issues matter matters thing things way ways time times moment day days year years point fact
+idea situation world people end news part lot kind sort number case rest side place week weeks month months
+something everything nothing anything someone everyone team company state country city government""".split())  # noqa: SIM905
+_NOT_NOUN_END = ("ly", "ing", "ed", "ous", "ive", "ful", "able", "ible", "less", "est")
+
+
+def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title: set[str], topic: set[str]) -> str | None:
+    """What a speaker spoke about, for "What did X say about …?": in the words spoken (after "said" or inside
+    the quotation), a thing the title names ("the rent", "settlements"), else another of the article's real
+    subjects ("Nicola Sturgeon"), else a thing the lead names. None when the words name none of them."""
+    m = _SPEECH_VERB.search(sentence)
+    if m is None:
+        return None
+    after = sentence[m.end():]
+    quoted_first = sentence[:1] in "\"“‘'" or sentence[:m.start()].rstrip().endswith(("”", '"', "’", "'"))
+    spoken = after if len(after.split()) >= 5 and not quoted_first else sentence[:m.start()]
+    offset = m.end() if spoken is after else 0
+    found: list[tuple[int, int, str]] = []  # (rank, order, topic as the question shows it)
+    for t in _TOPIC_WORD.finditer(spoken):
+        word, before, nxt = t.group("word"), t.group("before"), t.group("after")
+        if word in STOPWORDS or word in _VAGUE or word.endswith(_NOT_NOUN_END):
+            continue
+        if nxt.startswith(" ") and nxt[1:].casefold() not in STOPWORDS:
+            continue  # "the tow truck company": only a word that ends its phrase is surely its head noun
+        plural = word.endswith("s") and not word.endswith(("ss", "us", "is"))
+        if before not in {"the", "its", "their", "his", "her"} and not plural:
+            continue  # "running for president": a bare singular after a preposition is no thing spoken about
+        st = stem(word)
+        rank = 0 if st in title else 2 if st in topic else None
+        if rank is None:
+            continue
+        shown = word if plural and before not in {"the", "its", "their", "his", "her"} else f"the {word}"
+        found.append((rank, len(found), shown))
+    for name in names:
+        words = [w for w in name.split() if w not in {"the", "of", "de"}]
+        if {w.casefold() for w in words} & speaker:
+            continue
+        bare = name.removeprefix("the ")
+        # The whole name, or its last word alone ("Sturgeon"), not after another first name ("Jamie Silvonek" is
+        # not "Cheryl Silvonek"), and not as a modifier ("the Reclaim Australia rally", "SNP leader …").
+        at = re.search(rf"\b{re.escape(bare if bare in spoken else words[-1])}\b", spoken)
+        if at is None or (bare not in spoken and (len(words) == 1 or _CAPITALISED_BEFORE.search(spoken, 0, at.start()))):
+            continue
+        nxt = re.match(r" ([a-z][\w-]*)", spoken[at.end():])
+        if (nxt and nxt.group(1) not in STOPWORDS and not nxt.group(1).endswith("ed")) or _LISTENER.search(
+                sentence, 0, offset + at.start()):
+            continue  # "told Guardian Australia": who was spoken to is not what was spoken about
+        if not name.startswith("the ") and re.search(rf"\bthe {re.escape(at.group(0))}", spoken, re.I):
+            name = "the " + name  # "helping the Steelers"
+        found.append((1, -len(words), name))
+    return min(found)[2] if found else None
 
 
 # Real speech: a quotation, a reported clause ("said that", "told reporters the …"), a colon before the words,
@@ -175,7 +239,7 @@ def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str
         return True
     if kind in {"find", "warn"} and subj & _FINDERS:
         return True  # "What did researchers find?": what a study found is the point of a report on it
-    if kind in {"happened", "do", "doing", "will"}:
+    if kind in {"happened", "do", "doing", "will", "act"}:
         return False  # "What happened to the video?": about a thing, these ask nothing a reader wants
     lowered = [w for w in re.findall(r"[\w'’-]+", q) if w.casefold() in subj and w.casefold() not in STOPWORDS]
     # A thing or a group ("the campaign", "researchers"): only when the title or lead names it and it is no name.

@@ -123,6 +123,74 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
     return _noun_phrase_question(h, names)
 
 
+_EVALUATIVE = re.compile(r"\b(?:good|great|excellent|superb|solid|decent|fine|poor|bad|weak|strong|impressive|"
+                         r"disappointing|comfortable|uncomfortable|bright|dim|sharp|vivid|fast|slow|smooth|quiet|loud|"
+                         r"noisy|responsive|sluggish|sturdy|flimsy|premium|cheap|best|better|worse|worst|nice|pleasant|"
+                         r"outstanding|mediocre|satisfying|generous|lacking|lackluster|lacklustre|snappy|crisp|accurate|"
+                         r"reliable|well-built|cool|hot|warm|shallow|mushy|clicky|tactile|roomy|cramped|stunning|"
+                         r"gorgeous|terrible|awful|impressed|disappointed|enjoyed|loved|recommend|excels?|struggles?)\b",
+                         re.I)
+_DEFINES = r"\b(?:is|are|was|were|refers to|means)\s+(?:a|an|the|one|not|made|used|known|called|caused)\b"
+
+
+def heading_question_for(heading: str, answer: str, names: set[str] | None = None) -> str | None:
+    """A heading as a question its section's lead answers, or None.
+
+    A heading the rule table turns into a question (or the author's own question) is asked as
+    `heading_question` gives it. A bare noun phrase ("The Keyboard", "GPU") is a topic, not a question:
+    it is asked only as what the lead does with it: "What is the X?" when the lead defines it ("The X
+    is a …"), "What is the X like?" when the lead judges it ("… the keyboard is comfortable …", a
+    review's section), "What is in the X?" for a collection the lead names; else it is skipped.
+    """
+    q = heading_question(heading, names)
+    np = noun_heading(heading, names)
+    if q is None or np is None:
+        return q
+    phrase, plural, head = np
+    said = [w.casefold() for w in re.findall(r"[\w'’-]+", answer)]
+    stem_head = head[:-1] if plural and head.endswith("s") else head
+    if not any(w.startswith(stem_head) or (len(head) >= 5 and w.startswith(head[:5])) for w in said):
+        return None  # the lead is not about what the heading names
+    be = "are" if plural else "is"
+    if not phrase.startswith("the ") and re.search(rf"\bthe {re.escape(phrase)}\b", answer, re.I):
+        phrase = "the " + phrase  # "GPU" written "the GPU" by the lead
+    if head in _COLLECTION and " and " not in phrase:
+        return q
+    if re.search(rf"\b{re.escape(stem_head)}\w*\b[^.;:]{{0,30}}?{_DEFINES}", answer, re.I) and " and " not in phrase:
+        return f"What {be} {phrase}?"
+    if _EVALUATIVE.search(answer):
+        return f"What {'are' if plural or ' and ' in phrase else 'is'} {phrase} like?"
+    acts = re.match(rf"(?i)^(?:the |a |an |its |their )?(?:[\w'’-]+ ){{0,3}}?{re.escape(stem_head)}\w* (?P<verb>[a-z]+)\b", answer)
+    if acts and acts.group("verb") not in _COPULAS and not acts.group("verb").endswith("ly") and " and " not in phrase:
+        return f"What {be} {phrase}?"  # "The funding plan adds a levy …": the lead says what it is by what it does
+    return None
+
+
+_COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being", "seems", "seem", "looks", "look", "feels", "feel",
+                      "remains", "remain", "can", "could", "may", "might", "should", "would", "will", "and", "or", "of"})
+
+
+def noun_heading(heading: str, names: set[str] | None = None) -> tuple[str, bool, str] | None:
+    """(noun phrase as a question shows it, plural, head noun) when `heading` is a bare noun phrase that
+    `heading_question` asks about with "What is/are …?"; None for any other heading."""
+    h = re.sub(r"^\s*(?:\d{1,2}[.):]|[IVX]{1,4}\.|Step \d+:?|Part \d+:?|Chapter \d+:?)\s*", "", heading)
+    h = re.sub(r"\s+", " ", h).strip(" :.-–—")
+    if not h or h.endswith("?") or any(rx.fullmatch(h) for rx, _ in _HEADING_RULES):
+        return None
+    q = _noun_phrase_question(h, names)
+    if q is None:
+        return None
+    m = re.match(r"^What (?:is in|are|is|do we know about) (.+)\?$", q)
+    if m is None:
+        return None
+    phrase = m.group(1)
+    words = [w.casefold() for w in phrase.split()]
+    cut = next((i for i, w in enumerate(words) if i > 0 and w in _HEAD_PREPOSITIONS), len(words))
+    head = words[cut - 1]
+    plural = q.startswith("What are") or (head.endswith("s") and not head.endswith(_NOT_PLURAL) and len(head) > 3)
+    return phrase, plural, head
+
+
 def _noun_phrase_question(h: str, names: set[str] | None) -> str | None:
     words = h.split()
     if len(words) > 7 or _VERBISH.search(h) or re.search(r"[!\"“”:;,]|\d", h):
@@ -363,6 +431,8 @@ def _subject_text(subj: str) -> str:
 
 
 _ROLE_RX = re.compile(rf"\b(?:{_ROLES})s?\b", re.I)
+_BEFORE_A_NAME = {"former", "ex", "late", "veteran", "fellow", "top", "senior", "deputy", "acting", "interim", "then",
+                  "current", "longtime", "long-time", "retired", "outgoing", "incoming"}
 _PHRASE_KEEP = {"and", "of", "the", "a", "an", "its", "his", "her", "their"}
 
 
@@ -386,6 +456,9 @@ def who_answer(sentence: str, name: str) -> str | None:
             if (not w or w[-1] in ",;:(—–\"“”" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP)
                     or re.fullmatch(r"[a-z]+ed", w)):
                 break  # "was killed in the fight and suspect …": a verb ends the phrase
+            if (kept and kept[0][:1].isupper() and not _ROLE_RX.fullmatch(kept[0]) and w[:1].islower() and w not in _PHRASE_KEEP
+                    and w not in _BEFORE_A_NAME and not _ROLE_RX.fullmatch(w)):
+                break  # "a new tutorial YouTube star …": before a name's modifier, a common word ends the phrase
             kept.insert(0, w)
             if len(kept) >= 8:
                 break
@@ -400,10 +473,12 @@ def who_answer(sentence: str, name: str) -> str | None:
     if not phrase:
         return None
     first = phrase.split()[0]
-    if sentence.startswith(phrase) and first[:1].isupper() and first[1:].islower():
+    second = phrase.split()[1:2]
+    if (sentence.startswith(phrase) and first[:1].isupper() and first[1:].islower()
+            and (first.casefold() in ROLE_SET or not second or second[0][:1].islower())):  # "Real Madrid striker" stays
         phrase = first.casefold() + phrase[len(first):]  # "Council leader Maria Holt said …": capital of the sentence
         first = first.casefold()
-    if first.casefold() in ROLE_SET or (first[:1].isupper() and first.casefold() in STOPWORDS):
+    if (first.casefold() in ROLE_SET and not first.isupper()) or (first[:1].isupper() and first.casefold() in STOPWORDS):
         phrase = first.casefold() + phrase[len(first):]  # "Actress Julia …" → "an actress"
         first = first.casefold()
     if not (first in {"the", "a", "an", "his", "her", "their", "its"} or re.search(r"['’]s$", first)):
@@ -563,6 +638,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 continue  # the verb must be a whole word: "allegedly" is not "alleged", "foundation" not "found"
             if len(rest[vm.end():].split()) < 3:
                 continue  # nothing left to answer with
+            if kind == "happened" and not _EVENT.search(vm.group(0)):
+                continue  # "The final is being played …", "… was promoted": nothing happened *to* the subject
             if kind == "do" and _NOT_DONE.match(rest):
                 continue  # "O'Neill continued: '…'", "India suffered the worst toll": nothing the subject did
             if kind == "do" and subj.split()[0] in {"the", "The", "A", "An"} and not _OBJECT.match(rest, vm.end()):
@@ -583,6 +660,10 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             elif kind == "much":  # "is worth $5m" → "How much is X worth?"; "paid $5m" → "How much did X pay?"
                 first_word = vm.group(0).split()[0]
                 q = template.replace("{BE}", first_word).replace("{B}", _BASE.get(first_word, ""))
+            elif kind == "do" and (act := act_question(s, vm.group(0), rest[vm.end():])):
+                q, kind = act  # "What did Jordan close?", "How many goals has Benzema scored?": the verb asked about
+                if subjects_out is not None:
+                    subjects_out[q] = s
             else:
                 q = template
             q = q.replace("{S}", s).replace("{AUX}", vm.group(0).split()[0])  # the verb agrees as in the sentence
@@ -598,6 +679,56 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
     return out
 
 
+# What happens *to* someone, the only shapes "What happened to X?" asks well about.
+_EVENT = re.compile(r"\b(?:died|passed away|killed|injured|hurt|wounded|shot|stabbed|attacked|assaulted|arrested|"
+                    r"detained|jailed|imprisoned|freed|released|kidnapped|abducted|rescued|evacuated|hospitali[sz]ed|"
+                    r"fired|sacked|suspended|expelled|banned|sentenced|deported|eliminated|dropped|injured|hit|struck|"
+                    r"found dead|missing)\b")
+
+# Verbs too light to ask about on their own ("What did Nadal keep?" of "kept Spain's hopes alive"): the generic
+# "What did X do?" stays for them.
+_LIGHT_VERBS = frozenset("""keep kept make made take took taken get got gotten give gave given have had do did done go
+went gone come came put set turn turned leave left let see saw seen hold held bring brought run ran become became
+begin began begun seem seemed feel felt look looked find found tell told say said ask asked use used want wanted need
+needed try tried start started continue continued help helped allow allowed spend spent pay paid reach reached mark
+marked""".split())  # noqa: SIM905
+_DETERMINED = re.compile(r" (?:the|a|an|its|his|her|their|our|this|that|these|those|some|several|every|each|no|"
+                         r"another)\b(?! (?:same|other|fact|way|time|moment|idea)\b)")
+_COUNTED = re.compile(r" (?P<n>\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+                      r"thirty|forty|fifty|dozens of|hundreds of|thousands of|millions of) (?P<noun>[a-z]{3,}s)\b(?!['’-])")
+_NOT_COUNTED = frozenset("""years months weeks days hours minutes seconds times miles metres meters feet inches
+kilometres kilometers pounds dollars euros cents percent others ones ways bits lots""".split())  # noqa: SIM905
+
+
+def act_question(subject: str, verb_phrase: str, obj: str) -> tuple[str, str] | None:
+    """ "What did X <verb>?" from "X <verb>ed the/a/its …": the action asked about by its own verb, and "How many
+    <things> did X <verb>?" from "X <verb>ed 15 <things>". None for a light verb ("kept", "made") or a verb not
+    followed by its object (a phrasal verb: "called out", "picked up"); then "What did X do?" stays."""
+    words = verb_phrase.split()
+    verb = words[-1]
+    aux = words[0] if words[0] in {"has", "have", "had"} else None
+    if verb in _LIGHT_VERBS or verb.endswith("ly"):
+        return None
+    if aux is None:
+        base = _PAST.get(verb)
+        if base is None:
+            if not verb.endswith("ed"):
+                return None
+            import simplemma  # "closed" → "close", "banned" → "ban"
+
+            base = simplemma.lemmatize(verb, lang="en")
+            if base == verb or len(base) < 3 or not base.isalpha():
+                return None
+        asked = f"did {subject} {base}"
+    else:
+        asked = f"{aux} {subject} {verb}"
+    if (m := _COUNTED.match(obj)) and m.group("noun") not in _NOT_COUNTED:
+        return f"How many {m.group('noun')} {asked}?", "count"
+    if _DETERMINED.match(obj):
+        return f"What {asked}?", "act"
+    return None
+
+
 TITLE_WORDS = {"Mr", "Mrs", "Ms", "Dr", "Prof", "Sir", "Dame", "Lord", "Lady", "President", "Senator", "Judge",
                 "Actress", "Actor", "Singer", "Star", "Model", "Former", "Chancellor", "Minister", "Secretary"}
 
@@ -609,6 +740,8 @@ def question_subject(q: str) -> frozenset[str] | None:
                  r"plan|pay|worth|done|doing|happen)\b", q)
     if not m:
         m = re.match(r"^(?:Who is|What (?:is|has) happen(?:ed|ing) to|What happened to|What do we know about) (?:the )?(.+?)\?$", q)
+    if not m:  # "What did Jordan close?", "How many goals has Benzema scored?"
+        m = re.match(r"^(?:What|How many [a-z]+) (?:did|has|have|had) (?:the )?(.+?) [a-z]+\?$", q)
     if not m:
         return None
     words = frozenset(w.casefold() for w in m.group(1).split()
