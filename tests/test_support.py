@@ -253,3 +253,19 @@ def test_words_the_article_never_uses_cost_the_score_by_share_and_the_verdict_ea
     assert not many.supported and {u.term for u in many.unsupported} == {"splendid", "airy", "modern"}
     assert many.score < long.score
     assert check_claim("Jane Hill opened a new library beside the old market square.", LIBRARY).score == 1.0
+
+
+def test_a_claim_opening_with_a_pronoun_is_marked_down_a_little_never_failed_for_it() -> None:
+    text = "Lisa Nandy criticised the plan. She said it was unfair to tenants."
+    named = check_claim("Lisa Nandy criticised the plan.", text)
+    assert named.supported and named.score == 1.0 and named.weak == ()
+    pointing = check_claim("She said it was unfair to tenants.", text)
+    assert pointing.supported and pointing.unsupported == ()
+    assert [(u.term, u.kind) for u in pointing.weak] == [("she", "reference")]
+    assert "not checked" in pointing.weak[0].reason
+    assert 0.9 <= pointing.score < named.score  # whom "she" means is unchecked: a little less sure, no more
+    assert check_claim("But the plan was unfair to tenants.", text).weak[-1].term == "but"
+    # the reference never makes a claim unsupported, nor is it listed as why one is
+    wrong = check_claim("She said 40 tenants had complained.", text)
+    assert not wrong.supported and [(u.term, u.kind) for u in wrong.unsupported] == [("40", "number")]
+    assert ("she", "reference") in [(u.term, u.kind) for u in wrong.weak]
