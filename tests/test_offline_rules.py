@@ -351,3 +351,57 @@ def test_a_generic_question_only_fills_a_short_faq() -> None:
     qs = [q.question for q in ExtractiveEngine().generate(short, Spec(takeaways=1, questions=4), Settings()).faq]
     generic = [q for q in qs if q in {"What did Lina Park do?", "What did Lina Park say?"}]
     assert len(generic) <= 1
+
+
+def test_a_study_the_article_reports_is_asked_what_it_found() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    assert ("What did the survey find?", "study") in template_questions(
+        "Most tenants in the city pay more than a third of their income in rent, according to a survey.")
+    assert ("What did the research find?", "study") in template_questions(
+        "Research carried out by the Harbour Institute found that ferry use fell by a quarter.")
+    assert not any(k == "study" for _, k in template_questions("The Report was long, and readers found nothing new in it."))
+
+    art = paragraphs(
+        "Ferry use in Veltra fell by a quarter last year, according to a study by the Harbour Institute.",
+        "The study counted passengers on all six routes across the bay between January and December.",
+        "Fares rose twice during the year, and two of the routes lost their evening crossings.",
+        title="Veltra ferry use falls by a quarter, study says")
+    faq = ExtractiveEngine().generate(art, Spec(takeaways=1, questions=3), Settings()).faq
+    assert [q.question for q in faq] == ["What did the study find?"]
+    # A study mentioned in passing, in an article about something else, is not asked about.
+    aside = paragraphs(
+        "The Veltra ferry will stop running at night from June, the harbour board said on Monday.",
+        "The board blamed the cost of fuel and a shortage of crews for the evening crossings.",
+        "Passenger numbers have been falling for years, according to a study, and fares rose twice.",
+        title="Veltra ferry to stop night crossings")
+    assert "What did the study find?" not in [q.question for q in ExtractiveEngine().generate(
+        aside, Spec(takeaways=1, questions=3), Settings()).faq]
+
+
+def test_found_out_is_asked_as_found_out_and_urged_to_as_an_urging() -> None:
+    from takeaways.engines.offline.subjects import about_subject
+    from takeaways.engines.offline.templates import template_questions
+
+    assert template_questions("Dana Vey found out about the plan in March and told the board at once.") == [
+        ("What did Dana Vey find out?", "find")]
+    assert about_subject("What did Hale urge?", "urge", "Hale urged drivers to slow down near the school.",
+                         [frozenset({"hale"})], set())
+
+
+def test_a_question_that_points_back_or_has_no_verb_is_not_asked() -> None:
+    from takeaways.engines.offline.faq import asks_on_its_own
+
+    assert not asks_on_its_own("What makes that pain go away?")
+    assert not asks_on_its_own("For whom this game?")
+    assert asks_on_its_own("Why does this matter?")
+    assert asks_on_its_own("How is the disease spread?")
+
+
+def test_miss_is_a_title_so_the_surname_counts_for_the_full_name() -> None:
+    from takeaways.engines.offline.subjects import real_subjects
+    from takeaways.engines.offline.units import units
+
+    items = units(paragraphs("The charity was praised by actress Dana Vey on Monday evening.",
+                             "Miss Vey, 47, said the charity had changed her life when she was young."))
+    assert frozenset({"dana", "vey"}) in real_subjects(items, set(), {"vey"})

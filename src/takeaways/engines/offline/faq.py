@@ -31,7 +31,7 @@ from .templates import (
     template_questions,
     who_answer,
 )
-from .text import DATELINE, ONES, Unit, cosine, open_quote, strip_lead, terms
+from .text import DATELINE, ONES, Unit, cosine, open_quote, stem, strip_lead, terms
 
 # --- the FAQ --------------------------------------------------------------------------------------
 
@@ -104,6 +104,19 @@ _MID_CAPITAL = re.compile(r" (?<=[\w,;] )([A-Z][\w'’-]*)")  # a capital inside
 _CAPITALISED_WORD = re.compile(r"[A-Z][a-z'’-]+\b")
 _POSSESSIVE = re.compile(r"['’]s$")
 
+# A question that points back ("What makes that pain go away?") or has no verb ("For whom this game?") is a line of
+# the article's argument, not a question a reader brings to it.
+_POINTS_BACK = re.compile(r"\b(?:that|this|these|those|such) (?!is\b|was\b|are\b|were\b|does\b|do\b|did\b|has\b|have\b|"
+                          r"will\b|would\b|can\b|could\b|means?\b|matters?\b|happens?\b|works?\b)[a-z]", re.I)
+_HAS_VERB = re.compile(r"\b(?:is|are|was|were|am|be|do|does|did|can|could|will|would|should|shall|may|might|must|has|have|"
+                       r"had)\b|['’](?:s|re|ve|ll|d)\b|\b\w{2,}(?:ed|es|ks|ts|ns|ps|ws|ys)\b", re.I)
+
+
+def asks_on_its_own(q: str) -> bool:
+    """The question can be read without the sentence before it, and has a verb."""
+    return not _POINTS_BACK.search(q) and bool(_HAS_VERB.search(q))
+
+
 # Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many.
 MIN_FAQ = 2
 
@@ -162,6 +175,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
         ans = _answer(items, first_in_section[bi], text)
         if ans and english and not block.text.rstrip().endswith("?"):
             q = heading_question_for(block.text, ans[0], names - seen_lower) or ""  # a bare topic: only as its lead treats it
+        if english and q and not asks_on_its_own(q):
+            continue
         if ans and q:
             candidates.append((3.0, first_in_section[bi], q, ans, "heading"))
 
@@ -175,7 +190,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
         nxt = items[u.index + 1]
         if nxt.section != u.section or nxt.text.endswith("?") or u.kind == "quote":
             continue
-        if re.search(r"[\"“”]", q) or (english and question_problems(q)) or len(q.split()) < 4:
+        if re.search(r"[\"“”]", q) or (english and (question_problems(q) or not asks_on_its_own(q))) or len(q.split()) < 4:
             continue
         if not english and (":" in q or u.index < 2):
             continue  # "Prof. Carlos: E agora …?" (a transcript line), an opening hook: no question a reader asks
@@ -201,7 +216,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 whole = _whole_quote(items, u, text)
                 if whole is None or (kind not in {"who", "what"} and len(whole[0].split()) < 8):
                     continue
-                if kind not in {"who", "what"} and DANGLING.match(whole[0]):
+                if kind not in {"who", "what"} and DANGLING.match(strip_lead(whole[0])):
                     continue  # "She alleges that … Ms Kunis confessed": the answer leans on a sentence not shown
                 if kind == "say" and (about := speech_topic(u.text, question_subject(q) or frozenset(), shown_names,
                                                             title_terms, topic)):
@@ -253,7 +268,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
     # An answer that repeats a takeaway word for word is used only when too few others exist.
     fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]
     reused = [c for c in ordered if c not in fresh]
-    main = subjects[:MAIN_SUBJECTS]
+    # The main subjects: those the title names, and the most mentioned.
+    main = [sub for sub in subjects if any(stem(w) in title_terms for w in sub)] + subjects[:MAIN_SUBJECTS]
     weak = 0
     for pass_, pool in enumerate((fresh, reused, fresh, reused)):
         for _priority, ui, q, (answer, evidence), kind in pool:

@@ -197,8 +197,9 @@ def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title
         # The whole name, or its last word alone ("Sturgeon"), not after another first name ("Jamie Silvonek" is
         # not "Cheryl Silvonek"), and not as a modifier ("the Reclaim Australia rally", "SNP leader …").
         at = re.search(rf"\b{re.escape(bare if bare in spoken else words[-1])}\b", spoken)
-        if at is None or (bare not in spoken and (len(words) == 1 or _CAPITALISED_BEFORE.search(spoken, 0, at.start()))):
-            continue
+        if at is None or (bare not in spoken and (len(words) == 1 or _CAPITALISED_BEFORE.search(spoken, 0, at.start())
+                                                  or sum(n.split()[-1] == words[-1] for n in names) > 1)):
+            continue  # "Ford" alone, when the article names Mike Ford and Dale Ford: which one is not known
         nxt = re.match(r" ([a-z][\w-]*)", spoken[at.end():])
         if (nxt and nxt.group(1) not in STOPWORDS and not nxt.group(1).endswith("ed")) or _LISTENER.search(
                 sentence, 0, offset + at.start()):
@@ -216,7 +217,8 @@ _REAL_SPEECH = re.compile(r"[\"“”]|(?:^|\s)['‘]\w|\w['’](?:\s|$)|\b(?:sa
                           r"explained|wrote|stated|told [\w ]{2,30}):|\b(?:said|says|added|explained|wrote|noted)"
                           r"(?: [\w ,]{0,40})?[.!]$")
 _FINDERS = frozenset({"researchers", "scientists", "experts", "investigators", "analysts", "study", "studies",
-                      "survey", "report", "review", "inquiry", "investigation"})
+                      "survey", "report", "review", "inquiry", "investigation", "poll", "research", "analysis", "paper",
+                      "trial", "experiment", "audit", "census"})
 _SPEECH_KINDS = {"say", "claim", "warn", "admit", "deny", "confirm", "urge", "promise", "reveal", "announce"}
 
 
@@ -225,7 +227,9 @@ def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str
     """A template question is kept only about what the article is about: a real subject (see
     `real_subjects`), or a thing ("the campaign") the title or lead names; a speech question only
     over real speech."""
-    if (kind in _SPEECH_KINDS and kind != "announce" and not _REAL_SPEECH.search(sentence)
+    if kind == "study":  # "What did the study find?": only when the title or the lead is about the study
+        return stem(q.split()[3]) in topic
+    if (kind in _SPEECH_KINDS and kind not in {"announce", "urge", "promise", "warn"} and not _REAL_SPEECH.search(sentence)
             and not (kind == "say" and re.search(r"\b(?:said|says|told)\b", sentence))):
         return False  # "The striker added a second goal": a verb taken for speech
     subj = question_subject(q) if subject is None else frozenset(

@@ -241,12 +241,12 @@ NOT_NAME_START = {
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March",
     "April", "May", "June", "July", "August", "September", "October", "November", "December", "Yesterday",
     "Today", "Tomorrow", "Speaking", "Despite", "Although", "Though", "Since", "Because", "Under", "During", "Why",
-    "What", "How", "Who", "Where", "Which", "Mr", "Mrs", "Ms", "Dr", "Scroll", "Pictured", "Daily", "Mail",
+    "What", "How", "Who", "Where", "Which", "Mr", "Mrs", "Ms", "Miss", "Dr", "Scroll", "Pictured", "Daily", "Mail",
     "PUBLISHED", "UPDATED", "Photo", "Video", "Image", "Click", "Read", "Follow", "Share", "Sign",
     "Not", "No", "Nor", "Neither", "Even", "Just", "Only", "Every", "Each", "Such", "Other", "Another", "Both",
     "Either", "Few", "More", "Less", "Much", "Several", "Like", "Unlike", "Until", "Unless", "Whether", "Once",
 }
-_TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|Prof|Sir|Dame|Lord|Lady|President|Prime Minister|Senator|Sen\.|Rep\.|Gov\.|Judge|Chancellor|Minister|Secretary|Chief|Coach|Captain|Officer|Detective|Sergeant|Pope|King|Queen|Prince|Princess)\.? )?"
+_TITLE = r"(?:(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lord|Lady|President|Prime Minister|Senator|Sen\.|Rep\.|Gov\.|Judge|Chancellor|Minister|Secretary|Chief|Coach|Captain|Officer|Detective|Sergeant|Pope|King|Queen|Prince|Princess)\.? )?"
 # A clause starts at the sentence's start or after ". ", "; ", ": ", ", " or a closing quote and a space
 # (the match ends where the clause starts: one scan for the delimiters, no look-behind at every position).
 _CLAUSE_START = re.compile(r"(?:[.;:,]|[,.!?]['’\"”]) (?=[A-Za-z])")
@@ -601,6 +601,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             q = f"Who is {name}?"
             if not question_problems(q):
                 out.append((q, "who"))
+    if study := _STUDY.search(sentence):  # "A new study by … found that …", "…, according to a survey."
+        out.append((f"What did the {(study.group('noun') or study.group('noun2')).casefold()} find?", "study"))
     for m in _SAID_NAME.finditer(sentence) if names else []:
         if m.group("subj").split()[0] not in NOT_NAME_START:
             out.append((f"What did {m.group('subj')} say?", "say"))
@@ -638,6 +640,12 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 continue  # the verb must be a whole word: "allegedly" is not "alleged", "foundation" not "found"
             if len(rest[vm.end():].split()) < 3:
                 continue  # nothing left to answer with
+            if kind == "find" and rest[vm.end():].startswith(" out "):
+                q = template.replace("find?", "find out?").replace("{S}", _subject_text(subj))  # not "What did X find?"
+                if not question_problems(q):
+                    out.append((q, kind))
+                answered.add(start)
+                break
             if kind == "happened" and not _EVENT.search(vm.group(0)):
                 continue  # "The final is being played …", "… was promoted": nothing happened *to* the subject
             if kind == "do" and _NOT_DONE.match(rest):
@@ -678,6 +686,14 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             break
     return out
 
+
+_RESEARCH = "study|survey|poll|report|research|analysis|review|paper|trial|experiment|audit|investigation|inquiry|census"
+_STUDY = Gated(re.compile(
+    rf"(?:^|(?<=[.;:] )|(?<=, ))(?:(?:A|An|The|This|Their|Its|Our|a|an|the) )?(?:[\w'’-]+ ){{0,3}}?(?i:(?P<noun>{_RESEARCH}))\b"
+    r"(?: (?:by|from|of|published|carried out|conducted|released|commissioned|led|funded|in|at|for|on|into)\b[^.;,\"“”]{0,80}?)?"
+    r",? (?:found|finds|showed|shows|revealed|reveals|suggests|suggested|concluded|concludes)\b"
+    rf"|, according to (?:a|an|the|new|(?:a|the) new|(?:a|the) recent) (?:[\w'’-]+ ){{0,3}}?(?P<noun2>{_RESEARCH})\b[^,;]{{0,60}}\.$"),
+    "found", "finds", "show", "reveal", "suggest", "conclude", "according to")
 
 # What happens *to* someone, the only shapes "What happened to X?" asks well about.
 _EVENT = re.compile(r"\b(?:died|passed away|killed|injured|hurt|wounded|shot|stabbed|attacked|assaulted|arrested|"
@@ -729,7 +745,7 @@ def act_question(subject: str, verb_phrase: str, obj: str) -> tuple[str, str] | 
     return None
 
 
-TITLE_WORDS = {"Mr", "Mrs", "Ms", "Dr", "Prof", "Sir", "Dame", "Lord", "Lady", "President", "Senator", "Judge",
+TITLE_WORDS = {"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Sir", "Dame", "Lord", "Lady", "President", "Senator", "Judge",
                 "Actress", "Actor", "Singer", "Star", "Model", "Former", "Chancellor", "Minister", "Secretary"}
 
 
