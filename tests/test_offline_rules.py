@@ -405,3 +405,37 @@ def test_miss_is_a_title_so_the_surname_counts_for_the_full_name() -> None:
     items = units(paragraphs("The charity was praised by actress Dana Vey on Monday evening.",
                              "Miss Vey, 47, said the charity had changed her life when she was young."))
     assert frozenset({"dana", "vey"}) in real_subjects(items, set(), {"vey"})
+
+
+def test_a_speech_topic_is_the_clauses_own_and_a_place_is_no_surname() -> None:
+    from takeaways.engines.offline.subjects import speech_topic
+
+    speaker = frozenset({"ruiz"})
+    lead = {"rent", "lift", "tenant"}
+    counts = Counter({"rent": 5, "lift": 4, "tenant": 6})
+    # A word of the lead at the tail of a long clause is not what was spoken about.
+    assert speech_topic("Ruiz said the owners had ignored letters, calls, visits and petitions for years before "
+                        "anyone looked at the lifts.", speaker, [], set(), lead, counts) is None
+    assert speech_topic("Ruiz said the lifts had been broken since May.", speaker, [], set(), lead, counts) == "the lifts"
+    # A word the article names once is no topic, even in the lead.
+    assert speech_topic("Ruiz said the lifts had been broken since May.", speaker, [], set(), lead,
+                        Counter({"lift": 1})) is None
+    # "New Delhi" is a place: "Delhi" alone does not name it.
+    assert speech_topic("Ruiz said the farms upwind of Delhi burn stubble.", speaker, ["New Delhi"], set(), set()) is None
+
+
+def test_two_questions_answered_by_the_same_facts_are_one_too_many() -> None:
+    art = paragraphs(
+        "Police identified three suspects in the museum theft: Carl Mora, Rob Dent and Rob Vance, court papers show.",
+        "The FBI identified three persons of interest in the museum theft: Carl Mora, Rob Dent and Rob Vance.",
+        "The paintings taken from the museum in 1990 have never been found, and the reward is $10 million.",
+        title="FBI names three suspects in museum theft")
+    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    assert len([q for q in qs if q.startswith("How many")]) <= 1
+
+
+def test_unveiled_is_asked_as_unveiled() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    assert template_questions("Harbour Motors unveiled its first electric van at the show in Veltra.") == [
+        ("What did Harbour Motors unveil?", "launch")]

@@ -19,6 +19,7 @@ question is better than a bad one.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from ...models import QA, Article, Spec
 from .filters import DANGLING, NO_COMMENT, answers, boilerplate, question_problems
@@ -74,9 +75,8 @@ DANGLING_PENALTY = 0.3
 # Generic question shapes ask less precisely than specific ones; rank them lower.
 _KIND_PENALTY = {"say": 0.2, "do": 0.5, "doing": 0.5, "happened": 0.3, "who": 0.1, "what": 0.1, "about": 0.0, "why": 0.0,
                  "act": 0.15, "count": 0.0, "say_about": 0.05}
-# Shapes that ask generically ("What did X say?", "What did X do?"): an editor rewords them. They fill an FAQ only
-# when it would otherwise have fewer than MIN_FAQ questions, one of them at most, and only about the article's
-# main subjects.
+# Shapes that ask generically ("What did X say?", "What did X do?"): an editor rewords them. One of them fills an
+# FAQ only when it would otherwise be empty, and only about one of the article's main subjects.
 WEAK_KINDS = frozenset({"say", "do", "doing", "will"})
 MAX_WEAK = 1
 MAIN_SUBJECTS = 2
@@ -117,6 +117,9 @@ def asks_on_its_own(q: str) -> bool:
     return not _POINTS_BACK.search(q) and bool(_HAS_VERB.search(q))
 
 
+# Two answers this alike (cosine of their terms) tell the reader the same thing twice.
+SAME_ANSWER = 0.5
+
 # Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many.
 MIN_FAQ = 2
 
@@ -155,6 +158,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
     shown_names: list[str] = []
     subjects = real_subjects(items, body_lower, topic, shown_names) if english and names_ok else []
     title_terms = set(terms(article.title or "", english))
+    counts: Counter[str] = Counter()
+    for u in items:
+        counts.update(u.terms)
 
     # 1 and 2: headings (as they are when they ask, else through the rule table).
     first_in_section: dict[int, int] = {}
@@ -219,7 +225,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 if kind not in {"who", "what"} and DANGLING.match(strip_lead(whole[0])):
                     continue  # "She alleges that … Ms Kunis confessed": the answer leans on a sentence not shown
                 if kind == "say" and (about := speech_topic(u.text, question_subject(q) or frozenset(), shown_names,
-                                                            title_terms, topic)):
+                                                            title_terms, topic, counts)):
                     q, kind = f"{q[:-1]} about {about}?", "say_about"  # "What did Brown say about Nicola Sturgeon?"
                 ans = whole
                 if kind in {"who", "what"}:
@@ -243,7 +249,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
         key = re.sub(r"\W+", " ", q.casefold()).strip()
         if key in seen_q or ui in used_units:
             return False
-        if kind not in {"heading", "asked"} and kinds.get(kind, 0) >= 2:
+        if kind not in {"heading", "asked"} and kinds.get(kind, 0) >= (1 if kind == "study" else 2):
             return False
         subj = question_subject(q)
         # One person is one person under any of their names ("Wang Dongming", "Mr Wang", "Wang"): at most
@@ -253,6 +259,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
             return False
         if any(cosine(terms(q, english), terms(other.question, english), ONES) > 0.8 for _, other in chosen):
             return False
+        said = terms(answer, english)
+        if any(cosine(said, terms(other.answer, english), ONES) > SAME_ANSWER for _, other in chosen):
+            return False  # two questions answered by the same facts ("three suspects", "three persons of interest")
         seen_q.add(key)
         used_units.add(ui)
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -280,7 +289,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 continue  # the specific questions first, all of them; the generic ones only to fill
             if is_weak:
                 subj = question_subject(q)
-                if weak >= MAX_WEAK or len(chosen) >= MIN_FAQ or not (subj and any(subj & m for m in main)):
+                if weak >= MAX_WEAK or chosen or not (subj and any(subj & m for m in main)):
                     continue
             if pass_ % 2 and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:
                 continue  # the author's own sections may repeat a takeaway; a template question need not

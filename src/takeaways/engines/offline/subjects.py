@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from ...models import Article
 from .templates import NOT_NAME_START, ROLE_SET, TIME_WORDS, TITLE_WORDS, question_subject
@@ -152,9 +153,14 @@ def real_subjects(items: list[Unit], body_lower: set[str], topic: set[str],
 # --- what a speaker spoke about ---------------------------------------------------------------------
 
 _SPEECH_VERB = re.compile(r"\b(?:said|says|told|added|explained|noted|stated|wrote|insisted|warned|argued|replied)\b")
-_TOPIC_WORD = re.compile(r"\b(?P<before>the|its|their|his|her|of|on|about|over|for|against|to) (?P<word>[a-z][a-z-]{3,})"
-                         r"(?=(?P<after>[,.;:!?'\"”’)]| [\w'’-]+|$))")
+EARLY_WORDS = 12
+_TOPIC_AFTER = r"(?=(?P<after>[,.;:!?'\"”’)]| [\w'’-]+|$))"
+_TOPIC_WORDS = (  # "the rent", and "the first lanes" (its head word: "the lanes")
+    re.compile(rf"\b(?P<before>the|its|their|his|her|of|on|about|over|for|against|to) (?P<word>[a-z][a-z-]{{3,}}){_TOPIC_AFTER}"),
+    re.compile(rf"\b(?P<before>the|its|their|his|her) [a-z][\w-]+ (?P<word>[a-z][a-z-]{{3,}}){_TOPIC_AFTER}"))
 _LISTENER = re.compile(r"\b(?:told|to|tells|with|in an interview with)(?: the)? $")
+_PLACE_PREFIX = frozenset({"New", "North", "South", "East", "West", "San", "Santa", "Los", "Las", "St", "Saint", "Fort",
+                           "Port", "Mount", "Lake", "Upper", "Lower", "Great", "Greater", "Central", "United"})
 _CAPITALISED_BEFORE = re.compile(r"[A-Z][\w'’-]* $")
 _VAGUE = frozenset("""issue issues matter matters thing things way ways time times moment day days year years point fact
 idea situation world people end news part lot kind sort number case rest side place week weeks month months
@@ -162,10 +168,12 @@ something everything nothing anything someone everyone team company state countr
 _NOT_NOUN_END = ("ly", "ing", "ed", "ous", "ive", "ful", "able", "ible", "less", "est")
 
 
-def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title: set[str], topic: set[str]) -> str | None:
+def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title: set[str], topic: set[str],
+                 counts: Counter[str] | None = None) -> str | None:
     """What a speaker spoke about, for "What did X say about …?": in the words spoken (after "said" or inside
     the quotation), a thing the title names ("the rent", "settlements"), else another of the article's real
-    subjects ("Nicola Sturgeon"), else a thing the lead names. None when the words name none of them."""
+    subjects ("Nicola Sturgeon"), else a thing the lead names that the article comes back to (`counts`: its
+    terms' counts; three mentions or more). None when the words name none of them."""
     m = _SPEECH_VERB.search(sentence)
     if m is None:
         return None
@@ -174,7 +182,7 @@ def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title
     spoken = after if len(after.split()) >= 5 and not quoted_first else sentence[:m.start()]
     offset = m.end() if spoken is after else 0
     found: list[tuple[int, int, str]] = []  # (rank, order, topic as the question shows it)
-    for t in _TOPIC_WORD.finditer(spoken):
+    for t in (t for rx in _TOPIC_WORDS for t in rx.finditer(spoken)):
         word, before, nxt = t.group("word"), t.group("before"), t.group("after")
         if word in STOPWORDS or word in _VAGUE or word.endswith(_NOT_NOUN_END):
             continue
@@ -184,7 +192,8 @@ def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title
         if before not in {"the", "its", "their", "his", "her"} and not plural:
             continue  # "running for president": a bare singular after a preposition is no thing spoken about
         st = stem(word)
-        rank = 0 if st in title else 2 if st in topic else None
+        early = len(spoken[:t.start()].split()) < EARLY_WORDS  # the clause's own topic, not a word at its tail
+        rank = 0 if st in title else 2 if st in topic and early and (counts is None or counts[st] >= 3) else None
         if rank is None:
             continue
         shown = word if plural and before not in {"the", "its", "their", "his", "her"} else f"the {word}"
@@ -197,7 +206,8 @@ def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title
         # The whole name, or its last word alone ("Sturgeon"), not after another first name ("Jamie Silvonek" is
         # not "Cheryl Silvonek"), and not as a modifier ("the Reclaim Australia rally", "SNP leader …").
         at = re.search(rf"\b{re.escape(bare if bare in spoken else words[-1])}\b", spoken)
-        if at is None or (bare not in spoken and (len(words) == 1 or _CAPITALISED_BEFORE.search(spoken, 0, at.start())
+        if at is None or (bare not in spoken and (len(words) == 1 or words[0] in _PLACE_PREFIX
+                                                  or _CAPITALISED_BEFORE.search(spoken, 0, at.start())
                                                   or sum(n.split()[-1] == words[-1] for n in names) > 1)):
             continue  # "Ford" alone, when the article names Mike Ford and Dale Ford: which one is not known
         nxt = re.match(r" ([a-z][\w-]*)", spoken[at.end():])

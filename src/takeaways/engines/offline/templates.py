@@ -311,7 +311,8 @@ _VERB_TEMPLATES: list[tuple[re.Pattern[str], str, str]] = [(re.compile(p), t, ki
     (r"(?:has |had )?confirmed|confirms", "What did {S} confirm?", "confirm"),
     (r"(?:has |had )?urged|urges", "What did {S} urge?", "urge"),
     (r"(?:has |had )?promised|promises|vowed|vows|pledged", "What did {S} promise?", "promise"),
-    (r"(?:has |had )?launched|launches|unveiled|unveils", "What did {S} launch?", "launch"),
+    (r"(?:has |had )?launched|launches", "What did {S} launch?", "launch"),
+    (r"(?:has |had )?unveiled|unveils", "What did {S} unveil?", "launch"),
     (r"(?:has |had )?agreed to", "What did {S} agree to?", "agree"),
     (r"(?:is|was|are|were|has been|have been|had been) (?:charged with|accused of|arrested for|convicted of|jailed for|found guilty of|sentenced to|suing|sued for|banned from)",
      "{Q}", "legal"),
@@ -690,9 +691,10 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
 _RESEARCH = "study|survey|poll|report|research|analysis|review|paper|trial|experiment|audit|investigation|inquiry|census"
 _STUDY = Gated(re.compile(
     rf"(?:^|(?<=[.;:] )|(?<=, ))(?:(?:A|An|The|This|Their|Its|Our|a|an|the) )?(?:[\w'’-]+ ){{0,3}}?(?i:(?P<noun>{_RESEARCH}))\b"
-    r"(?: (?:by|from|of|published|carried out|conducted|released|commissioned|led|funded|in|at|for|on|into)\b[^.;,\"“”]{0,80}?)?"
+    r"(?: (?:by|from|of|published|carried out|conducted|released|commissioned|led|funded|in|at|for|on|into)\b"
+    r"(?:[^.;,\"“”]|(?<=\d)[,.](?=\d)){0,80}?)?"
     r",? (?:found|finds|showed|shows|revealed|reveals|suggests|suggested|concluded|concludes)\b"
-    rf"|, according to (?:a|an|the|new|(?:a|the) new|(?:a|the) recent) (?:[\w'’-]+ ){{0,3}}?(?P<noun2>{_RESEARCH})\b[^,;]{{0,60}}\.$"),
+    rf"|, according to (?:(?:a|an|the|new|(?:a|the) new|(?:a|the) recent) )?(?:[\w'’-]+ ){{0,3}}?(?P<noun2>{_RESEARCH})\b[^,;]{{0,60}}\.$"),
     "found", "finds", "show", "reveal", "suggest", "conclude", "according to")
 
 # What happens *to* someone, the only shapes "What happened to X?" asks well about.
