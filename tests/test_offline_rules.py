@@ -439,3 +439,47 @@ def test_unveiled_is_asked_as_unveiled() -> None:
 
     assert template_questions("Harbour Motors unveiled its first electric van at the show in Veltra.") == [
         ("What did Harbour Motors unveil?", "launch")]
+
+
+def test_who_is_takes_the_fullest_role_phrase_and_stops_between_two_peoples_roles() -> None:
+    from takeaways.engines.offline.templates import who_answer
+
+    assert who_answer("The lamp was made according to chief designer Tom Reyes, the founder and and head of Lumo Labs.",
+                      "Tom Reyes") == "Tom Reyes is the founder and head of Lumo Labs."
+    assert who_answer("Leishman withdrew to be with his wife Masters chairman Tom Reyes spoke later.", "Tom Reyes") == (
+        "Tom Reyes is the Masters chairman.")
+    art = paragraphs(
+        "The lamp at the fair was built by designer Tom Reyes, a studio owner, in his first year at the fair.",
+        "Tom Reyes, the founder and head of Lumo Labs, said the lamp took two years to make from recycled glass.",
+        "Tom Reyes plans to sell the lamp in shops across Europe from the spring, at about 300 euros each.",
+        title="Tom Reyes lamp wins prize at the design fair")
+    qas = ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq
+    assert [qa.answer for qa in qas if qa.question == "Who is Tom Reyes?"] == [
+        "Tom Reyes is the founder and head of Lumo Labs."]
+
+
+def test_a_description_says_nothing_without_a_topic() -> None:
+    art = paragraphs(
+        "A young woman was rescued from the river in Veltra on Sunday after clinging to a branch for an hour.",
+        "The young woman said she had slipped on the wet stones while walking her dog along the bank.",
+        "Firefighters reached her with a boat and took her to hospital, where she was treated for cold.",
+        title="Woman rescued from the river in Veltra")
+    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    assert "What did the young woman say?" not in qs
+
+
+def test_two_quotations_run_together_are_a_run_on() -> None:
+    from takeaways.engines.offline.filters import glued
+
+    assert glued("She said she would leave the town by the end of next week.” “We never wanted this,” she added.")
+    assert not glued("He called the plan “a disgrace” and left the room before the vote.")
+
+
+def test_a_heading_whose_lead_opens_with_a_pronoun_is_not_asked() -> None:
+    art = article(("paragraph", "The Veltra council approved a night ferry across the bay on Tuesday evening."),
+                  ("paragraph", "The ferry will run every hour from ten at night until five in the morning."),
+                  ("heading", "Why It Matters"),
+                  ("paragraph", "It is the first night service on the bay since the old bridge closed in 1998."),
+                  title="Veltra approves a night ferry")
+    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    assert "Why does it matter?" not in qs

@@ -117,6 +117,8 @@ def asks_on_its_own(q: str) -> bool:
     return not _POINTS_BACK.search(q) and bool(_HAS_VERB.search(q))
 
 
+_DESCRIBED = re.compile(r"^What did (?:the|a|an) ")
+
 # Two answers this alike (cosine of their terms) tell the reader the same thing twice.
 SAME_ANSWER = 0.5
 
@@ -179,6 +181,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
         else:
             continue
         ans = _answer(items, first_in_section[bi], text)
+        if ans and english and DANGLING.match(strip_lead(ans[0])):
+            continue  # "It was the first …" under "Why This Matters": what "it" is was said before the heading
         if ans and english and not block.text.rstrip().endswith("?"):
             q = heading_question_for(block.text, ans[0], names - seen_lower) or ""  # a bare topic: only as its lead treats it
         if english and q and not asks_on_its_own(q):
@@ -227,6 +231,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 if kind == "say" and (about := speech_topic(u.text, question_subject(q) or frozenset(), shown_names,
                                                             title_terms, topic, counts)):
                     q, kind = f"{q[:-1]} about {about}?", "say_about"  # "What did Brown say about Nicola Sturgeon?"
+                elif kind == "say" and _DESCRIBED.match(q):
+                    continue  # "What did the young woman say?": a description, not a name, and no topic either
                 ans = whole
                 if kind in {"who", "what"}:
                     role = (who_answer(u.text, q[len("Who is "):-1]) if kind == "who"
@@ -273,6 +279,14 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
 
     candidates = [c for c in candidates if not NO_COMMENT.search(c[3][0]) and not boilerplate(c[3][1])
                   and answers(c[2], c[3][0], c[4], english)]
+    # "Who is X?" is answered by the fullest role phrase the article gives X ("the founder and president of
+    # Hanson Robotics" over "a chief designer"), asked at the best priority any of them has.
+    fullest: dict[str, tuple[float, int, str, tuple[str, str], str]] = {}
+    for c in candidates:
+        if c[4] == "who" and (c[2] not in fullest or len(c[3][0]) > len(fullest[c[2]][3][0])):
+            fullest[c[2]] = c
+    best = {q: max(c[0] for c in candidates if c[2] == q) for q in fullest}
+    candidates = [c for c in candidates if c[4] != "who"] + [(best[q], *c[1:]) for q, c in fullest.items()]
     ordered = sorted(candidates, key=lambda c: (-c[0], c[1], c[2]))
     # An answer that repeats a takeaway word for word is used only when too few others exist.
     fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]

@@ -53,7 +53,8 @@ _CREDIT = Gated(re.compile(
 # A caption glued to the sentence with no stop between: "… listed in stable condition at the hospital He is
 # listed …": a lower-case word, then a word that opens sentences and a lower-case word.
 _GLUE = re.compile(r"(?<=[a-z0-9)]) (?:Mr|Mrs|Ms|Dr|The|He|She|They|It|We|His|Her|Their|Its|This|These|Those|There) (?=[a-z])"
-                   r"|(?<=[a-z]['’\"”]) (?:(?:Mr|Mrs|Ms|Dr)\.? [A-Z][a-z]+|He|She|They|We) (?=[a-z])")  # "… 'all evasion' Mr Brown urged …"
+                   r"|(?<=[a-z]['’\"”]) (?:(?:Mr|Mrs|Ms|Dr)\.? [A-Z][a-z]+|He|She|They|We) (?=[a-z])"  # "… 'all evasion' Mr Brown urged …"
+                   r"|(?<=[\w.,!?][’\"”]) (?=[‘\"“][A-Z])")  # "… next week.” “We never …": two quotations run together
 
 
 def glued(text: str) -> bool:

@@ -432,6 +432,7 @@ def _subject_text(subj: str) -> str:
 
 
 _ROLE_RX = re.compile(rf"\b(?:{_ROLES})s?\b", re.I)
+_DOUBLED = re.compile(r"\b(\w+) \1\b")
 _BEFORE_A_NAME = {"former", "ex", "late", "veteran", "fellow", "top", "senior", "deputy", "acting", "interim", "then",
                   "current", "longtime", "long-time", "retired", "outgoing", "incoming"}
 _PHRASE_KEEP = {"and", "of", "the", "a", "an", "its", "his", "her", "their"}
@@ -446,7 +447,7 @@ def who_answer(sentence: str, name: str) -> str | None:
     if i < 0:
         return None
     phrase = ""
-    after = re.match(r", ((?:the |a |an |[A-Z][\w'’.-]*['’]s )?[^,;:()\"“”]{2,80}?),", sentence[i + len(name):])
+    after = re.match(r", ((?:the |a |an |[A-Z][\w'’.-]*['’]s )?[^,;:()\"“”]{2,80}?)(?:,|\.$)", sentence[i + len(name):])
     if after and _ROLE_RX.search(after.group(1)) and not re.search(r"\b(?:who|which|said|says|is|was|has|had)\b",
                                                                    after.group(1)):
         phrase = after.group(1)
@@ -457,6 +458,8 @@ def who_answer(sentence: str, name: str) -> str | None:
             if (not w or w[-1] in ",;:(—–\"“”" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP)
                     or re.fullmatch(r"[a-z]+ed", w)):
                 break  # "was killed in the fight and suspect …": a verb ends the phrase
+            if kept and _ROLE_RX.fullmatch(w) and "and" not in kept and any(_ROLE_RX.fullmatch(k) for k in kept):
+                break  # "with his wife Masters chairman Billy Payne": two roles without "and" are two people's
             if (kept and kept[0][:1].isupper() and not _ROLE_RX.fullmatch(kept[0]) and w[:1].islower() and w not in _PHRASE_KEEP
                     and w not in _BEFORE_A_NAME and not _ROLE_RX.fullmatch(w)):
                 break  # "a new tutorial YouTube star …": before a name's modifier, a common word ends the phrase
@@ -487,6 +490,7 @@ def who_answer(sentence: str, name: str) -> str | None:
             phrase = "the " + phrase  # "Masters chairman" → "the Masters chairman": one of a kind
         else:
             phrase = ("an " if first[:1] in "aeiou" else "a ") + phrase
+    phrase = _DOUBLED.sub(r"\1", phrase)  # "the founder and and president": the source's slip, not ours to repeat
     return f"{name} is {phrase}."
 
 
