@@ -483,3 +483,63 @@ def test_a_heading_whose_lead_opens_with_a_pronoun_is_not_asked() -> None:
                   title="Veltra approves a night ferry")
     qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
     assert "Why does it matter?" not in qs
+
+
+def test_who_is_reads_a_role_not_what_stands_around_it() -> None:
+    from takeaways.engines.offline.templates import who_answer
+
+    proper, common = {"belgium", "harbour", "real"}, {"manager", "school", "teacher", "real"}
+    assert who_answer("Belgium manager Marc Wilmots said the team was tired.", "Marc Wilmots", proper, common) == (
+        "Marc Wilmots is the Belgium manager.")
+    assert who_answer("High school teacher Ana Lind led the march.", "Ana Lind", proper | {"high"}, common) == (
+        "Ana Lind is a high school teacher.")
+    assert who_answer("Real Madrid striker Tom Berg is out.", "Tom Berg", proper | {"madrid"}, common) == (
+        "Tom Berg is the Real Madrid striker.")
+    assert who_answer("Crowds mourned the murder of soldier Tom Berg in 2013.", "Tom Berg") == "Tom Berg is a soldier."
+    assert who_answer("We will see at the next match. ' Harbour manager Tom Berg said.", "Tom Berg") == (
+        "Tom Berg is the Harbour manager.")
+    assert who_answer("He was there with his wife Ana Lind on Monday.", "Ana Lind") is None  # whose wife?
+    assert who_answer("He was there with Tom Berg's wife Ana Lind on Monday.", "Ana Lind") == "Ana Lind is Tom Berg's wife."
+
+
+def test_a_template_inside_someone_elses_quotation_is_not_a_fact() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    qs = template_questions('"The truth is, Dana Vey has admitted to owing us money," the label said in a statement.')
+    assert not any(kind == "admit" for _, kind in qs)
+
+
+def test_a_plural_subject_takes_a_plural_verb_and_launch_needs_what_was_launched() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    assert template_questions("The Harbour Lakers plan to rest their captain for the next two games.") == [
+        ("What do the Harbour Lakers plan to do?", "plan")]
+    assert template_questions("Prosecutors alleged that the pair had stolen from the charity for years.") == [
+        ("What do prosecutors claim?", "claim")]
+    assert template_questions("Lumo Play launches tomorrow and early reviews are mixed.") == []
+    assert template_questions("Lumo promised more, and for whatever reason it has not delivered yet.") == []
+
+
+def test_the_articles_own_question_must_be_answered_by_what_follows() -> None:
+    from takeaways.engines.offline.faq import asked_terms_answered
+
+    assert not asked_terms_answered("What are the world's safest airlines?", "Remember that award tickets are not free.")
+    assert asked_terms_answered("How is the plague spread?", "Plague is carried by fleas on small mammals.")
+    assert not asked_terms_answered("What will it take?", "The answer cannot be the army.")
+
+
+def test_a_listicles_advice_heading_is_no_thing_to_define() -> None:
+    from takeaways.engines.offline.templates import heading_question_for
+
+    assert heading_question_for("Practice Mindfulness", "Mindfulness is a practice of paying attention.", set()) is None
+    assert heading_question_for("Eat More Fiber", "Fiber is a part of plant foods that slows digestion.", set()) is None
+
+
+def test_a_generic_question_needs_its_subject_in_the_answers_first_words() -> None:
+    art = paragraphs(
+        "Delta Air Lines came second with 5.6 million seats; United Airlines ranked third with 5 million seats.",
+        "United Airlines said it would add more award seats on its routes to Asia and Europe next year.",
+        "Award seats are the seats an airline sells for miles instead of money, and they are often scarce.",
+        title="Which airline gives the most award seats")
+    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    assert "What did United Airlines do?" not in qs

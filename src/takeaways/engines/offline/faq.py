@@ -32,7 +32,7 @@ from .templates import (
     template_questions,
     who_answer,
 )
-from .text import DATELINE, ONES, Unit, cosine, open_quote, stem, strip_lead, terms
+from .text import DATELINE, ONES, STOPWORDS, Unit, cosine, open_quote, stem, strip_lead, terms
 
 # --- the FAQ --------------------------------------------------------------------------------------
 
@@ -119,6 +119,24 @@ def asks_on_its_own(q: str) -> bool:
 
 _DESCRIBED = re.compile(r"^What did (?:the|a|an) ")
 
+MAX_ANSWER_WORDS = 50
+_RESEARCH_WORDS = frozenset({"study", "survey", "poll", "report", "research", "analysis", "review", "paper", "trial",
+                             "experiment", "audit", "investigation", "inquiry", "census"})
+_QUESTION_WORDS = frozenset("""what why how when where who which whose whom is are was were do does did can could will
+would should has have had it this that there get gets got make makes""".split())  # noqa: SIM905
+
+
+def asked_terms_answered(q: str, answer: str) -> bool:
+    """The answer names at least half of what the question asks about (its content words, by stem or first
+    five letters), and the question asks about something ("What will it take?" does not)."""
+    asked = {stem(w) for w in re.findall(r"[^\W\d_]{3,}", q.casefold()) if w not in _QUESTION_WORDS and w not in STOPWORDS}
+    if not asked:
+        return False
+    said = {stem(w) for w in re.findall(r"[^\W\d_]{2,}", answer.casefold())}
+    hit = sum(1 for a in asked if a in said or (len(a) >= 5 and any(x.startswith(a[:5]) for x in said)))
+    return 2 * hit >= len(asked)
+
+
 # Two answers this alike (cosine of their terms) tell the reader the same thing twice.
 SAME_ANSWER = 0.5
 
@@ -202,6 +220,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
             continue
         if re.search(r"[\"“”]", q) or (english and (question_problems(q) or not asks_on_its_own(q))) or len(q.split()) < 4:
             continue
+        if english and q.startswith(("What ", "Which ", "Who ")) and not asked_terms_answered(q, items[u.index + 1].text):
+            continue  # "What are the world's safest airlines?" over a paragraph about air miles (why, how and when
+            # are checked by what their answer must hold: a reason, a way, a time)
         if not english and (":" in q or u.index < 2):
             continue  # "Prof. Carlos: E agora …?" (a transcript line), an opening hook: no question a reader asks
             continue
@@ -228,6 +249,10 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                     continue
                 if kind not in {"who", "what"} and DANGLING.match(strip_lead(whole[0])):
                     continue  # "She alleges that … Ms Kunis confessed": the answer leans on a sentence not shown
+                if kind not in {"who", "what"} and max(len(x.text.split()) for x in items[u.index:u.index + 1]) > MAX_ANSWER_WORDS:
+                    continue  # a sentence this long is mostly captions run into it, or a reader's ordeal
+                if kind == "find" and q.split()[3:4] and q.split()[3] in _RESEARCH_WORDS:
+                    kind = "study"  # "What did the study find?" however it was found
                 if kind == "say" and (about := speech_topic(u.text, question_subject(q) or frozenset(), shown_names,
                                                             title_terms, topic, counts)):
                     q, kind = f"{q[:-1]} about {about}?", "say_about"  # "What did Brown say about Nicola Sturgeon?"
@@ -235,7 +260,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                     continue  # "What did the young woman say?": a description, not a name, and no topic either
                 ans = whole
                 if kind in {"who", "what"}:
-                    role = (who_answer(u.text, q[len("Who is "):-1]) if kind == "who"
+                    role = (who_answer(u.text, q[len("Who is "):-1], names, seen_lower) if kind == "who"
                             else org_answer(u.text, q[len("What is "):-1]))
                     if role is None:
                         continue
@@ -303,8 +328,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 continue  # the specific questions first, all of them; the generic ones only to fill
             if is_weak:
                 subj = question_subject(q)
-                if weak >= MAX_WEAK or chosen or not (subj and any(subj & m for m in main)):
-                    continue
+                opening = {w.casefold() for w in strip_lead(answer).split()[:4]}
+                if weak >= MAX_WEAK or chosen or not (subj and any(subj & m for m in main)) or not subj & opening:
+                    continue  # and the answer is about them from its first words, not "…; United Airlines ranked …"
             if pass_ % 2 and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:
                 continue  # the author's own sections may repeat a takeaway; a template question need not
             if not _take(ui, q, answer, evidence, kind):

@@ -178,7 +178,9 @@ def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title
     if m is None:
         return None
     after = sentence[m.end():]
-    quoted_first = sentence[:1] in "\"“‘'" or sentence[:m.start()].rstrip().endswith(("”", '"', "’", "'"))
+    quoted_first = (sentence[:1] in "\"“‘'" or sentence[:m.start()].rstrip().endswith(("”", '"', "’", "'"))
+                    or bool(re.match(r" (?:[A-Z][\w'’.-]* ?){1,3}", after) and speaker
+                            & {w.casefold() for w in re.findall(r"[A-Z][\w'’-]*", after[:40])}))  # "…, said Rassol Omar, a …"
     spoken = after if len(after.split()) >= 5 and not quoted_first else sentence[:m.start()]
     offset = m.end() if spoken is after else 0
     found: list[tuple[int, int, str]] = []  # (rank, order, topic as the question shows it)
@@ -249,8 +251,9 @@ def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str
         subj = frozenset(w.casefold() for w in m.group(1).split()) if m else None
     if not subj:
         return False
-    if any(subj & s for s in subjects):
-        return True
+    named = {w.casefold() for w in re.findall(r"[\w'’-]+", q)[1:] if w[:1].isupper()}
+    if any(subj & named & s for s in subjects):
+        return True  # by a name the question writes as a name: "the general" is not General Ortiz
     if kind in {"find", "warn"} and subj & _FINDERS:
         return True  # "What did researchers find?": what a study found is the point of a report on it
     if kind in {"happened", "do", "doing", "will", "act"}:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .filters import question_problems
-from .text import STOPWORDS, Gated
+from .text import STOPWORDS, Gated, open_quote
 
 _HEAD_PREPOSITIONS = {"of", "about", "for", "in", "on", "with", "to", "from", "at", "over", "under", "behind",
                       "against", "between", "after", "before", "during", "into", "across", "around",
@@ -123,6 +123,11 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
     return _noun_phrase_question(h, names)
 
 
+_IMPERATIVE = frozenset("""practice practise try eat drink get make take use avoid keep stop start find learn add cut
+choose limit plan be have go do set stay exercise sleep reduce increase consider skip ditch swap manage build
+create write read ask tell call check buy sell save spend pay apply join watch listen look think talk remember
+forget give let put run walk drink cook wash clean turn switch open close book visit bring leave drop focus know
+understand protect prepare invest track meet share upgrade download install update""".split())  # noqa: SIM905
 _EVALUATIVE = re.compile(r"\b(?:good|great|excellent|superb|solid|decent|fine|poor|bad|weak|strong|impressive|"
                          r"disappointing|comfortable|uncomfortable|bright|dim|sharp|vivid|fast|slow|smooth|quiet|loud|"
                          r"noisy|responsive|sluggish|sturdy|flimsy|premium|cheap|best|better|worse|worst|nice|pleasant|"
@@ -205,6 +210,8 @@ def _noun_phrase_question(h: str, names: set[str] | None) -> str | None:
                  "inside", "behind", "under", "over", "into", "against", "between", "during", "as", "and", "or",
                  "not", "no", "more", "less", "why", "what", "how", "time", "ready", "enough"}:
         return None
+    if first in _IMPERATIVE:
+        return None  # "Practice Mindfulness", "Eat More Fiber": a listicle's advice, not a thing to define
     had_article = first in {"the", "a", "an"}
     if had_article:
         words = words[1:]
@@ -432,17 +439,30 @@ def _subject_text(subj: str) -> str:
 
 
 _ROLE_RX = re.compile(rf"\b(?:{_ROLES})s?\b", re.I)
+# "the Lakers", "prosecutors": a plural subject ("What do the Lakers plan to do?"); not "the United States", "Texas".
+_PLURAL_SUBJECT = re.compile(r"(?:^|\bthe )(?:[\w'’-]+ )*(?!States\b)[\w'’-]+[^sauio\W]s$|^[a-z]+[^sauio\W]s$")
+_HAS_OBJECT = re.compile(r" (?:to |that |the |a |an |its |his |her |their |our |new |plans |\d|[A-Z])")
+# Words that open a role phrase as common words even where the article capitalises them in a name ("High School").
+_COMMON_MODIFIERS = frozenset("""high primary secondary middle senior junior local former top chief head deputy assistant
+vice state federal city county police fire team club party staff art music math maths science school university
+college hospital church army navy military government council district regional national international veteran
+retired young old new""".split())  # noqa: SIM905
+_FAMILY = frozenset({"wife", "husband", "mother", "father", "son", "daughter", "girlfriend", "boyfriend", "sister",
+                     "brother", "partner", "fiancee", "fiance", "widow", "mum", "dad", "grandmother", "grandfather"})
 _DOUBLED = re.compile(r"\b(\w+) \1\b")
 _BEFORE_A_NAME = {"former", "ex", "late", "veteran", "fellow", "top", "senior", "deputy", "acting", "interim", "then",
                   "current", "longtime", "long-time", "retired", "outgoing", "incoming"}
 _PHRASE_KEEP = {"and", "of", "the", "a", "an", "its", "his", "her", "their"}
 
 
-def who_answer(sentence: str, name: str) -> str | None:
+def who_answer(sentence: str, name: str, proper: set[str] | None = None, common: set[str] | None = None) -> str | None:
     """ "Who is X?" answered by the role phrase that introduces X in `sentence`: "lead researcher and NASA
     planetary scientist Lucas Paganini said …" → "Lucas Paganini is a lead researcher and NASA planetary
     scientist."; "Joshua Apte, a professor of engineering at Texas, explained …" → "Joshua Apte is a professor
-    of engineering at Texas." None when no role phrase stands next to the name."""
+    of engineering at Texas." None when no role phrase stands next to the name, or only a family role that needs
+    its possessor ("his wife"). `proper` and `common`: the words the article capitalises mid-sentence and those it
+    writes in lower case (casefolded); the sentence's first word keeps its capital when it is a name ("Belgium
+    manager Marc Wilmots", "Real Madrid striker …"), not when a common word ("High school teacher …")."""
     i = sentence.find(name)
     if i < 0:
         return None
@@ -455,8 +475,8 @@ def who_answer(sentence: str, name: str) -> str | None:
         words = re.split(r"(?<=[,;:(—–\"“”])\s*|\s+", sentence[:i].rstrip())
         kept: list[str] = []
         for w in reversed(words):
-            if (not w or w[-1] in ",;:(—–\"“”" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP)
-                    or re.fullmatch(r"[a-z]+ed", w)):
+            if (not w or w[-1] in ",;:(—–\"“”'‘’!?" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP)
+                    or re.fullmatch(r"[a-z]+ed", w) or re.fullmatch(r"[a-z]+\.", w)):
                 break  # "was killed in the fight and suspect …": a verb ends the phrase
             if kept and _ROLE_RX.fullmatch(w) and "and" not in kept and any(_ROLE_RX.fullmatch(k) for k in kept):
                 break  # "with his wife Masters chairman Billy Payne": two roles without "and" are two people's
@@ -472,20 +492,31 @@ def who_answer(sentence: str, name: str) -> str | None:
             at = kept.index("and")
             if not any(_ROLE_RX.search(w) or w[:1].isupper() for w in kept[:at]):
                 kept = kept[at + 1:]
+        if "of" in kept and not any(_ROLE_RX.fullmatch(w) for w in kept[:kept.index("of")]):
+            kept = kept[kept.index("of") + 1:]  # "the murder of soldier Lee Rigby": the role is after "of"
         if kept and _ROLE_RX.search(kept[-1]):
             phrase = " ".join(kept)
     if not phrase:
         return None
+    bare_role = phrase.split()[-1].casefold()
+    if bare_role in _FAMILY and not re.search(r"[A-Z][\w'’.-]*['’]s\b|\bof [A-Z]", phrase):
+        return None  # "his wife Lindsey Sims" → "a wife": whose, the answer cannot say
     first = phrase.split()[0]
     second = phrase.split()[1:2]
-    if (sentence.startswith(phrase) and first[:1].isupper() and first[1:].islower()
-            and (first.casefold() in ROLE_SET or not second or second[0][:1].islower())):  # "Real Madrid striker" stays
+    if common is not None and proper is not None:
+        low = first.casefold()
+        lower_it = (low in ROLE_SET or low in _COMMON_MODIFIERS
+                    or (low in common and not (low in proper and second and second[0][:1].isupper())))
+    else:
+        lower_it = first.casefold() in ROLE_SET or not second or second[0][:1].islower()
+    if sentence.startswith(phrase) and first[:1].isupper() and first[1:].islower() and lower_it:
         phrase = first.casefold() + phrase[len(first):]  # "Council leader Maria Holt said …": capital of the sentence
         first = first.casefold()
     if (first.casefold() in ROLE_SET and not first.isupper()) or (first[:1].isupper() and first.casefold() in STOPWORDS):
         phrase = first.casefold() + phrase[len(first):]  # "Actress Julia …" → "an actress"
         first = first.casefold()
-    if not (first in {"the", "a", "an", "his", "her", "their", "its"} or re.search(r"['’]s$", first)):
+    if not (first in {"the", "a", "an", "his", "her", "their", "its"} or re.search(r"['’]s$", first)
+            or re.match(r"(?:[A-Z][\w.-]* ){0,2}[A-Z][\w.-]*['’]s\b", phrase)):  # "Tom Berg's wife"
         if any(w[:1].isupper() for w in phrase.split()):
             phrase = "the " + phrase  # "Masters chairman" → "the Masters chairman": one of a kind
         else:
@@ -625,6 +656,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
         rest = sentence[end:]
         if start in answered or not _ANY_VERB.match(rest) or not _subject_ok(subj):
             continue  # one combined match first: most clause starts meet no template (keeps bulk runs fast)
+        if start and open_quote(sentence[:start]):
+            continue  # "'… Taylor has admitted to owing millions,' the statement said": someone's claim, not a fact
         if (not names and not _DET_SUBJECT.match(subj) and subj.casefold() not in _COMMON_SUBJECTS
                 and subj.split()[-1].casefold() not in known):
             continue
@@ -645,6 +678,9 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 continue  # the verb must be a whole word: "allegedly" is not "alleged", "foundation" not "found"
             if len(rest[vm.end():].split()) < 3:
                 continue  # nothing left to answer with
+            if kind in {"launch", "promise"} and not _HAS_OBJECT.match(rest, vm.end()):
+                answered.add(start)  # "Stadia launches tomorrow", "Google promised more": nothing launched, nothing
+                break  # promised, and the verb is no other deed either
             if kind == "find" and rest[vm.end():].startswith(" out "):
                 q = template.replace("find?", "find out?").replace("{S}", _subject_text(subj))  # not "What did X find?"
                 if not question_problems(q):
@@ -683,7 +719,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             if s.casefold() in {"police", "officials"} and "did" not in q and "does" in q:
                 q = q.replace("does", "do")
             if "What does" in q and kind in {"claim", "plan"} and (s.casefold().startswith(("police", "officials"))
-                                                                   or (s.endswith("s") and " and " in s)):
+                                                                   or (s.endswith("s") and " and " in s)
+                                                                   or _PLURAL_SUBJECT.search(s)):
                 q = q.replace("What does", "What do")
             if not question_problems(q):
                 out.append((q, kind))
