@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from takeaways.config import Settings
 from takeaways.engines.offline import ExtractiveEngine
 from takeaways.engines.offline.filters import answers, question_fits, section_answers
@@ -238,7 +240,7 @@ def test_a_closing_quote_glued_to_the_next_sentence_is_a_run_on() -> None:
 
     assert glued("The mayor said the budget plans were 'pure fiction' Mr Hale urged voters to reject them.")
     assert not glued("The mayor called the budget 'pure fiction', Mr Hale said on Monday.")
-    assert not glued("The band closed the night with “Rockin’ It All Night” to a full hall.")  # noqa: RUF001 - an apostrophe, no quote
+    assert not glued("The band closed the night with “Rockin’ It All Night” to a full hall.")
 
 
 # --- FAQ: questions that name what they ask about ---------------------------------------------------
@@ -543,3 +545,116 @@ def test_a_generic_question_needs_its_subject_in_the_answers_first_words() -> No
         title="Which airline gives the most award seats")
     qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
     assert "What did United Airlines do?" not in qs
+
+
+# --- Key Takeaways: what is never shown, and how many ---------------------------------------------
+
+def problem_of(text: str, i: int) -> str | None:
+    from takeaways.engines.offline.filters import takeaway_problem
+
+    return takeaway_problem(units(paragraphs(text))[i])
+
+
+def problem(text: str) -> str | None:
+    from takeaways.engines.offline.filters import takeaway_problem
+
+    [u] = [u for u in units(paragraphs(text)) if not u.caption]
+    return takeaway_problem(u)
+
+
+def test_a_caption_glued_to_a_sentence_without_a_stop_is_cut_and_the_sentence_kept() -> None:
+    from takeaways.engines.offline.filters import glue_cut
+
+    caption = "Homes near the new station sold for 12 per cent more than the rest of the town"
+    sentence = "In a survey published today, the Harbour Bank compared house prices in every district of the city."
+    glued = f"{caption} {sentence}"
+    assert glued[glue_cut(glued):] == sentence
+    named = "Pictured is council leader Maria Holt The study found that three districts gained most from the new line."
+    assert named[glue_cut(named):].startswith("The study found")
+    # no seam: a capitalised word inside a name, a stop before the capital, or too little sentence after it
+    assert glue_cut("The mayor told The Courier that the lanes would open in May and cost less than planned.") == 0
+    assert glue_cut("The lanes open in May. The council said it had found the money for the whole network.") == 0
+    assert glue_cut("Homes near the new station sold for more The bank said so.") == 0
+    [head, tail] = units(paragraphs(glued))
+    assert head.caption and not tail.caption and tail.text == sentence
+    digest = ExtractiveEngine().generate(paragraphs(glued, *BODY), Spec(takeaways=5, questions=0), Settings())
+    shown = [t.text for t in digest.takeaways]
+    assert caption not in " ".join(shown) and sentence in shown
+    assert all(t.evidence in paragraphs(glued, *BODY).text for t in digest.takeaways)
+
+
+def test_a_heading_in_capitals_glued_to_a_sentence_is_cut() -> None:
+    [u] = units(paragraphs("BALL OF THE CENTURY Benaud talked viewers through the famous delivery in 1993."))
+    assert u.text == "Benaud talked viewers through the famous delivery in 1993."
+    for kept in ("A HUNTER who ate a wild rabbit in the hills has been taken to hospital with the plague.",
+                 "NASA Administrator Jim Bridenstine said the mission would launch in 2024."):
+        assert units(paragraphs(kept))[0].text == kept
+
+
+def test_a_sentence_inside_a_longer_quotation_is_no_takeaway() -> None:
+    from takeaways.engines.offline.text import quote_spans
+
+    # paragraphs joined in one block: each reopens the quotation without closing the one before
+    text = ("Holt said: ‘I cannot say yes until I know what the role is. ‘As a player I did what was asked of me. "
+            "The city deserves a plan that works for everyone who lives here. ‘I just want the best for Lindvik.’ "
+            "The council will vote on the plan in March.")
+    flags = {u.text: u.in_quote for u in units(paragraphs(text))}
+    assert flags["The city deserves a plan that works for everyone who lives here."]
+    assert flags["‘As a player I did what was asked of me."]  # opens a quotation that goes on after it
+    assert not flags["Holt said: ‘I cannot say yes until I know what the role is."]
+    assert not flags["The council will vote on the plan in March."]
+    tweet = ("Governor Ines Kova tweeted: “Meth is here. Twitter can make a joke of it, but meth is a serious problem "
+             "in the state. We will get it out.”")
+    assert problem_of(tweet, 1) == "part of a quotation"
+    # apostrophes inside or after a word neither open nor close; a corpus's spaced closing mark ('very tall ') closes
+    text = "The players' union isn't happy that the mayor called the plan 'a disaster' on Tuesday."
+    assert [text[a:b] for a, b in quote_spans(text)] == ["'a disaster'"]
+    spaced = "The man is described as 'very tall ' by police. He wore an orange sweatshirt and a large mask."
+    assert not any(u.in_quote for u in units(paragraphs(spaced)))
+
+
+@pytest.mark.parametrize(("sentence", "reason"), [
+    ("Soon, I would become one of them.", "a first-person aside"),
+    ("Three years ago, over breakfast, my friend handed me a novel about a quest.", "a first-person aside"),
+    ("To approximate the value of the drugs, we turned to other data sources.", "a first-person aside"),
+    ("Words cannot describe how much I love this little car.", "a first-person aside"),
+    ("In case you live in Lindvik, chances are you have an app for the air quality index.", "an aside to the reader"),
+    ("Here, the Courier recounts ten of his finest moments from the commentary box.", "points at the page"),
+    ("Here's the most recent data on seizures from the border agency.", "points at the page"),
+    ("The chart below shows how house prices have changed since 2010.", "points at the page"),
+    ("As it stands, the teams below will play a semifinal for one spot in each path:", "introduces a list"),
+    ("Or so says the actress, who made the comments in an interview with the magazine.", "a dangling reference"),
+    ("This isn't the first time she has changed her look for a video.", "a dangling reference"),
+    ("Get Harbour Cycling Monthly delivered through your letterbox every month.", "boilerplate"),
+    ("Twelve readers won a prize: 12 issues for £11.99 with free delivery.", "boilerplate"),
+    ("Start your day with the Morning Bell, our guide to the markets.", "boilerplate"),
+    ("Welcome to the new Harbour Courier, with more local news than ever.", "boilerplate"),
+    ("The US Navy said the two ships would sail to the harbour in May.", None),  # "US" is no "us"
+    ("The Harbour Bike Library lends 300 repaired bicycles a month to students.", None),
+])
+def test_lines_that_are_never_takeaways(sentence: str, reason: str | None) -> None:
+    assert problem(sentence) == reason
+
+
+def test_past_the_third_a_takeaway_must_score_near_the_best() -> None:
+    from takeaways.engines.offline.ranking import strong
+    from takeaways.engines.offline.text import Unit
+
+    def u(i: int, score: float) -> Unit:
+        return Unit(index=i, text=f"s{i}", start=i, end=i + 1, block=0, kind="paragraph", section=None, words=9,
+                    score=score)
+
+    picks = [u(0, 1.0), u(1, 0.3), u(2, 0.6), u(3, 0.5), u(4, 0.2)]
+    assert [x.index for x in strong(picks, 3, 0.4)] == [0, 2, 3]  # the three best; 0.3 and 0.2 fall short
+    assert [x.index for x in strong(picks, 3, 0.25)] == [0, 1, 2, 3]
+    assert strong(picks[:2], 3, 0.4) == picks[:2]
+
+
+def test_a_page_of_promos_and_asides_gets_no_takeaway_and_says_why() -> None:
+    page = paragraphs("Sign up for our newsletter to get the best stories every morning.",
+                      "Get Harbour Cycling Monthly delivered through your letterbox every month.",
+                      "Words cannot describe how much I love this magazine.",
+                      "Follow us on social media for daily updates and offers.")
+    digest = ExtractiveEngine().generate(page, Spec(takeaways=5, questions=0), Settings())
+    assert digest.takeaways == []
+    assert any("only 0 takeaway(s)" in w for w in digest.warnings)

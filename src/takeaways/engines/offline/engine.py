@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...config import Settings
 from ...models import QA, Article, Digest, Spec, Takeaway
 from .faq import faq
-from .ranking import select_takeaways
+from .ranking import MIN_TAKEAWAYS, select_takeaways
 from .text import compress, is_english
 
 
@@ -26,8 +26,9 @@ class ExtractiveEngine:
         chosen, items, sim, _idf = select_takeaways(article, spec, english)
         takeaways = [Takeaway(text=compress(u.text), evidence=u.text) for u in chosen]
         qas: list[QA] = faq(article, spec, items, sim, chosen, english) if spec.questions else []
-        if spec.takeaways and len(takeaways) < spec.takeaways:
-            warnings.append(f"extractive engine: only {len(takeaways)} takeaway(s); the article has few sentences")
+        if spec.takeaways and len(takeaways) < min(spec.takeaways, MIN_TAKEAWAYS):
+            warnings.append(f"extractive engine: only {len(takeaways)} takeaway(s); the page has few sentences that "
+                            "stand on their own (the rest are captions, promos, pieces of quotations or asides)")
         if spec.questions and len(qas) < spec.questions:
             warnings.append(f"extractive engine: only {len(qas)} FAQ item(s) could be formed from the article")
         return Digest(article=article.meta, takeaways=takeaways, faq=qas, engine=self.name,

@@ -13,6 +13,7 @@ from .text import (
     WORD,
     Gated,
     Unit,
+    open_quote,
     stem,
     unbalanced_quotes,
 )
@@ -64,6 +65,38 @@ def glued(text: str) -> bool:
     return any(len(WORD.findall(text, 0, m.start())) >= 4 for m in _GLUE.finditer(text))
 
 
+# Where a caption without a stop runs into the sentence after it: a word that ends a phrase (lower case, a
+# figure, a closing quote or bracket), then a word that opens sentences and is rarely capitalised inside one,
+# then a lower-case word ("… could sell for less In a study published today, …", "… the massive heist This
+# FBI sketch shows …"). The pronouns and articles also count after a capitalised word ("… Nigel Farage The
+# study found …"): "The" with a lower-case word after it does not sit inside a name.
+_GLUE_SPLIT = re.compile(
+    r"(?:(?<=[a-z0-9%)'’\"”])|(?<=[A-Za-z]))\s+(?=(?:The|This|These|Those|They|He|She|It|We|His|Her|Their|Its)\s+[a-z])"
+    r"|(?<=[a-z0-9%)'’\"”])\s+(?=(?:A|An|There|It['’]s|In|On|At|As|After|When|While|But|Like|If|According|Speaking|"
+    r"However|Meanwhile|Although|Since|During|Before|Despite|Following|With|For|From|Last|Earlier|Later|Now|Some|"
+    r"Many|Most|Others?|One|Each|Both|Asked|Losing|Having|Being)\s+[a-z])")
+_STOP_BEFORE = re.compile(r"[.!?]['\"’”]?\s*$")
+GLUE_TAIL_WORDS = 8  # the sentence after a glued caption: at least this long, and it ends with a stop
+
+
+def glue_cut(text: str) -> int:
+    """Where the sentence proper starts in a unit that opens with a caption (or captions) glued to it without
+    a stop: the last such seam with a whole sentence after it (GLUE_TAIL_WORDS words or more, ending with a
+    stop) and four words or more of caption before it; 0 when there is none. The caption part is not shown
+    but still counts for ranking (the CNN/DailyMail highlights often restate it)."""
+    if not ENDS_SENTENCE.search(text):
+        return 0
+    cut = 0
+    for m in _GLUE_SPLIT.finditer(text):
+        if len(WORD.findall(text, 0, m.start())) < 4 or _STOP_BEFORE.search(text, 0, m.start()):
+            continue  # a stop before the seam: two sentences the splitter kept together, not a caption
+        tail = text[m.end():]
+        if len(WORD.findall(tail)) < GLUE_TAIL_WORDS or unbalanced_quotes(tail):
+            break  # later seams leave even less
+        cut = m.end()
+    return cut
+
+
 def caption_cut(text: str) -> int | None:
     """Where the sentence proper starts in a unit with photo captions run into it: 0 when there are none,
     None when the whole unit is caption or credit (or no sentence can be told from the caption text)."""
@@ -86,8 +119,17 @@ def caption_cut(text: str) -> int | None:
 
 
 PROMO = Gated(re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
-                    r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有", re.I),
-              '@', 'http', 'www.', 'subscribe', 'sign up', 'newsletter', 'follow us', 'click here', 'read more', 'share this', 'all rights reserved', 'copyright', '©', 'ⓒ', '무단', '無断転載', '版权所有')
+                    r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有"
+                    # the page selling itself: "Get the magazine delivered through your letterbox every month",
+                    # "12 issues for £11.99", "Start your day with …", "Welcome to the new …", "… in your inbox"
+                    r"|\bdelivered (?:to|through|straight to) your (?:door|doorstep|letterbox|letter box|inbox|home)\b"
+                    r"|\b\d+ (?:issues|editions) for\b|\bcover price\b|\b(?:to|in) your inbox\b"
+                    r"|^(?:Start|Begin) your (?:day|morning|week)\b|^Welcome to (?:the|our) (?:new|latest|all-new)\b"
+                    r"|\bdon['’]t miss (?:out|a thing|an issue)\b|\balready a (?:subscriber|member)\b"
+                    r"|\b(?:order|buy|get|grab) (?:your|a) copy\b", re.I),
+              '@', 'http', 'www.', 'subscribe', 'sign up', 'newsletter', 'follow us', 'click here', 'read more', 'share this',
+              'all rights reserved', 'copyright', '©', 'ⓒ', '무단', '無断転載', '版权所有', 'delivered', 'issues for',
+              'editions for', 'cover price', 'inbox', 'start your', 'begin your', 'welcome to', 'miss', 'already a', ' copy')
 
 
 DANGLING = re.compile(
@@ -113,15 +155,37 @@ NO_COMMENT = Gated(re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|
 _YOU = Gated(re.compile(r"\b(?:you|your|you['’](?:re|ve|d|ll))\b", re.I),
              'you')
 _QUOTES = Gated(QUOTATION, '"', "“", "'", "‘")
-_ASIDE = re.compile(r"^(?:Yes|No|Sure|Well|OK|Okay|Oh|Yeah|Alas|Sadly|Honestly|Seriously)\b[,!.]")
+_ASIDE = re.compile(r"^(?:Yes|No|Sure|Well|OK|Okay|Oh|Yeah|Yup|Yep|Nope|Wow|Alas|Sadly|Honestly|Seriously)\b[,!.]")
+# The writer in the first person outside quotation marks ("Three years ago my friend handed me a novel", "Words
+# cannot describe how much I love …", "To approximate the value, we turned to …"): an aside unless it carries a
+# figure or a name ("US", the country, is no "us").
+_FIRST_PERSON_ANY = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]yself|[Mm]ine|[Ww]e|[Ww]e['’](?:re|ve|d|ll)|[Oo]ur|us)\b")
+# The reader addressed about the article itself: "In case you are living in …", "Now you know …", "Yup, you read it right".
+_READER = Gated(re.compile(r"^(?:In case|Now|So|As) you\b|\b(?:chances are(?:,)? you|you (?:read|heard) (?:it|that) right|"
+                           r"as you (?:may|might|probably|already) (?:know|have heard)|you (?:may|might) (?:be wondering|"
+                           r"have (?:heard|noticed|seen))|you(?:['’]ll| will) (?:love|want to (?:read|see|know)))\b", re.I),
+                'you')
+# What points at the page rather than saying something: "Here, the site recounts ten of his finest moments",
+# "Here's the most recent data …", "The plot above is based on …", "(see the chart below)".
+_POINTER = Gated(re.compile(
+    r"^Here(?:['’]s\b| (?:is|are)\b|,)"
+    r"|\b(?:plot|graph|chart|map|table|list|gallery|infographic|graphic|video|clip|see|watch|click)\s(?:above|below)\b"
+    r"|\b(?:see|watch|click) here\b", re.I),
+    'here', 'above', 'below')
+# A sentence that only introduces what follows ("… each path having one berth:").
+_INTRODUCES = re.compile(r":\s*$")
+# A leading line of capitals glued to the sentence: "BALL OF THE CENTURY Benaud was on hand …" (a list item's
+# heading); a capitalised opening word ("A HUNTER who …") or a short initialism ("NASA Administrator …") is not one.
+CAPS_LABEL = re.compile(r"(?=(?:[^a-z]*[A-Z]){10})[A-Z0-9][A-Z0-9'’&.-]*(?: [A-Z0-9][A-Z0-9'’&.-]*)+ (?=[A-Z][a-z])")
 # "Prof. Carlos: Estou aqui …", "Q: …": a line of an interview transcript, not a statement of the article.
 SPEAKER_LABEL = re.compile(r"^(?:[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}|Q|A):\s")
 _FIRST_PERSON = re.compile(r"^(?:I|I['’](?:m|ve|d|ll)|My|Me|Let me|Let['’]s|Let us)\b")
 # A subject whose referent is in an earlier sentence: "Those gains were …", "All of that …", "The move comes …".
 _DANGLING_SUBJECT = re.compile(
     r"^(?:(?:That|This|These|Those|Such) (?!(?:week|year|month|morning|afternoon|evening|weekend|season|time|summer|"
-    r"winter|spring|autumn|fall)\b)(?:[\w'’-]+ ){0,2}?(?:is|was|are|were|has|have|had|will|would|could|can|may|might|"
-    r"means?|meant|shows?|showed|suggests?|comes?|came|follows?|followed|includes?|included)\b"
+    r"winter|spring|autumn|fall)\b)(?:[\w'’-]+ ){0,2}?(?:(?:is|was|are|were|has|have|had|does|did|will|would|could|can|"
+    r"may|might)(?:n['’]t)?|wo(?:n['’]t)|means?|meant|shows?|showed|suggests?|comes?|came|follows?|followed|includes?|"
+    r"included)\b"
     r"|That (?:his|her|their|its|the|a|an)\b"  # "That her party want …": a that-clause without its sentence
     r"|All (?:of )?(?:that|this|these|those|it)\b|(?:Both|Neither|None|Each|Some|Many|Most) of (?:them|these|those)\b"
     r"|The (?:move|decision|report|findings?|announcement|change|incident|comments?|remarks?|news|latest|development)"
@@ -130,6 +194,7 @@ _DANGLING_SUBJECT = re.compile(
 
 _FIGURE_OR_NAME = re.compile(r"\d|(?<=[\w,;] )[A-Z][a-z]")
 _OPENING_PHRASE = re.compile(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])")
+_OR_SO = re.compile(r"^Or\b")  # "Or so says the actress …": the second half of the sentence before
 _WH_PHRASE = re.compile(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b")
 _STRAY_PUNCTUATION = re.compile(r"\s[,;:]|[,;:]\?|\s\?|\s{2}")
 # A pronoun subject behind a longer opening phrase ("In the summer of 1924, they stretched …", "In addition
@@ -146,6 +211,13 @@ def boilerplate(text: str) -> bool:
     return bool(PROMO.search(text) or _DISCLOSURE.search(text))
 
 
+def first_person(text: str) -> bool:
+    """The writer speaks as "I", "me", "we", "our" … outside quotation marks."""
+    if not _FIRST_PERSON_ANY.search(text):
+        return False
+    return bool(_FIRST_PERSON_ANY.search(_QUOTES.sub(" ", text)))
+
+
 def takeaway_problem(u: Unit) -> str | None:
     """Why a sentence can never be a takeaway (None when it can)."""
     t = u.text
@@ -155,16 +227,25 @@ def takeaway_problem(u: Unit) -> str | None:
         return "boilerplate"
     if NO_COMMENT.search(t) and u.words < 20:
         return "no comment"
-    if _FIRST_PERSON.match(t) or _ASIDE.match(t):
-        return "a first-person aside"
-    if _YOU.search(t) and _YOU.search(_QUOTES.sub(" ", t)) and not _FIGURE_OR_NAME.search(t):
-        return "an aside to the reader"  # "Now you know …", "you would think a reporter would know better"
+    if _POINTER.search(t):
+        return "points at the page"
+    if _INTRODUCES.search(t):
+        return "introduces a list"
+    if u.in_quote:
+        return "part of a quotation"
     bare = LEAD_CONNECTIVE.sub("", DATELINE.sub("", t, count=1), count=1)  # "But she added …" is shown as "She added …"
     bare = _OPENING_PHRASE.sub("", bare)  # "Instead, they …", "In 2019, he …"
     bare = bare[:1].upper() + bare[1:]
-    if DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare) or _LONG_OPENER.match(t) or _DO_IT.search(t):
+    unquoted = _QUOTES.sub(" ", t) if "'" in t or '"' in t or "“" in t or "‘" in t else t
+    if (_FIRST_PERSON.match(t) or _FIRST_PERSON.match(bare) or _ASIDE.match(t)
+            or (_FIRST_PERSON_ANY.search(unquoted) and not _FIGURE_OR_NAME.search(unquoted))):
+        return "a first-person aside"
+    if _READER.search(unquoted) or (_YOU.search(unquoted) and not _FIGURE_OR_NAME.search(t)):
+        return "an aside to the reader"  # "Now you know …", "you would think a reporter would know better"
+    if (DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare) or _LONG_OPENER.match(t) or _DO_IT.search(t)
+            or _OR_SO.match(t)):
         return "a dangling reference"
-    if unbalanced_quotes(t):
+    if unbalanced_quotes(t) or (t[:1] in "'‘" and open_quote(t)):
         return "part of a quotation"
     if _QUOTES.search(t) and len(WORD.findall(_QUOTES.sub(" ", t))) < 4:
         return "a bare quotation"  # 'Finally, "Lose some weight, baby girl."': no speaker, no context

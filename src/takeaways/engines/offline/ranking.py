@@ -10,14 +10,17 @@ from collections.abc import Callable
 import numpy as np
 
 from ...models import Article, Spec
-from .filters import DANGLING, PROMO, SPEAKER_LABEL, takeaway_problem
+from .filters import DANGLING, PROMO, SPEAKER_LABEL, first_person, takeaway_problem
 from .text import DATELINE, ENDS_SENTENCE, QUOTED, WORD, Unit, cosine, terms, unbalanced_quotes
 from .units import units
 
 W_POSITION = 1.0
-W_CENTRALITY = 0.4
+W_CENTRALITY = 0.3
 W_TITLE = 0.3
-MMR_LAMBDA = 0.75
+MMR_LAMBDA = 0.85
+MIN_TAKEAWAYS = 3  # always given when that many sentences pass the checks (and that many are asked for)
+TAIL_FLOOR = 0.4  # past them, a takeaway scores at least this share of the best one (see `strong`)
+NEAR_DUPLICATE = 0.7  # cosine to a chosen sentence above which a sentence only repeats it
 MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments, rarely a takeaway
 LONG_WORDS = 45  # longer "sentences" are usually run-together captions or lists
 MAX_RANKED = 400  # sentences that compete for takeaways (~10,000 words); keeps book-length pages fast
@@ -127,6 +130,8 @@ def rank(items: list[Unit], sim: np.ndarray, cue: Counter[str], idf: dict[str, f
             penalty = 0.6
         elif QUOTED.match(u.text) or u.text[:1] in "\"“‘'":
             penalty = 0.8  # a quotation (with or without "she said") rarely states the point on its own
+        elif first_person(u.text):
+            penalty = 0.5  # the writer's own story ("my friend Helen handed me a novel") is seldom the news
         if not ENDS_SENTENCE.search(u.text):
             tokens = WORD.findall(u.text)
             digits = sum(1 for t in tokens if t.isdigit())
@@ -174,11 +179,21 @@ def mmr(items: list[Unit], sim: np.ndarray | list[list[float]], k: int, lam: flo
         open_[best] = False
         if not fits(best):
             continue
-        if chosen and (redundancy[best] > 0.7 or any(_contained(items[best], items[j]) for j in chosen)):
+        if chosen and (redundancy[best] > NEAR_DUPLICATE or any(_contained(items[best], items[j]) for j in chosen)):
             continue  # a near-duplicate adds nothing
         chosen.append(best)
         redundancy = np.maximum(redundancy, sim[best])
     return [items[i] for i in sorted(chosen)]
+
+
+def strong(chosen: list[Unit], keep: int = MIN_TAKEAWAYS, floor: float = TAIL_FLOOR) -> list[Unit]:
+    """The `keep` best-scored of `chosen`, and those others that score at least `floor` of the best (article order)."""
+    if len(chosen) <= keep:
+        return chosen
+    best = sorted(chosen, key=lambda u: -u.score)
+    top = best[0].score
+    kept = {id(u) for i, u in enumerate(best) if i < keep or u.score >= floor * top}
+    return [u for u in chosen if id(u) in kept]
 
 
 def _contained(a: Unit, b: Unit) -> bool:
@@ -220,14 +235,12 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
     def fit(u: Unit) -> bool:
         return takeaway_problem(u) is None and not transcript(u)
 
+    # Precision over count: a page of nothing but promos, quotation pieces and asides gets no takeaway (the
+    # engine says why) rather than junk, and past the first MIN_TAKEAWAYS a takeaway must score TAIL_FLOOR
+    # of the best one: three strong bullets beat five with two weak ones.
     candidates = [u for u in ranked if u.words >= 4 and not u.caption]
-    if candidates:
-        sub = sim if len(candidates) == len(ranked) else sim[np.ix_(*[[u.index for u in candidates]] * 2)]
-        chosen = mmr(candidates, sub, spec.takeaways, allowed=fit)
-        if not chosen:
-            chosen = mmr(candidates, sub, spec.takeaways)  # a page of nothing but such lines
-    else:
-        chosen = mmr(ranked, sim, spec.takeaways)
+    sub = sim if len(candidates) == len(ranked) else sim[np.ix_(*[[u.index for u in candidates]] * 2)]
+    chosen = strong(mmr(candidates, sub, spec.takeaways, allowed=fit))
     # Captions helped rank; from here on (the FAQ) they are not part of the text.
     shown = [u for u in items if not u.caption]
     for i, u in enumerate(shown):

@@ -42,6 +42,7 @@ class Unit:
     terms: Counter[str] = field(default_factory=Counter)
     score: float = 0.0
     caption: bool = False  # a photo caption or credit: it counts for centrality, it is never shown
+    in_quote: bool = False  # it starts inside a quotation, or opens one that runs past its end (see quote_spans)
 
 
 class Gated:
@@ -161,6 +162,41 @@ _SINGLE_CLOSE = re.compile(r"(?<=[\w.,!?])['’](?=[\s.,;:!?)]|$)")
 def open_quote(text: str) -> bool:
     """A quotation opens and does not close (single quotes too, told from apostrophes by where they stand)."""
     return unbalanced_quotes(text) or len(_SINGLE_OPEN.findall(text)) > len(_SINGLE_CLOSE.findall(text))
+
+
+# Quote marks told apart by where they stand: one that opens comes after a space or a bracket and before a
+# letter, one that closes comes before a space or a stop (an apostrophe inside a word is neither: 'I don't know';
+# text tokenised for a corpus closes with a space before the mark: 'very tall ').
+_QUOTE_MARK = re.compile(
+    r"(?P<dopen>“|(?:^|(?<=[\s(—–-]))\"(?=[\w‘'(]))"
+    r"|(?P<dclose>”|(?<=[\w.,;:!?…’'\s])\"(?=[\s.,;:!?)—–'’-]|$))"
+    r"|(?P<sopen>‘(?=\w)|(?:^|(?<=[\s(—–-“\"]))'(?=[A-Za-z]))"
+    r"|(?P<sclose>(?<=[\w.,;:!?…\"”\s])[’'](?=[\s.,;:!?)—–\"”-]|$))")
+_QUOTE_MAX = 1000  # a quotation reopened further on than this was a stray mark, not a quotation
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each quotation in `text`, quote marks included. A quotation that runs over several
+    paragraphs reopens each one without closing the one before (the news convention); in text whose
+    paragraphs were joined, the reopening mark ends the part before it."""
+    spans: list[tuple[int, int]] = []
+    opened: dict[str, int] = {}
+    for m in _QUOTE_MARK.finditer(text):
+        kind = m.lastgroup or ""
+        side, q = kind[1:], kind[0]
+        if side == "open":
+            if q in opened and m.start() - opened[q] <= _QUOTE_MAX:
+                spans.append((opened[q], m.start()))
+            opened[q] = m.start()
+        elif q in opened:
+            spans.append((opened.pop(q), m.end()))
+    return sorted(spans)  # a quotation that never closes is left out: its end is anyone's guess
+
+
+def in_quotation(spans: list[tuple[int, int]], a: int, b: int) -> bool:
+    """The sentence text[a:b] starts inside a quotation ("… Twitter can make a joke of it …" of a longer
+    tweet), or opens one that goes on after it: a piece of a quotation, with no speaker of its own."""
+    return any(s < a < e or (s == a and e > b + 1) for s, e in spans if s <= a)
 
 
 ENDS_SENTENCE = re.compile(r"[.!?。！？…:;]['\"’”»」』)\]]*\s*$")
