@@ -70,11 +70,13 @@ def glued(text: str) -> bool:
 # then a lower-case word ("… could sell for less In a study published today, …", "… the massive heist This
 # FBI sketch shows …"). The pronouns and articles also count after a capitalised word ("… Nigel Farage The
 # study found …"): "The" with a lower-case word after it does not sit inside a name.
-_GLUE_SPLIT = re.compile(
-    r"(?:(?<=[a-z0-9%)'’\"”])|(?<=[A-Za-z]))\s+(?=(?:The|This|These|Those|They|He|She|It|We|His|Her|Their|Its)\s+[a-z])"
-    r"|(?<=[a-z0-9%)'’\"”])\s+(?=(?:A|An|There|It['’]s|In|On|At|As|After|When|While|But|Like|If|According|Speaking|"
-    r"However|Meanwhile|Although|Since|During|Before|Despite|Following|With|For|From|Last|Earlier|Later|Now|Some|"
-    r"Many|Most|Others?|One|Each|Both|Asked|Losing|Having|Being)\s+[a-z])")
+# A capitalised word between two others, then a lower-case one: where a seam may be (one cheap pattern; the word
+# and what comes before it are checked in Python).
+_SEAM = re.compile(r"(?<=[\w%)'’\"”]) +([A-Z][a-z]*(?:['’]s)?) +(?=[a-z])")
+_SEAM_AFTER_ANY = frozenset("The This These Those They He She It We His Her Their Its".split())  # noqa: SIM905
+_SEAM_AFTER_LOWER = frozenset("""A An There It's It’s In On At As After When While But Like If According Speaking However
+Meanwhile Although Since During Before Despite Following With For From Last Earlier Later Now Some Many Most Other Others
+One Each Both Asked Losing Having Being""".split())  # noqa: SIM905 - a word list reads better as text
 _STOP_BEFORE = re.compile(r"[.!?]['\"’”]?\s*$")
 GLUE_TAIL_WORDS = 8  # the sentence after a glued caption: at least this long, and it ends with a stop
 
@@ -84,16 +86,19 @@ def glue_cut(text: str) -> int:
     a stop: the last such seam with a whole sentence after it (GLUE_TAIL_WORDS words or more, ending with a
     stop) and four words or more of caption before it; 0 when there is none. The caption part is not shown
     but still counts for ranking (the CNN/DailyMail highlights often restate it)."""
-    if not ENDS_SENTENCE.search(text):
+    if len(text) < 60 or not ENDS_SENTENCE.search(text):
         return 0
     cut = 0
-    for m in _GLUE_SPLIT.finditer(text):
+    for m in _SEAM.finditer(text):
+        word, before = m.group(1), text[m.start() - 1]
+        if word not in _SEAM_AFTER_ANY and (word not in _SEAM_AFTER_LOWER or before.isupper()):
+            continue
         if len(WORD.findall(text, 0, m.start())) < 4 or _STOP_BEFORE.search(text, 0, m.start()):
             continue  # a stop before the seam: two sentences the splitter kept together, not a caption
-        tail = text[m.end():]
+        tail = text[m.start(1):]
         if len(WORD.findall(tail)) < GLUE_TAIL_WORDS or unbalanced_quotes(tail):
             break  # later seams leave even less
-        cut = m.end()
+        cut = m.start(1)
     return cut
 
 

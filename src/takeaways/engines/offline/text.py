@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
@@ -167,11 +168,9 @@ def open_quote(text: str) -> bool:
 # Quote marks told apart by where they stand: one that opens comes after a space or a bracket and before a
 # letter, one that closes comes before a space or a stop (an apostrophe inside a word is neither: 'I don't know';
 # text tokenised for a corpus closes with a space before the mark: 'very tall ').
-_QUOTE_MARK = re.compile(
-    r"(?P<dopen>“|(?:^|(?<=[\s(—–-]))\"(?=[\w‘'(]))"
-    r"|(?P<dclose>”|(?<=[\w.,;:!?…’'\s])\"(?=[\s.,;:!?)—–'’-]|$))"
-    r"|(?P<sopen>‘(?=\w)|(?:^|(?<=[\s(—–-“\"]))'(?=[A-Za-z]))"
-    r"|(?P<sclose>(?<=[\w.,;:!?…\"”\s])[’'](?=[\s.,;:!?)—–\"”-]|$))")
+_QUOTE_CHAR = re.compile(r"[\"“”‘’']")
+_OPENS_AFTER = frozenset(" \t\n(—–-“\"")  # what may stand before an opening mark (or the start of the text)
+_CLOSES_BEFORE = frozenset(" \t\n.,;:!?)—–-\"”'’")  # what may follow a closing mark (or the end of the text)
 _QUOTE_MAX = 1000  # a quotation reopened further on than this was a stray mark, not a quotation
 
 
@@ -181,22 +180,31 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     paragraphs were joined, the reopening mark ends the part before it."""
     spans: list[tuple[int, int]] = []
     opened: dict[str, int] = {}
-    for m in _QUOTE_MARK.finditer(text):
-        kind = m.lastgroup or ""
-        side, q = kind[1:], kind[0]
-        if side == "open":
-            if q in opened and m.start() - opened[q] <= _QUOTE_MAX:
-                spans.append((opened[q], m.start()))
-            opened[q] = m.start()
-        elif q in opened:
-            spans.append((opened.pop(q), m.end()))
+    n = len(text)
+    for m in _QUOTE_CHAR.finditer(text):
+        i = m.start()
+        c = text[i]
+        prev = text[i - 1] if i else " "
+        nxt = text[i + 1] if i + 1 < n else " "
+        q = "s" if c in "‘’'" else "d"
+        if c in "“‘" or (c in "\"'" and prev in _OPENS_AFTER and (nxt.isalpha() or (c == '"' and (nxt.isalnum() or nxt in "‘'(")))):
+            if c == "‘" and not nxt.isalnum():
+                continue
+            if q in opened and i - opened[q] <= _QUOTE_MAX:
+                spans.append((opened[q], i))
+            opened[q] = i
+        elif q in opened and (c in "”" or ((prev.isalnum() or prev in ".,;:!?…\"”’' " or prev.isspace()) and nxt in _CLOSES_BEFORE)):
+            spans.append((opened.pop(q), i + 1))
     return sorted(spans)  # a quotation that never closes is left out: its end is anyone's guess
 
 
 def in_quotation(spans: list[tuple[int, int]], a: int, b: int) -> bool:
     """The sentence text[a:b] starts inside a quotation ("… Twitter can make a joke of it …" of a longer
-    tweet), or opens one that goes on after it: a piece of a quotation, with no speaker of its own."""
-    return any(s < a < e or (s == a and e > b + 1) for s, e in spans if s <= a)
+    tweet), or opens one that goes on after it: a piece of a quotation, with no speaker of its own.
+    `spans`: `quote_spans(text)` (sorted, and they do not nest within one kind of mark)."""
+    i = bisect.bisect_right(spans, (a, len(spans) and spans[-1][1] + b + 1))
+    # the last spans starting at or before a (quotations seldom nest deeper)
+    return any(s < a < e or (s == a and e > b + 1) for s, e in spans[max(0, i - 4):i])
 
 
 ENDS_SENTENCE = re.compile(r"[.!?。！？…:;]['\"’”»」』)\]]*\s*$")
