@@ -658,3 +658,18 @@ def test_a_page_of_promos_and_asides_gets_no_takeaway_and_says_why() -> None:
     digest = ExtractiveEngine().generate(page, Spec(takeaways=5, questions=0), Settings())
     assert digest.takeaways == []
     assert any("only 0 takeaway(s)" in w for w in digest.warnings)
+def test_why_from_a_consequence_and_its_cause_and_when_from_a_dated_plan() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    assert template_questions("Dana Vey has been suspended from her job after a rant at a parking attendant.") == [
+        ("Why has Dana Vey been suspended?", "why")]
+    assert template_questions("The council was criticised over the cost of the new bridge.") == [
+        ("Why was the council criticised?", "why")]
+    # "after" with a time, or after a verb that is no consequence, gives no reason.
+    assert not any(k == "why" for _, k in template_questions("Tom Berg was arrested after a while in the bar."))
+    assert not any(k == "why" for _, k in template_questions("Tom Berg scored after the break to win the game."))
+    assert template_questions("Tom Berg will bid for the hour record on June 7 at the velodrome.") == [
+        ("When will Tom Berg bid for the hour record?", "when")]
+    assert template_questions("The council will vote on the plan next week.") == [
+        ("When will the council vote on the plan?", "when")]
+    assert template_questions("Tom Berg will help him with the move in May.") == [("What will Tom Berg do?", "will")]

@@ -231,6 +231,9 @@ _REAL_SPEECH = re.compile(r"[\"“”]|(?:^|\s)['‘]\w|\w['’](?:\s|$)|\b(?:sa
 _FINDERS = frozenset({"researchers", "scientists", "experts", "investigators", "analysts", "study", "studies",
                       "survey", "report", "review", "inquiry", "investigation", "poll", "research", "analysis", "paper",
                       "trial", "experiment", "audit", "census"})
+# Verbs that say what they report by themselves ("Pellegrini has admitted City have let their season go"):
+# unlike "added" (a goal) or "claimed" (a title), no quotation or "that" is needed to know it is speech.
+_OWN_VERBS = frozenset({"announce", "urge", "promise", "warn", "admit", "deny", "confirm", "reveal"})
 _SPEECH_KINDS = {"say", "claim", "warn", "admit", "deny", "confirm", "urge", "promise", "reveal", "announce"}
 
 
@@ -241,7 +244,7 @@ def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str
     over real speech."""
     if kind == "study":  # "What did the study find?": only when the title or the lead is about the study
         return stem(q.split()[3]) in topic
-    if (kind in _SPEECH_KINDS and kind not in {"announce", "urge", "promise", "warn"} and not _REAL_SPEECH.search(sentence)
+    if (kind in _SPEECH_KINDS and kind not in _OWN_VERBS and not _REAL_SPEECH.search(sentence)
             and not (kind == "say" and re.search(r"\b(?:said|says|told)\b", sentence))):
         return False  # "The striker added a second goal": a verb taken for speech
     subj = question_subject(q) if subject is None else frozenset(

@@ -496,8 +496,8 @@ def who_answer(sentence: str, name: str, proper: set[str] | None = None, common:
             kept = kept[kept.index("of") + 1:]  # "the murder of soldier Lee Rigby": the role is after "of"
         if kept and _ROLE_RX.search(kept[-1]):
             phrase = " ".join(kept)
-    if not phrase:
-        return None
+    if not phrase or phrase[:1].isdigit():
+        return None  # "England Under 17 star" cut to "17 star": the phrase lost its head
     bare_role = phrase.split()[-1].casefold()
     if bare_role in _FAMILY and not re.search(r"[A-Z][\w'’.-]*['’]s\b|\bof [A-Z]", phrase):
         return None  # "his wife Lindsey Sims" → "a wife": whose, the answer cannot say
@@ -538,6 +538,18 @@ _NO_WHY = {"said", "told", "added", "explained", "asked", "noted", "wrote", "cla
            "liked", "loved", "used", "based", "aged", "named", "seen", "been", "seemed", "appeared", "felt", "happened"}
 _WHY = re.compile(r"(?P<aux>(?:has|have|had) been |(?:is|are|was|were|has|have|had) )?(?P<verb>[a-z]{3,})"
                   r"(?P<obj>(?: (?!because\b|due\b|owing\b)[a-z0-9][\w'’-]*){0,4}),? (?:because|due to|owing to)\b")
+_WHY_AFTER = re.compile(r"(?P<aux>(?:has|have|had) been |(?:is|are|was|were|has|have|had) )?(?P<verb>[a-z]{3,})"
+                        r"(?P<obj>(?: (?!after\b|over\b)[a-z0-9][\w'’-]*){0,5}),? (?:after|over)\b"
+                        r"(?! ?(?:\d|the (?:weekend|years?|months?|weeks?|days?|match|game|break)\b|(?:last|this|next)\b|(?:a|an) (?:while|hour|year|week|month|day|minute|moment|few|couple|spell|period)\b|"
+                        r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|"
+                        r"July|August|September|October|November|December)\b|[a-z]+ (?:years?|months?|weeks?|days?|hours?|minutes?)\b))")
+# What is done to someone for a reason ("suspended after a rant", "criticised over the cost"): "after" and "over"
+# give the cause only after such a verb.
+_CONSEQUENCES = frozenset("""arrested charged jailed imprisoned suspended sacked fired banned fined sued criticised criticized
+slammed blasted condemned praised hospitalised hospitalized withdrawn resigned quit apologised apologized axed dropped
+punished investigated questioned detained evacuated closed cancelled canceled postponed delayed grounded recalled removed
+deported expelled forced ordered disqualified excluded stripped accused attacked mocked ridiculed shamed
+reprimanded warned cautioned""".split())  # noqa: SIM905
 _OPEN_END = {"the", "a", "an", "to", "of", "in", "on", "for", "with", "at", "by", "and", "or", "from", "that", "this",
              "its", "their", "his", "her", "as", "than", "very", "so"}
 _PRONOUNS = {"he", "she", "it", "they", "him", "her", "them", "his", "their", "its", "we", "us", "our", "i", "me", "my",
@@ -550,7 +562,15 @@ def why_question(subject: str, rest: str) -> str | None:
     phrase cannot be turned round with certainty."""
     m = _WHY.match(rest)
     if not m:
-        return None
+        m = _WHY_AFTER.match(rest)  # "… has been suspended from her job after a rant": a consequence and its cause
+        if not m or m.group("verb") not in _CONSEQUENCES:
+            return None
+        if any(w in _PRONOUNS for w in m.group("obj").split()) or (m.group("obj").split()[:1] and (
+                m.group("obj").split()[0] in _HEAD_PREPOSITIONS)):
+            rest = rest[:m.start("obj")] + " because"  # "Why has X been suspended?": the verb alone asks it
+            m = _WHY.match(rest)
+            if not m:
+                return None
     aux, verb, obj = (m.group("aux") or "").split(), m.group("verb"), m.group("obj")
     words = obj.split()
     if verb in _NO_WHY or any(w in _PRONOUNS for w in words) or (words and words[-1] in _OPEN_END):
@@ -650,7 +670,8 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             out.append((q, "what"))
             if subjects_out is not None:
                 subjects_out[q] = name
-    because = " because " in sentence or " due to " in sentence or " owing to " in sentence
+    because = (" because " in sentence or " due to " in sentence or " owing to " in sentence or " after " in sentence
+               or " over " in sentence)
     answered: set[int] = set()  # clause starts whose (shortest) subject already met its verb
     for start, subj, end in _subjects(sentence):
         rest = sentence[end:]
@@ -709,6 +730,10 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
             elif kind == "much":  # "is worth $5m" → "How much is X worth?"; "paid $5m" → "How much did X pay?"
                 first_word = vm.group(0).split()[0]
                 q = template.replace("{BE}", first_word).replace("{B}", _BASE.get(first_word, ""))
+            elif kind == "will" and (when := when_will(s, rest[vm.end():])):
+                q, kind = when, "when"  # "When will Wiggins bid for the hour record?" over "What will Wiggins do?"
+                if subjects_out is not None:
+                    subjects_out[q] = s
             elif kind == "do" and (act := act_question(s, vm.group(0), rest[vm.end():])):
                 q, kind = act  # "What did Jordan close?", "How many goals has Benzema scored?": the verb asked about
                 if subjects_out is not None:
@@ -757,6 +782,25 @@ _COUNTED = re.compile(r" (?P<n>\d[\d,.]*|two|three|four|five|six|seven|eight|nin
                       r"thirty|forty|fifty|dozens of|hundreds of|thousands of|millions of) (?P<noun>[a-z]{3,}s)\b(?!['’-])")
 _NOT_COUNTED = frozenset("""years months weeks days hours minutes seconds times miles metres meters feet inches
 kilometres kilometers pounds dollars euros cents percent others ones ways bits lots""".split())  # noqa: SIM905
+
+
+_WHEN_WILL = re.compile(r"(?P<vp>[a-z][\w'’-]*(?: [\w'’-]+){0,7}?) (?:on|in|at|by|from|until|next|this|later|early|"
+                        r"before|after) (?=(?:the )?(?:\d|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+                        r"January|February|March|April|May|June|July|August|September|October|November|December)\b|"
+                        r"(?:week|month|year|spring|summer|autumn|fall|winter|weekend)\b|(?:next|this) ))")
+
+
+def when_will(subject: str, rest: str) -> str | None:
+    """ "When will X …?" from "X will <verb phrase> on June 7" (the verb phrase as the sentence has it, up to eight
+    words, no comma, no pronoun): the date is the answer. None without a date right after the verb phrase."""
+    m = _WHEN_WILL.match(rest)
+    if not m:
+        return None
+    vp = m.group("vp")
+    words = vp.split()
+    if words[-1] in _OPEN_END or any(w.casefold() in _PRONOUNS for w in words) or words[0] in {"be", "not", "also"}:
+        return None
+    return f"When will {subject} {vp}?"
 
 
 def act_question(subject: str, verb_phrase: str, obj: str) -> tuple[str, str] | None:
