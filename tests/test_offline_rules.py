@@ -48,6 +48,11 @@ def test_a_scene_setting_first_sentence_makes_a_feature_and_a_dateline_keeps_it_
     assert kind(paragraphs(plain, *BODY)) == "news"
 
 
+def test_the_writer_in_the_first_sentence_makes_a_feature() -> None:
+    anecdote = "Three years ago, over breakfast, my friend Helen handed me a novel about a bicycle library."
+    assert kind(paragraphs(anecdote, *BODY)) == "feature"
+
+
 def test_numbered_headings_make_a_listicle_and_time_stamps_a_live_blog() -> None:
     listicle = article(("paragraph", "Spring is here and the roads are dry again."),
                        *[b for i, tip in enumerate(["Check the tyres", "Oil the chain", "Test the brakes"], 1)
@@ -573,6 +578,9 @@ def test_a_caption_glued_to_a_sentence_without_a_stop_is_cut_and_the_sentence_ke
     assert named[glue_cut(named):].startswith("The study found")
     # no seam: a capitalised word inside a name, a stop before the capital, or too little sentence after it
     assert glue_cut("The mayor told The Courier that the lanes would open in May and cost less than planned.") == 0
+    sketch = "A guard stands outside the room that was robbed on the night of the heist This FBI sketch shows the two men who took the paintings."
+    assert sketch[glue_cut(sketch):] == "This FBI sketch shows the two men who took the paintings."
+    assert glue_cut("The council thanked volunteers who met He Lin and her team at the harbour on Monday night.") == 0
     assert glue_cut("The lanes open in May. The council said it had found the money for the whole network.") == 0
     assert glue_cut("Homes near the new station sold for more The bank said so.") == 0
     [head, tail] = units(paragraphs(glued))
@@ -629,6 +637,12 @@ def test_a_sentence_inside_a_longer_quotation_is_no_takeaway() -> None:
     ("Twelve readers won a prize: 12 issues for £11.99 with free delivery.", "boilerplate"),
     ("Start your day with the Morning Bell, our guide to the markets.", "boilerplate"),
     ("Welcome to the new Harbour Courier, with more local news than ever.", "boilerplate"),
+    ("So now you know that there really is an oxygen bar in Lindvik.", "an aside to the reader"),
+    ("Over breakfast my friend Helen handed me a novel about a long quest.", "a first-person aside"),  # a name, no fact
+    ("In 2019 I rode 3,000 kilometres on the new lanes without a single puncture.", None),  # a figure: a fact
+    ("Content, not so much.", "a fragment"),
+    ("Dear Abby is written by Abigail Van Buren and was founded by her mother.", "boilerplate"),
+    ("Mara Quist can be reached at the Courier's harbour office.", "boilerplate"),
     ("The US Navy said the two ships would sail to the harbour in May.", None),  # "US" is no "us"
     ("The Harbour Bike Library lends 300 repaired bicycles a month to students.", None),
 ])

@@ -72,7 +72,8 @@ def glued(text: str) -> bool:
 # study found …"): "The" with a lower-case word after it does not sit inside a name.
 # A capitalised word between two others, then a lower-case one: where a seam may be (one cheap pattern; the word
 # and what comes before it are checked in Python).
-_SEAM = re.compile(r"(?<=[\w%)'’\"”]) +([A-Z][a-z]*(?:['’]s)?) +(?=[a-z])")
+_SEAM = re.compile(r"(?<=[\w%)'’\"”]) +([A-Z][a-z]*(?:['’]s)?) +(?=[a-zA-Z])")
+_SEAM_BEFORE_NAME = frozenset("This These Those".split())  # noqa: SIM905 - "… heist This FBI sketch shows …"
 _SEAM_AFTER_ANY = frozenset("The This These Those They He She It We His Her Their Its".split())  # noqa: SIM905
 _SEAM_AFTER_LOWER = frozenset("""A An There It's It’s In On At As After When While But Like If According Speaking However
 Meanwhile Although Since During Before Despite Following With For From Last Earlier Later Now Some Many Most Other Others
@@ -93,6 +94,8 @@ def glue_cut(text: str) -> int:
         word, before = m.group(1), text[m.start() - 1]
         if word not in _SEAM_AFTER_ANY and (word not in _SEAM_AFTER_LOWER or before.isupper()):
             continue
+        if text[m.end()].isupper() and (word not in _SEAM_BEFORE_NAME or before.isupper()):
+            continue  # "… told The Times …", "… met He Jiankui …": a capital after it is a name
         if len(WORD.findall(text, 0, m.start())) < 4 or _STOP_BEFORE.search(text, 0, m.start()):
             continue  # a stop before the seam: two sentences the splitter kept together, not a caption
         tail = text[m.start(1):]
@@ -152,8 +155,12 @@ _DISCLOSURE = Gated(re.compile(
     r"(?:Reporting|Writing|Editing|Additional reporting) by\b|All times (?:are )?local|owns shares (?:of|in)|"
     r"(?:has|have) no (?:position|positions|financial interest) in|This (?:article|story|post|piece) (?:was|has been|"
     r"originally|first|is part)\b|terms of (?:use|service)|privacy policy|(?:accept|use) (?:of )?cookies|"
-    r"is available (?:to stream|now) on|(?:download|get) (?:the|our) (?:free )?app)", re.I),
-                    'disclosure', 'disclaimer', 'editor', 'correction', 'clarification', 'may earn', 'may receive', 'affiliate', 'paid ', 'sponsored', ' to this ', 'reporting by', 'writing by', 'editing by', 'all times', 'owns shares', 'no position', 'no financial interest', 'this article', 'this story', 'this post', 'this piece', 'terms of', 'privacy policy', 'cookies', 'is available', 'the app', 'our app', 'free app')
+    r"is available (?:to stream|now) on|(?:download|get) (?:the|our) (?:free )?app"
+    # the author's or the column's bio: "Dear Abby is written by …", "… can be reached at …"
+    r"|^[A-Z][\w.'’ -]{1,40} (?:is|are) written by\b|\bcan be reached at\b|\b(?:email|write to) (?:him|her|the author)\b)",
+    re.I),
+                    'disclosure', 'disclaimer', 'editor', 'correction', 'clarification', 'may earn', 'may receive', 'affiliate', 'paid ', 'sponsored', ' to this ', 'reporting by', 'writing by', 'editing by', 'all times', 'owns shares', 'no position', 'no financial interest', 'this article', 'this story', 'this post', 'this piece', 'terms of', 'privacy policy', 'cookies', 'is available', 'the app', 'our app', 'free app',
+                    'written by', 'reached at', 'email', 'write to')
 NO_COMMENT = Gated(re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did not (?:immediately )?(?:respond|reply|return)"
                          r"|could not (?:immediately )?be reached|(?:had|has|have) no (?:immediate )?comment\b", re.I),
                    'declined to', 'refused to', 'did not', 'could not', 'no comment', 'no immediate comment')
@@ -161,10 +168,12 @@ _YOU = Gated(re.compile(r"\b(?:you|your|you['’](?:re|ve|d|ll))\b", re.I),
              'you')
 _QUOTES = Gated(QUOTATION, '"', "“", "'", "‘")
 _ASIDE = re.compile(r"^(?:Yes|No|Sure|Well|OK|Okay|Oh|Yeah|Yup|Yep|Nope|Wow|Alas|Sadly|Honestly|Seriously)\b[,!.]")
-# The writer in the first person outside quotation marks ("Three years ago my friend handed me a novel", "Words
-# cannot describe how much I love …", "To approximate the value, we turned to …"): an aside unless it carries a
-# figure or a name ("US", the country, is no "us").
+# The writer in the first person outside quotation marks ("Three years ago my friend Helen handed me a novel",
+# "Words cannot describe how much I love …", "To approximate the value, we turned to …"): an aside unless it
+# carries a figure ("I" in an anecdote names people freely) or, for "we", a figure or a name ("US" is no "us").
 _FIRST_PERSON_ANY = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]yself|[Mm]ine|[Ww]e|[Ww]e['’](?:re|ve|d|ll)|[Oo]ur|us)\b")
+_SINGULAR = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]yself|[Mm]ine)\b")
+_FIGURE = re.compile(r"\d")
 # The reader addressed about the article itself: "In case you are living in …", "Now you know …", "Yup, you read it right".
 _READER = Gated(re.compile(r"^(?:In case|Now|So|As) you\b|\b(?:chances are(?:,)? you|you (?:read|heard) (?:it|that) right|"
                            r"as you (?:may|might|probably|already) (?:know|have heard)|you (?:may|might) (?:be wondering|"
@@ -243,9 +252,11 @@ def takeaway_problem(u: Unit) -> str | None:
     bare = bare[:1].upper() + bare[1:]
     unquoted = _QUOTES.sub(" ", t) if "'" in t or '"' in t or "“" in t or "‘" in t else t
     if (_FIRST_PERSON.match(t) or _FIRST_PERSON.match(bare) or _ASIDE.match(t)
+            or (_SINGULAR.search(unquoted) and not _FIGURE.search(unquoted))
             or (_FIRST_PERSON_ANY.search(unquoted) and not _FIGURE_OR_NAME.search(unquoted))):
         return "a first-person aside"
-    if _READER.search(unquoted) or (_YOU.search(unquoted) and not _FIGURE_OR_NAME.search(t)):
+    if (_READER.search(unquoted) or _READER.search(bare)
+            or (_YOU.search(unquoted) and not _FIGURE_OR_NAME.search(t))):
         return "an aside to the reader"  # "Now you know …", "you would think a reporter would know better"
     if (DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare) or _LONG_OPENER.match(t) or _DO_IT.search(t)
             or _OR_SO.match(t)):
@@ -254,6 +265,8 @@ def takeaway_problem(u: Unit) -> str | None:
         return "part of a quotation"
     if _QUOTES.search(t) and len(WORD.findall(_QUOTES.sub(" ", t))) < 4:
         return "a bare quotation"  # 'Finally, "Lose some weight, baby girl."': no speaker, no context
+    if u.words <= 6 and not _FIGURE_OR_NAME.search(t):
+        return "a fragment"  # "Content, not so much.", "Crazy.": no fact to take away
     return None
 
 

@@ -21,6 +21,7 @@ MMR_LAMBDA = 0.85
 MIN_TAKEAWAYS = 3  # always given when that many sentences pass the checks (and that many are asked for)
 TAIL_FLOOR = 0.4  # past them, a takeaway scores at least this share of the best one (see `strong`)
 NEAR_DUPLICATE = 0.7  # cosine to a chosen sentence above which a sentence only repeats it
+CONTAINED = 0.8  # share of the shorter sentence's terms in a chosen one above which it repeats it
 MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments, rarely a takeaway
 LONG_WORDS = 45  # longer "sentences" are usually run-together captions or lists
 MAX_RANKED = 400  # sentences that compete for takeaways (~10,000 words); keeps book-length pages fast
@@ -49,7 +50,8 @@ def genre(article: Article, items: list[Unit]) -> str:
 
     A live blog: "live" in the title or three entries that open with a time. A listicle: a title that
     counts ("7 key questions …") or three numbered headings. A feature: its first sentence is a hook (a
-    question, a scene, "I"/"you", a quotation) and no dateline says it is a wire report. Else news."""
+    question, a scene, "I"/"you" or the writer's "my", a quotation) and no dateline says it is a wire report.
+    Else news."""
     heads = [b.text for b in article.blocks if b.kind == "heading"]
     title = article.title or ""
     stamps = sum(1 for b in article.blocks if _TIME_STAMP.match(b.text))
@@ -59,7 +61,7 @@ def genre(article: Article, items: list[Unit]) -> str:
     if numbered >= 3 or (_COUNT_TITLE.match(title) and len(heads) >= 3):
         return "listicle"
     lead = next((u for u in items if not u.caption and u.words >= 4), None)
-    if lead is not None and not DATELINE.match(lead.text) and _HOOK.search(lead.text):
+    if lead is not None and not DATELINE.match(lead.text) and (_HOOK.search(lead.text) or first_person(lead.text)):
         return "feature"
     return "news"
 
@@ -201,7 +203,7 @@ def _contained(a: Unit, b: Unit) -> bool:
     small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
     if not small.terms:
         return True
-    return sum(1 for t in small.terms if t in big.terms) / len(small.terms) >= 0.8
+    return sum(1 for t in small.terms if t in big.terms) / len(small.terms) >= CONTAINED
 
 
 def cue_terms(article: Article, english: bool) -> Counter[str]:
