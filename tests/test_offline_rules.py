@@ -687,3 +687,19 @@ def test_why_from_a_consequence_and_its_cause_and_when_from_a_dated_plan() -> No
     assert template_questions("The council will vote on the plan next week.") == [
         ("When will the council vote on the plan?", "when")]
     assert template_questions("Tom Berg will help him with the move in May.") == [("What will Tom Berg do?", "will")]
+
+
+def test_a_subject_is_matched_by_how_its_name_ends_and_a_writers_scene_is_not_asked() -> None:
+    from takeaways.engines.offline.subjects import about_subject
+
+    subjects = [frozenset({"sam", "brownback"})]
+    assert about_subject("What did Brownback sign?", "act", "Brownback signed the bill.", subjects, set())
+    assert about_subject("What did Sam Brownback sign?", "act", "Sam Brownback signed the bill.", subjects, set())
+    assert not about_subject("What did CNN's Sam Stringer do?", "do", "CNN's Sam Stringer contributed.", subjects, set())
+    art = paragraphs(
+        "Ana Lind placed the old paperback in my hands and told me I would love the book by Tom Berg.",
+        "Tom Berg wrote eleven novels before he died, and Ana Lind has read every one of them twice.",
+        "Ana Lind now runs a small press that reprints the novels of Tom Berg for new readers.",
+        title="The forgotten novels of Tom Berg")
+    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    assert "What did Ana Lind place?" not in qs

@@ -117,6 +117,7 @@ def asks_on_its_own(q: str) -> bool:
     return not _POINTS_BACK.search(q) and bool(_HAS_VERB.search(q))
 
 
+_FIRST_PERSON_WORD = re.compile(r"\b(?:I|my|me|we|our|us)\b")
 _DESCRIBED = re.compile(r"^What did (?:the|a|an) ")
 
 MAX_ANSWER_WORDS = 50
@@ -178,6 +179,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
     shown_names: list[str] = []
     subjects = real_subjects(items, body_lower, topic, shown_names) if english and names_ok else []
     title_terms = set(terms(article.title or "", english))
+    # The main subjects: those the title names, and the most mentioned.
+    main = [sub for sub in subjects if any(stem(w) in title_terms for w in sub)] + subjects[:MAIN_SUBJECTS]
     counts: Counter[str] = Counter()
     for u in items:
         counts.update(u.terms)
@@ -244,6 +247,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
             for q, kind in template_questions(sentence, common_words, names_ok, lower_names, proper, shown_subject):
                 if not about_subject(q, kind, u.text, subjects, topic, english, shown_subject.get(q)):
                     continue
+                if kind in {"act", "count", "do"} and _FIRST_PERSON_WORD.search(u.text):
+                    continue  # "Helen placed the paperback in my hands": a scene of the writer's story, not news
                 whole = _whole_quote(items, u, text)
                 if whole is None or (kind not in {"who", "what"} and len(whole[0].split()) < 8):
                     continue
@@ -316,8 +321,6 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
     # An answer that repeats a takeaway word for word is used only when too few others exist.
     fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]
     reused = [c for c in ordered if c not in fresh]
-    # The main subjects: those the title names, and the most mentioned.
-    main = [sub for sub in subjects if any(stem(w) in title_terms for w in sub)] + subjects[:MAIN_SUBJECTS]
     weak = 0
     for pass_, pool in enumerate((fresh, reused, fresh, reused)):
         for _priority, ui, q, (answer, evidence), kind in pool:
@@ -328,7 +331,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 continue  # the specific questions first, all of them; the generic ones only to fill
             if is_weak:
                 subj = question_subject(q)
-                opening = {w.casefold() for w in strip_lead(answer).split()[:4]}
+                shown = strip_lead(answer).split()
+                opening = {w.strip(",.'’\"”").casefold() for w in shown[:4] + (shown[-6:] if kind == "say" else [])}
                 if weak >= MAX_WEAK or chosen or not (subj and any(subj & m for m in main)) or not subj & opening:
                     continue  # and the answer is about them from its first words, not "…; United Airlines ranked …"
             if pass_ % 2 and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:

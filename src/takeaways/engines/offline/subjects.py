@@ -254,9 +254,10 @@ def about_subject(q: str, kind: str, sentence: str, subjects: list[frozenset[str
         subj = frozenset(w.casefold() for w in m.group(1).split()) if m else None
     if not subj:
         return False
-    named = {w.casefold() for w in re.findall(r"[\w'’-]+", q)[1:] if w[:1].isupper()}
-    if any(subj & named & s for s in subjects):
-        return True  # by a name the question writes as a name: "the general" is not General Ortiz
+    named = [w.casefold() for w in re.findall(r"[\w'’-]+", q)[1:] if w[:1].isupper() and w.casefold() in subj]
+    if named and any(named[-1] in s for s in subjects):
+        return True  # by a name the question writes as a name ("the general" is not General Ortiz), ending as the
+        # subject's does ("Sam Stringer" is not Sam Brownback)
     if kind in {"find", "warn"} and subj & _FINDERS:
         return True  # "What did researchers find?": what a study found is the point of a report on it
     if kind in {"happened", "do", "doing", "will", "act"}:
