@@ -703,3 +703,22 @@ def test_a_subject_is_matched_by_how_its_name_ends_and_a_writers_scene_is_not_as
         title="The forgotten novels of Tom Berg")
     qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
     assert "What did Ana Lind place?" not in qs
+
+
+def test_an_ed_word_before_its_noun_and_a_verb_is_no_deed_and_a_located_topic_is_asked_where() -> None:
+    from takeaways.engines.offline.templates import heading_question_for, template_questions
+
+    assert template_questions("Lumo registered shares (LUM) are listed on the Veltra exchange.") == []
+    assert template_questions("Tom Berg scored two goals and was named man of the match.") == [
+        ("How many goals did Tom Berg score?", "count")]
+    assert heading_question_for("The Harbour Camp", "The Harbour camp, known as the Berm, is located in the desert.",
+                                {"harbour"}) == "Where is the Harbour camp?"
+
+
+def test_who_was_told_is_not_what_was_said() -> None:
+    from takeaways.engines.offline.subjects import speech_topic
+
+    assert speech_topic("Ford told some of his friends that his mother had left.", frozenset({"ford"}), [],
+                        {"friend"}, set()) is None
+    assert speech_topic("Ford told reporters the rent had doubled.", frozenset({"ford"}), [], {"rent", "reporter"},
+                        set()) == "the rent"

@@ -178,10 +178,14 @@ def speech_topic(sentence: str, speaker: frozenset[str], names: list[str], title
     if m is None:
         return None
     after = sentence[m.end():]
+    if m.group(0) == "told":  # "told some of his friends that …": who was told is not what was said
+        listener = re.match(r" (?:[\w'’.-]+ ){0,5}?(?:that\b|(?=[,:]))|(?: (?:the|a|an|his|her|their|its))?(?: [A-Z][\w'’.-]*)+"
+                            r"|(?: (?:the|a|an|his|her|their|its|some of (?:the|his|her|their)))? [\w'’.-]+", after)
+        after = " " * (listener.end() if listener else 0) + after[listener.end() if listener else 0:]
     quoted_first = (sentence[:1] in "\"“‘'" or sentence[:m.start()].rstrip().endswith(("”", '"', "’", "'"))
                     or bool(re.match(r" (?:[A-Z][\w'’.-]* ?){1,3}", after) and speaker
                             & {w.casefold() for w in re.findall(r"[A-Z][\w'’-]*", after[:40])}))  # "…, said Rassol Omar, a …"
-    spoken = after if len(after.split()) >= 5 and not quoted_first else sentence[:m.start()]
+    spoken = after if len(after.split()) >= 4 and not quoted_first else sentence[:m.start()]
     offset = m.end() if spoken is after else 0
     found: list[tuple[int, int, str]] = []  # (rank, order, topic as the question shows it)
     for t in (t for rx in _TOPIC_WORDS for t in rx.finditer(spoken)):

@@ -161,6 +161,9 @@ def heading_question_for(heading: str, answer: str, names: set[str] | None = Non
         phrase = "the " + phrase  # "GPU" written "the GPU" by the lead
     if head in _COLLECTION and " and " not in phrase:
         return q
+    if re.search(rf"\b{re.escape(stem_head)}\w*\b[^.;:]{{0,40}}?\b(?:is|are) (?:located|situated|based) (?:in|near|on|at)\b",
+                 answer, re.I):
+        return f"Where {be} {phrase}?"  # "The Rukban camp, also known as the Berm, is located in the desert …"
     if re.search(rf"\b{re.escape(stem_head)}\w*\b[^.;:]{{0,30}}?{_DEFINES}", answer, re.I) and " and " not in phrase:
         return f"What {be} {phrase}?"
     if _EVALUATIVE.search(answer):
@@ -447,6 +450,7 @@ _COMMON_MODIFIERS = frozenset("""high primary secondary middle senior junior loc
 vice state federal city county police fire team club party staff art music math maths science school university
 college hospital church army navy military government council district regional national international veteran
 retired young old new""".split())  # noqa: SIM905
+_NOUN_AFTER = re.compile(r"(?: (?!and\b|but\b|then\b|who\b|which\b|that\b)[\w()'’-]+){1,3} (?:is|are|was|were|have|has)\b")
 _FAMILY = frozenset({"wife", "husband", "mother", "father", "son", "daughter", "girlfriend", "boyfriend", "sister",
                      "brother", "partner", "fiancee", "fiance", "widow", "mum", "dad", "grandmother", "grandfather"})
 _DOUBLED = re.compile(r"\b(\w+) \1\b")
@@ -710,6 +714,9 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                 break
             if kind == "happened" and not _EVENT.search(vm.group(0)):
                 continue  # "The final is being played …", "… was promoted": nothing happened *to* the subject
+            if kind == "do" and _NOUN_AFTER.match(rest, vm.end()):
+                answered.add(start)  # "Ascom registered shares are listed …": the -ed word was an adjective
+                break
             if kind == "do" and _NOT_DONE.match(rest):
                 continue  # "O'Neill continued: '…'", "India suffered the worst toll": nothing the subject did
             if kind == "do" and subj.split()[0] in {"the", "The", "A", "An"} and not _OBJECT.match(rest, vm.end()):
