@@ -643,6 +643,13 @@ def test_a_sentence_inside_a_longer_quotation_is_no_takeaway() -> None:
     ("Content, not so much.", "a fragment"),
     ("Dear Abby is written by Abigail Van Buren and was founded by her mother.", "boilerplate"),
     ("Mara Quist can be reached at the Courier's harbour office.", "boilerplate"),
+    ("Which is not to say that the ferry was ever safe to sail at night.", "a dangling reference"),
+    ("Rebranded to look like a neutral account, it posted tweets supporting the mayor.", "a dangling reference"),
+    ("When police arrived at the harbour on Monday, they found the ferry empty.", None),  # its own subject
+    ("In her lawsuit, Karo says the ferry company broke its promise to the town.", None),  # "her" is Karo
+    ("E MOBILIDADE PLANO DIRETOR PROTOCOLO PROCON AGENDAMENTO PESQUISAS", "not a sentence"),
+    ("stock car 2018, stock car brasil, stock car cascavel, stock car interlagos, stock car velopark", "not a sentence"),
+    ("Palm Bay 18 22 13 17 — 70", "not a sentence"),
     ("The US Navy said the two ships would sail to the harbour in May.", None),  # "US" is no "us"
     ("The Harbour Bike Library lends 300 repaired bicycles a month to students.", None),
 ])

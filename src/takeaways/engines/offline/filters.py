@@ -144,7 +144,8 @@ DANGLING = re.compile(
     r"^(?:(?:He|She|They|It|We|His|Her|Their|Its|Him|Them)\b(?![’'-]s? own)"
     r"|(?:That|This|These|Those)(?:['’]s\b| (?:is|was|are|were|means|meant|comes|came|includes|included|"
     r"will|would|has|had|could|may|might)\b)"
-    r"|(?:In|On|With|By|For|After|Before|From|Of) (?:it|this|that|them|him|her|these|those)\b)")
+    r"|(?:In|On|With|By|For|After|Before|From|Of) (?:it|this|that|them|him|these|those)\b"
+    r"|(?:In|On|With|By|For|After|Before|From|Of) her\b(?![^,]*, [A-Z]))")  # "In her lawsuit, Karo states …" names her
 
 
 # Sentences that are never a takeaway, whatever their score.
@@ -208,7 +209,18 @@ _DANGLING_SUBJECT = re.compile(
 
 _FIGURE_OR_NAME = re.compile(r"\d|(?<=[\w,;] )[A-Z][a-z]")
 _OPENING_PHRASE = re.compile(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])")
-_OR_SO = re.compile(r"^Or\b")  # "Or so says the actress …": the second half of the sentence before
+# "Or so says the actress …", "Which is not to say …": the second half of the sentence before.
+_OR_SO = re.compile(r"^(?:Or|Which|Whereas|Nor)\b")
+# A pronoun subject right after an opening participle phrase that names no one ("Rebranded to resemble a
+# fact-checking account, it posted …", "Launched last year, they …"); "Speaking to Holt, she …" names someone
+# (who may be the referent), and "When police arrived, they …" has its own subject.
+_PRONOUN_AFTER_PHRASE = re.compile(r"^[A-Z](?:[a-z]{2,}(?:ed|ing)|[a-z]{3,}en)\b[^,;:\"“”]{0,80}?, (?:(?:he|she|they)\b(?![’'-]s? own)|"
+                                   r"it (?:said|says|announced|added|reported|revealed|confirmed|noted|warned|posted|"
+                                   r"tweeted|claimed)\b)")
+_NAME_INSIDE = re.compile(r"(?<=[\w,;] )[A-Z]")
+# Lines that are not sentences: a menu in capitals ("E MOBILIDADE PLANO DIRETOR PROTOCOLO …"), a list of
+# tags ("stock car brasil, stock car cascavel, …"), a date or a score without a stop ("Monday, 22 January 2018 at 0:13").
+_LETTER = re.compile(r"[^\W\d_]")
 _WH_PHRASE = re.compile(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b")
 _STRAY_PUNCTUATION = re.compile(r"\s[,;:]|[,;:]\?|\s\?|\s{2}")
 # A pronoun subject behind a longer opening phrase ("In the summer of 1924, they stretched …", "In addition
@@ -223,6 +235,21 @@ _DO_IT = re.compile(r"\b(?:will|would|to|can|could|did|does) do (?:it|so|this|th
 def boilerplate(text: str) -> bool:
     """A promo, a disclosure or a credit line ("… contributed to this report"): never shown, never an answer."""
     return bool(PROMO.search(text) or _DISCLOSURE.search(text))
+
+
+def not_a_sentence(text: str) -> bool:
+    """A menu in capitals, a list of tags, or a date or score line: five words or more, mostly capitals;
+    no stop and four commas between short items; no stop and two figures in five words."""
+    letters = _LETTER.findall(text)
+    if len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.7 * len(letters) and len(text.split()) >= 5:
+        return True
+    if ENDS_SENTENCE.search(text):
+        return False
+    parts = text.split(",")
+    if len(parts) >= 5 and sum(len(p.split()) for p in parts) <= 4 * len(parts):
+        return True
+    tokens = WORD.findall(text)
+    return bool(tokens) and sum(t.isdigit() for t in tokens) * 5 >= 2 * len(tokens)
 
 
 def first_person(text: str) -> bool:
@@ -259,8 +286,10 @@ def takeaway_problem(u: Unit) -> str | None:
             or (_YOU.search(unquoted) and not _FIGURE_OR_NAME.search(t))):
         return "an aside to the reader"  # "Now you know …", "you would think a reporter would know better"
     if (DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare) or _LONG_OPENER.match(t) or _DO_IT.search(t)
-            or _OR_SO.match(t)):
+            or _OR_SO.match(t) or ((m := _PRONOUN_AFTER_PHRASE.match(t)) and not _NAME_INSIDE.search(t, 0, m.end()))):
         return "a dangling reference"
+    if not_a_sentence(t):
+        return "not a sentence"
     if unbalanced_quotes(t) or (t[:1] in "'‘" and open_quote(t)):
         return "part of a quotation"
     if _QUOTES.search(t) and len(WORD.findall(_QUOTES.sub(" ", t))) < 4:
