@@ -48,9 +48,12 @@ def test_a_scene_setting_first_sentence_makes_a_feature_and_a_dateline_keeps_it_
     assert kind(paragraphs(plain, *BODY)) == "news"
 
 
-def test_the_writer_in_the_first_sentence_makes_a_feature() -> None:
+def test_the_writer_or_the_reader_in_the_first_sentence_or_a_short_one_makes_a_feature() -> None:
     anecdote = "Three years ago, over breakfast, my friend Helen handed me a novel about a bicycle library."
     assert kind(paragraphs(anecdote, *BODY)) == "feature"
+    reader = "In case you live in Lindvik, chances are the harbour bike library has fixed a bicycle of yours."
+    assert kind(paragraphs(reader, *BODY)) == "feature"
+    assert kind(paragraphs("The symptoms came on quickly.", *BODY)) == "feature"
 
 
 def test_numbered_headings_make_a_listicle_and_time_stamps_a_live_blog() -> None:

@@ -39,6 +39,7 @@ _COUNT_TITLE = re.compile(r"^(?:The\s)?\d{1,2}\s(?:[\w'’-]+\s){0,3}?(?:ways|th
                           r"steps|ideas|facts|places|books|films|movies|songs|apps|tools|habits|mistakes|rules|takeaways|"
                           r"changes|moments|players|best|worst|biggest|key|most|of)\b", re.I)
 # A hook: a question, a scene, the writer or the reader, a quotation; not a report of what happened.
+_YOU_LEAD = re.compile(r"\b(?:you|your|you['’](?:re|ve|d|ll))\b", re.I)  # the reader addressed in the lead
 _HOOK = re.compile(r"^(?:[\"“‘']|I\b|I['’]|We\b|We['’]|You\b|You['’]|My\b|Your\b|Imagine\b|Picture\b|Think\b|"
                    r"Remember\b|Ever\b|Once\b|It was\b|It['’]s\b|There (?:was|is|are|were)\b|There['’]s\b|Here['’]s\b|"
                    r"What if\b|If you\b|When you\b|On a\b|In the summer\b|Every (?:morning|day|year|time)\b|Nobody\b|"
@@ -50,8 +51,8 @@ def genre(article: Article, items: list[Unit]) -> str:
 
     A live blog: "live" in the title or three entries that open with a time. A listicle: a title that
     counts ("7 key questions …") or three numbered headings. A feature: its first sentence is a hook (a
-    question, a scene, "I"/"you" or the writer's "my", a quotation) and no dateline says it is a wire report.
-    Else news."""
+    question, a scene, the reader's "you" or the writer's "my", a quotation, or under eight words) and no
+    dateline says it is a wire report. Else news."""
     heads = [b.text for b in article.blocks if b.kind == "heading"]
     title = article.title or ""
     stamps = sum(1 for b in article.blocks if _TIME_STAMP.match(b.text))
@@ -61,7 +62,8 @@ def genre(article: Article, items: list[Unit]) -> str:
     if numbered >= 3 or (_COUNT_TITLE.match(title) and len(heads) >= 3):
         return "listicle"
     lead = next((u for u in items if not u.caption and u.words >= 4), None)
-    if lead is not None and not DATELINE.match(lead.text) and (_HOOK.search(lead.text) or first_person(lead.text)):
+    if lead is not None and not DATELINE.match(lead.text) and (_HOOK.search(lead.text) or first_person(lead.text)
+                                                                 or _YOU_LEAD.search(lead.text) or lead.words < 8):
         return "feature"
     return "news"
 
