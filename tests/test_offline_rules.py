@@ -732,3 +732,28 @@ def test_who_was_told_is_not_what_was_said() -> None:
                         {"friend"}, set()) is None
     assert speech_topic("Ford told reporters the rent had doubled.", frozenset({"ford"}), [], {"rent", "reporter"},
                         set()) == "the rent"
+
+
+def test_a_caption_run_into_a_sentence_at_a_capitalised_preposition_is_a_run_on() -> None:
+    from takeaways.engines.offline.filters import glued
+
+    assert glued("Berg knew the victim from school and knew about the tapes In October last year, Berg sent a link.")
+    assert not glued("In October last year, Berg sent the victim a link to the video.")
+
+
+def test_at_most_one_answer_repeats_a_takeaway() -> None:
+    from takeaways.engines.offline.faq import faq
+
+    art = paragraphs(
+        "Ana Lind has admitted that the harbour plan will cost twice what the council was told last spring.",
+        "Tom Berg has denied that he hid the cost of the harbour plan from the council for a whole year.",
+        "The meeting about the harbour plan is open to the public, and tickets are free.",
+        "Ana Lind and Tom Berg are expected to speak at the meeting, as are both of their lawyers.",
+        title="Ana Lind and Tom Berg on the harbour plan")
+    items = units(art)
+    sim, _ = similarity_matrix(items)
+    for u, score in zip(items, [1.0, 0.9, 0.5, 0.4], strict=True):
+        u.score = score
+    out = faq(art, Spec(takeaways=2, questions=4), items, sim, items[:2], True)  # both sentences are takeaways
+    shown = {items[0].text, items[1].text}
+    assert sum(qa.answer in shown for qa in out) <= 1

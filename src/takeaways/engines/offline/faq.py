@@ -141,8 +141,10 @@ def asked_terms_answered(q: str, answer: str) -> bool:
 # Two answers this alike (cosine of their terms) tell the reader the same thing twice.
 SAME_ANSWER = 0.5
 
-# Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many.
+# Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many, and let one of
+# them at most repeat a takeaway (the reader sees the same sentence twice on the page).
 MIN_FAQ = 2
+MAX_REPEATS = 1
 
 
 def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways: list[Unit],
@@ -321,7 +323,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
     # An answer that repeats a takeaway word for word is used only when too few others exist.
     fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]
     reused = [c for c in ordered if c not in fresh]
-    weak = 0
+    weak = repeats = 0
     for pass_, pool in enumerate((fresh, reused, fresh, reused)):
         for _priority, ui, q, (answer, evidence), kind in pool:
             if len(chosen) >= spec.questions:
@@ -335,11 +337,12 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 opening = {w.strip(",.'’\"”").casefold() for w in shown[:4] + (shown[-6:] if kind == "say" else [])}
                 if weak >= MAX_WEAK or chosen or not (subj and any(subj & m for m in main)) or not subj & opening:
                     continue  # and the answer is about them from its first words, not "…; United Airlines ranked …"
-            if pass_ % 2 and len(chosen) >= MIN_FAQ and kind not in {"heading", "asked"}:
+            if pass_ % 2 and (len(chosen) >= MIN_FAQ or repeats >= MAX_REPEATS) and kind not in {"heading", "asked"}:
                 continue  # the author's own sections may repeat a takeaway; a template question need not
             if not _take(ui, q, answer, evidence, kind):
                 continue
             weak += is_weak
+            repeats += pass_ % 2
             chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]

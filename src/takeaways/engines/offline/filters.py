@@ -55,7 +55,9 @@ _CREDIT = Gated(re.compile(
 # listed …": a lower-case word, then a word that opens sentences and a lower-case word.
 _GLUE = re.compile(r"(?<=[a-z0-9)]) (?:Mr|Mrs|Ms|Dr|The|He|She|They|It|We|His|Her|Their|Its|This|These|Those|There) (?=[a-z])"
                    r"|(?<=[a-z]['’\"”]) (?:(?:Mr|Mrs|Ms|Dr)\.? [A-Z][a-z]+|He|She|They|We) (?=[a-z])"  # "… 'all evasion' Mr Brown urged …"
-                   r"|(?<=[\w.,!?][’\"”]) (?=[‘\"“][A-Z])")  # "… next week.” “We never …": two quotations run together
+                   r"|(?<=[\w.,!?][’\"”]) (?=[‘\"“][A-Z])"  # "… next week.” “We never …": two quotations run together
+                   r"|(?<=[a-z]{2}) (?:In|On|At|After|During|Following|When|While|Despite|Since|Before|But) "
+                   r"(?=[A-Z0-9]|(?:the|a|an|his|her|their|its) [a-z])")  # "… making tapes In October last year, …"
 
 
 def glued(text: str) -> bool:
