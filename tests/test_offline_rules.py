@@ -584,6 +584,9 @@ def test_a_caption_glued_to_a_sentence_without_a_stop_is_cut_and_the_sentence_ke
     sketch = "A guard stands outside the room that was robbed on the night of the heist This FBI sketch shows the two men who took the paintings."
     assert sketch[glue_cut(sketch):] == "This FBI sketch shows the two men who took the paintings."
     assert glue_cut("The council thanked volunteers who met He Lin and her team at the harbour on Monday night.") == 0
+    two = ("Mayor Holt cuts the ribbon at the harbour against rivals Lindvik Losing the ferry, even for one week, "
+           "is a blow to the island at the busiest time of the year.")  # a name just before the seam
+    assert two[glue_cut(two):].startswith("Losing the ferry")
     assert glue_cut("The lanes open in May. The council said it had found the money for the whole network.") == 0
     assert glue_cut("Homes near the new station sold for more The bank said so.") == 0
     [head, tail] = units(paragraphs(glued))

@@ -74,7 +74,7 @@ def glued(text: str) -> bool:
 # study found …"): "The" with a lower-case word after it does not sit inside a name.
 # A capitalised word between two others, then a lower-case one: where a seam may be (one cheap pattern; the word
 # and what comes before it are checked in Python).
-_SEAM = re.compile(r"(?<=[\w%)'’\"”]) +([A-Z][a-z]*(?:['’]s)?) +(?=[a-zA-Z])")
+_SEAM = re.compile(r"(?<=[\w%)'’\"”]) +([A-Z][a-z]*(?:['’]s)?)(?= +([a-zA-Z]))")  # the words may overlap
 _SEAM_BEFORE_NAME = frozenset("This These Those".split())  # noqa: SIM905 - "… heist This FBI sketch shows …"
 _SEAM_AFTER_ANY = frozenset("The This These Those They He She It We His Her Their Its".split())  # noqa: SIM905
 _SEAM_AFTER_LOWER = frozenset("""A An There It's It’s In On At As After When While But Like If According Speaking However
@@ -96,7 +96,7 @@ def glue_cut(text: str) -> int:
         word, before = m.group(1), text[m.start() - 1]
         if word not in _SEAM_AFTER_ANY and (word not in _SEAM_AFTER_LOWER or before.isupper()):
             continue
-        if text[m.end()].isupper() and (word not in _SEAM_BEFORE_NAME or before.isupper()):
+        if m.group(2).isupper() and (word not in _SEAM_BEFORE_NAME or before.isupper()):
             continue  # "… told The Times …", "… met He Jiankui …": a capital after it is a name
         if len(WORD.findall(text, 0, m.start())) < 4 or _STOP_BEFORE.search(text, 0, m.start()):
             continue  # a stop before the seam: two sentences the splitter kept together, not a caption
