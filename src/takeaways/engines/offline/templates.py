@@ -120,7 +120,52 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
             out = out[: slot.start()] + value + out[slot.end():]
         q = out[0].upper() + out[1:]
         return q if not question_problems(q) else None
+    if (q := _wh_statement_question(h, names)) is not None:
+        return q
     return _noun_phrase_question(h, names)
+
+
+_WH_AUX = {"is", "are", "was", "were", "can", "could", "will", "would", "should", "has", "have", "had", "does", "do",
+           "did", "may", "might", "must"}
+_NOT_VERB_S = re.compile(r"(?:ss|us|is|ics|ness|ous|['’]s)$")
+
+
+def _wh_statement_question(h: str, names: set[str] | None) -> str | None:
+    """A "Why/How" heading written as a statement, turned round: "Why Delhi's Air Gets So Bad" → "Why does Delhi's
+    air get so bad?", "How a Mindset Helps You" → "How does a mindset help you?", "Why Rents Are Rising" → "Why are
+    rents rising?", "How Huawei Caught Up" → "How did Huawei catch up?". None when no verb is surely found."""
+    words = h.split()
+    if len(words) < 3 or words[0].casefold() not in {"why", "how"} or h.endswith("?"):
+        return None
+    wh = words[0].capitalize()
+    for i in range(2, min(len(words), 8)):
+        w = words[i].casefold()
+        subject, rest = words[1:i], words[i + 1:]
+        if any(x.casefold() in _WH_AUX or x.casefold() in {"and", "or", "to", "that", "which"} for x in subject):
+            return None
+        if w in _WH_AUX:
+            if not rest:
+                return None
+            out = [wh, w, *subject, *rest]
+        elif w.endswith("ed") and len(w) > 4 or w in _PAST:
+            import simplemma
+
+            base = _PAST.get(w) or simplemma.lemmatize(w, lang="en")
+            if base == w or not base.isalpha():
+                continue
+            out = [wh, "did", *subject, base, *rest]
+        elif w.endswith("s") and not _NOT_VERB_S.search(w) and len(w) > 3 and i >= 2 and words[i - 1][:1].isalpha():
+            base = w[:-2] if w.endswith(("ches", "shes", "sses", "xes", "oes")) else w[:-3] + "y" if w.endswith("ies") else w[:-1]
+            if words[i - 1].casefold() in {"the", "a", "an", "its", "their", "his", "her", "our", "your", "this", "that"}:
+                continue  # "How the Rules …": a noun after a determiner
+            out = [wh, "does", *subject, base, *rest]
+        else:
+            continue
+        text = " ".join(out)
+        q = _phrase(text, names)
+        q = q[0].upper() + q[1:] + "?"
+        return q if not question_problems(q) else None
+    return None
 
 
 _IMPERATIVE = frozenset("""practice practise try eat drink get make take use avoid keep stop start find learn add cut
@@ -535,7 +580,8 @@ _PAST = {"made": "make", "took": "take", "gave": "give", "left": "leave", "went"
          "began": "begin", "threw": "throw", "drove": "drive", "wrote": "write", "stole": "steal", "sent": "send",
          "spent": "spend", "built": "build", "cut": "cut", "shut": "shut", "hit": "hit", "put": "put", "set": "set",
          "sued": "sue", "fought": "fight", "sought": "seek", "struck": "strike", "withdrew": "withdraw", "rose": "rise",
-         "killed": "kill", "called": "call", "filled": "fill", "pulled": "pull", "rolled": "roll", "spilled": "spill"}
+         "caught": "catch", "grew": "grow", "got": "get", "saw": "see", "brought": "bring", "taught": "teach",
+         "thought": "think", "killed": "kill", "called": "call", "filled": "fill", "pulled": "pull", "rolled": "roll", "spilled": "spill"}
 _PARTICIPLE = re.compile(r"^(?:[a-z]{2,}(?:ed|en|wn)|made|left|held|kept|sent|built|paid|sold|lost|won|hit|cut|shut|put|"
                          r"set|told|found|brought|bought|caught|taught|fought|run|come|become|begun|gone|done|struck|stuck)$")
 _NO_WHY = {"said", "told", "added", "explained", "asked", "noted", "wrote", "claimed", "insisted", "needed", "wanted",
