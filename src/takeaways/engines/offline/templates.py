@@ -120,9 +120,8 @@ def heading_question(heading: str, names: set[str] | None = None) -> str | None:
             out = out[: slot.start()] + value + out[slot.end():]
         q = out[0].upper() + out[1:]
         return q if not question_problems(q) else None
-    if (q := _wh_statement_question(h, names)) is not None:
-        return q
-    return _noun_phrase_question(h, names)
+    turned = _wh_statement_question(h, names)
+    return turned if turned is not None else _noun_phrase_question(h, names)
 
 
 _WH_AUX = {"is", "are", "was", "were", "can", "could", "will", "would", "should", "has", "have", "had", "does", "do",
@@ -147,7 +146,7 @@ def _wh_statement_question(h: str, names: set[str] | None) -> str | None:
             if not rest:
                 return None
             out = [wh, w, *subject, *rest]
-        elif w.endswith("ed") and len(w) > 4 or w in _PAST:
+        elif (w.endswith("ed") and len(w) > 4) or w in _PAST:
             import simplemma
 
             base = _PAST.get(w) or simplemma.lemmatize(w, lang="en")
