@@ -587,6 +587,10 @@ def test_a_caption_glued_to_a_sentence_without_a_stop_is_cut_and_the_sentence_ke
     two = ("Mayor Holt cuts the ribbon at the harbour against rivals Lindvik Losing the ferry, even for one week, "
            "is a blow to the island at the busiest time of the year.")  # a name just before the seam
     assert two[glue_cut(two):].startswith("Losing the ferry")
+    fly = ("The fly squirms in its attempts to break free Moving its legs, the fly at first tries to walk away "
+           "from the frozen steak.")
+    assert fly[glue_cut(fly):].startswith("Moving its legs")
+    assert glue_cut("The mayor flew to Beijing on Monday and met the city council to talk about the ferry.") == 0
     assert glue_cut("The lanes open in May. The council said it had found the money for the whole network.") == 0
     assert glue_cut("Homes near the new station sold for more The bank said so.") == 0
     [head, tail] = units(paragraphs(glued))
@@ -760,3 +764,18 @@ def test_at_most_one_answer_repeats_a_takeaway() -> None:
     out = faq(art, Spec(takeaways=2, questions=4), items, sim, items[:2], True)  # both sentences are takeaways
     shown = {items[0].text, items[1].text}
     assert sum(qa.answer in shown for qa in out) <= 1
+
+
+def test_the_same_figures_in_other_words_are_a_near_duplicate() -> None:
+    from collections import Counter
+
+    from takeaways.engines.offline.ranking import mmr
+    from takeaways.engines.offline.text import Unit, terms
+
+    texts = ["Mara Quist has died at the age of 84 after a long battle with cancer, her family said on Monday.",
+             "Mara Quist, the harbour's first ferry captain, has died at 84 after a battle with cancer.",
+             "Quist steered the night ferry across the bay for thirty years and trained 200 captains."]
+    items = [Unit(index=i, text=t, start=0, end=len(t), block=0, kind="paragraph", section=None, words=len(t.split()),
+                  terms=Counter(terms(t, True)), score=1.0 - i / 10) for i, t in enumerate(texts)]
+    sim = [[0.0] * 3 for _ in range(3)]  # no similarity: only the shared figure and terms tell them apart
+    assert [u.index for u in mmr(items, sim, 3)] == [0, 2]

@@ -81,6 +81,11 @@ _SEAM_AFTER_LOWER = frozenset("""A An There It's It’s In On At As After When W
 Meanwhile Although Since During Before Despite Following With For From Last Earlier Later Now Some Many Most Other Others
 One Each Both Asked Losing Having Being""".split())  # noqa: SIM905 - a word list reads better as text
 _STOP_BEFORE = re.compile(r"[.!?]['\"’”]?\s*$")
+# A sentence opening with a participle: "… to break free Moving its legs, the fly …" (not a place: "in Beijing the").
+_GERUND_SEAM = re.compile(r"(?!(?:Beijing|Nanjing|Chongqing|Kunming|Reading|Wyoming|Sterling|Stirling|Ealing|Woking|Epping|"
+                          r"Dorking|Worthing|Kettering|Ewing|Fleming|Harding|Kipling|Browning|Darling|King|Spring|Viking|"
+                          r"Wedding|Building|Thing|Sing)\b)[A-Z][a-z]{2,}ing (?:its|his|her|their|the|a|an|to|up|out|off|on|"
+                          r"into|through|back|down|over)\b")
 GLUE_TAIL_WORDS = 8  # the sentence after a glued caption: at least this long, and it ends with a stop
 
 
@@ -94,7 +99,8 @@ def glue_cut(text: str) -> int:
     cut = 0
     for m in _SEAM.finditer(text):
         word, before = m.group(1), text[m.start() - 1]
-        if word not in _SEAM_AFTER_ANY and (word not in _SEAM_AFTER_LOWER or before.isupper()):
+        if word not in _SEAM_AFTER_ANY and (word not in _SEAM_AFTER_LOWER or before.isupper()) and not (
+                _GERUND_SEAM.match(text, m.start(1)) and not before.isupper()):
             continue
         if m.group(2).isupper() and (word not in _SEAM_BEFORE_NAME or before.isupper()):
             continue  # "… told The Times …", "… met He Jiankui …": a capital after it is a name

@@ -21,6 +21,7 @@ MMR_LAMBDA = 0.85
 MIN_TAKEAWAYS = 3  # always given when that many sentences pass the checks (and that many are asked for)
 TAIL_FLOOR = 0.4  # past them, a takeaway scores at least this share of the best one (see `strong`)
 NEAR_DUPLICATE = 0.7  # cosine to a chosen sentence above which a sentence only repeats it
+SAME_FACT = 0.5  # … or this share, when the shorter one's figures are all in the chosen one (see `_contained`)
 CONTAINED = 0.8  # share of the shorter sentence's terms in a chosen one above which it repeats it
 MIN_WORDS = 6  # shorter sentences are captions, bylines or fragments, rarely a takeaway
 LONG_WORDS = 45  # longer "sentences" are usually run-together captions or lists
@@ -205,7 +206,20 @@ def _contained(a: Unit, b: Unit) -> bool:
     small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
     if not small.terms:
         return True
-    return sum(1 for t in small.terms if t in big.terms) / len(small.terms) >= CONTAINED
+    shared = sum(1 for t in small.terms if t in big.terms) / len(small.terms)
+    if shared >= CONTAINED:
+        return True
+    # The same figures about the same names in other words: "Benaud has died at the age of 84 after battling
+    # skin cancer" and "Benaud has passed away at the age of 84 after a short battle with skin cancer".
+    return shared >= SAME_FACT and _same_figures(small.text, big.text)
+
+
+def _same_figures(a: str, b: str) -> bool:
+    """The two share a figure of two digits or more (an age, a price, a score; not a list item's "1.")."""
+    return bool(set(_FIGURE.findall(a)) & set(_FIGURE.findall(b)))
+
+
+_FIGURE = re.compile(r"\d[\d,.]*\d")
 
 
 def cue_terms(article: Article, english: bool) -> Counter[str]:
