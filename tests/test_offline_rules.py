@@ -779,3 +779,24 @@ def test_the_same_figures_in_other_words_are_a_near_duplicate() -> None:
                   terms=Counter(terms(t, True)), score=1.0 - i / 10) for i, t in enumerate(texts)]
     sim = [[0.0] * 3 for _ in range(3)]  # no similarity: only the shared figure and terms tell them apart
     assert [u.index for u in mmr(items, sim, 3)] == [0, 2]
+
+
+def test_a_scene_setting_first_sentence_is_no_takeaway_but_a_reporting_one_is() -> None:
+    scene = "With summer around the corner, icy treats are back on the menu."
+    shown = [t.text for t in ExtractiveEngine().generate(paragraphs(scene, *BODY), Spec(takeaways=3, questions=0),
+                                                         Settings()).takeaways]
+    assert scene not in shown and BODY[0] in shown
+    lead = "The Harbour Bike Library opened on Monday with 300 bicycles."  # a name and a figure: it reports
+    shown = [t.text for t in ExtractiveEngine().generate(paragraphs(lead, *BODY[1:]), Spec(takeaways=3, questions=0),
+                                                         Settings()).takeaways]
+    assert lead in shown
+
+
+def test_a_question_in_japanese_and_a_bracketed_byline() -> None:
+    ja = Article(language="ja", blocks=[Block(kind="paragraph", text="ではなぜ、商標権侵害になるのでしょうか。")])
+    from takeaways.engines.offline.filters import takeaway_problem
+
+    assert takeaway_problem(units(ja, english=False)[0]) == "a question"
+    ko = Article(language="ko", blocks=[Block(kind="paragraph", text="[엔터미디어=정덕현의 이슈공감] 시작은 사진 공개로부터 비롯됐다.")])
+    assert units(ko, english=False)[0].text == "시작은 사진 공개로부터 비롯됐다."
+    assert units(paragraphs('"[The plan] is dead," the mayor said on Monday.'))[0].text.startswith('"[The plan]')

@@ -260,6 +260,22 @@ def not_a_sentence(text: str) -> bool:
     return bool(tokens) and sum(t.isdigit() for t in tokens) * 5 >= 2 * len(tokens)
 
 
+# A Japanese or Chinese question that ends with a full stop: "…でしょうか。", "…ですか。", "…吗。"
+_CJK_QUESTION = re.compile(r"(?:でしょうか|ですか|ますか|のか|吗|呢)[。．]?\s*$")
+# A bracketed byline or section tag opening the sentence: "[엔터미디어=정덕현의 이슈공감] …", "【新华社】…"
+# (a tag with "=", "|" or "/" inside, or in 【】: "[The plan] is dead," with an editor's insertion, is no tag).
+BRACKET_TAG = re.compile(r"\s*(?:\[[^\]=|/]{0,30}[=|/][^\]]{1,30}\]|【[^】]{1,30}】)\s*(?=\S)")
+
+
+HOOK_WORDS = 15  # a first sentence shorter than this with no name and no figure sets a scene, it reports nothing
+
+
+def hook(u: Unit) -> bool:
+    """A first sentence that only sets the scene: short, with no name and no figure ("With summer around the
+    corner, icy treats are back on the menu."). A lead that reports names someone or counts something."""
+    return u.words < HOOK_WORDS and not _FIGURE_OR_NAME.search(u.text)
+
+
 def first_person(text: str) -> bool:
     """The writer speaks as "I", "me", "we", "our" … outside quotation marks."""
     if not _FIRST_PERSON_ANY.search(text):
@@ -270,7 +286,7 @@ def first_person(text: str) -> bool:
 def takeaway_problem(u: Unit) -> str | None:
     """Why a sentence can never be a takeaway (None when it can)."""
     t = u.text
-    if t.rstrip("\"'’”»)").endswith("?"):
+    if t.rstrip("\"'’”»)」』）").endswith(("?", "？")) or _CJK_QUESTION.search(t):
         return "a question"
     if boilerplate(t):
         return "boilerplate"

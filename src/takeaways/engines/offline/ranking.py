@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...models import Article, Spec
-from .filters import DANGLING, PROMO, SPEAKER_LABEL, first_person, takeaway_problem
+from .filters import DANGLING, PROMO, SPEAKER_LABEL, first_person, hook, takeaway_problem
 from .text import DATELINE, ENDS_SENTENCE, QUOTED, WORD, Unit, cosine, terms, unbalanced_quotes
 from .units import units
 
@@ -250,7 +250,11 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
         m = SPEAKER_LABEL.match(u.text)
         return bool(m and m.group(0) in speakers)
 
+    lead = next((u for u in ranked if not u.caption and u.words >= 4), None)
+
     def fit(u: Unit) -> bool:
+        if english and u is lead and hook(u):
+            return False  # "As attempts to break a world record go, it was pretty impressive."
         return takeaway_problem(u) is None and not transcript(u)
 
     # Precision over count: a page of nothing but promos, quotation pieces and asides gets no takeaway (the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...models import Article
 from ...sentences import sentence_spans
-from .filters import CAPS_LABEL, caption_cut, glue_cut
+from .filters import BRACKET_TAG, CAPS_LABEL, caption_cut, glue_cut
 from .text import WORD, Unit, in_quotation, quote_spans, terms
 
 
@@ -26,6 +26,8 @@ def units(article: Article, english: bool = True) -> list[Unit]:
                 a += cut or 0
                 label = CAPS_LABEL.match(block.text, a, b) if cut is not None and english else None
                 a = label.end() if label else a  # "BALL OF THE CENTURY Benaud was …": a list item's heading
+                tag = BRACKET_TAG.match(block.text, a, b) if cut is not None else None
+                a = tag.end() if tag and b - tag.end() > 10 else a  # "[Entermedia=Jeong's column] …": a byline
                 glue = glue_cut(block.text[a:b]) if cut is not None and english else 0
                 if glue:  # the caption part glued to the sentence: it counts for ranking, it is not shown
                     out.append(_unit(len(out), block.text, a, a + glue, offset, bi, block.kind, section, english, True))
