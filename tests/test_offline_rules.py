@@ -800,3 +800,19 @@ def test_a_question_in_japanese_and_a_bracketed_byline() -> None:
     ko = Article(language="ko", blocks=[Block(kind="paragraph", text="[엔터미디어=정덕현의 이슈공감] 시작은 사진 공개로부터 비롯됐다.")])
     assert units(ko, english=False)[0].text == "시작은 사진 공개로부터 비롯됐다."
     assert units(paragraphs('"[The plan] is dead," the mayor said on Monday.'))[0].text.startswith('"[The plan]')
+
+
+def test_an_abstract_object_says_nothing_alone_and_an_unnamed_him_is_no_answer() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    assert template_questions("Tom Berg has expressed his interest in becoming the new director.") == [
+        ("What has Tom Berg done?", "do")]
+    assert template_questions("Tom Berg has passed the 100 appearances mark for the club.") == [
+        ("What has Tom Berg done?", "do")]
+    art = paragraphs(
+        "The Harbour Lakers beat the Veltra Kings 112-107 on Sunday night in front of a full arena.",
+        "The Harbour Lakers plan to re-evaluate him within the next 24 hours, the coach said.",
+        "The Harbour Lakers play the Veltra Kings again on Friday in the second game of the series.",
+        title="Harbour Lakers hold off Veltra Kings")
+    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    assert "What do the Harbour Lakers plan to do?" not in qs

@@ -117,6 +117,7 @@ def asks_on_its_own(q: str) -> bool:
     return not _POINTS_BACK.search(q) and bool(_HAS_VERB.search(q))
 
 
+_UNNAMED_OBJECT = re.compile(r"\b(?:him|them)\b")
 _FIRST_PERSON_WORD = re.compile(r"\b(?:I|my|me|we|our|us)\b")
 _DESCRIBED = re.compile(r"^What did (?:the|a|an) ")
 
@@ -249,6 +250,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
             for q, kind in template_questions(sentence, common_words, names_ok, lower_names, proper, shown_subject):
                 if not about_subject(q, kind, u.text, subjects, topic, english, shown_subject.get(q)):
                     continue
+                if kind in {"plan", "will", "when", "act", "do", "doing"} and _UNNAMED_OBJECT.search(u.text):
+                    continue  # "The Lakers plan to re-evaluate him": who "him" is was said in another sentence
                 if kind in {"act", "count", "do"} and _FIRST_PERSON_WORD.search(u.text):
                     continue  # "Helen placed the paperback in my hands": a scene of the writer's story, not news
                 whole = _whole_quote(items, u, text)
@@ -298,7 +301,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
         if any(cosine(terms(q, english), terms(other.question, english), ONES) > 0.8 for _, other in chosen):
             return False
         said = terms(answer, english)
-        if any(cosine(said, terms(other.answer, english), ONES) > SAME_ANSWER for _, other in chosen):
+        if kind not in {"who", "what"} and any(  # a role answer ("X is the Y striker") shares its words with any about X
+                cosine(said, terms(other.answer, english), ONES) > SAME_ANSWER for _, other in chosen
+                if not other.question.startswith(("Who is ", "What is "))):
             return False  # two questions answered by the same facts ("three suspects", "three persons of interest")
         seen_q.add(key)
         used_units.add(ui)

@@ -880,8 +880,19 @@ def act_question(subject: str, verb_phrase: str, obj: str) -> tuple[str, str] | 
     if (m := _COUNTED.match(obj)) and m.group("noun") not in _NOT_COUNTED:
         return f"How many {m.group('noun')} {asked}?", "count"
     if _DETERMINED.match(obj):
+        head = _OBJECT_HEAD.match(obj)
+        if head and head.group(1) in _ABSTRACT:
+            return None  # "expressed his interest", "surpassed the 100 appearances mark": the object says nothing alone
         return f"What {asked}?", "act"
     return None
+
+
+_OBJECT_HEAD = re.compile(r" \w+(?: [\w'’-]+){0,3}? ([a-z]+)(?=[,.;:]| (?:in|of|to|for|on|at|with|from|by|as|after|"
+                          r"before|and|that|which|who|over|into|against|since)\b|$)")
+_ABSTRACT = frozenset("""interest support concern concerns hope hopes desire view views opinion gratitude sympathy
+condolences anger frustration disappointment doubts doubt fears fear confidence belief wish intention delight shock
+surprise regret praise admiration points mark scales role part place way time chance opportunity step steps look
+attention side best worst hand hands mind heart eye eyes touch lead stage""".split())  # noqa: SIM905
 
 
 TITLE_WORDS = {"Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Sir", "Dame", "Lord", "Lady", "President", "Senator", "Judge",
