@@ -117,6 +117,9 @@ def asks_on_its_own(q: str) -> bool:
     return not _POINTS_BACK.search(q) and bool(_HAS_VERB.search(q))
 
 
+# "… after battling skin cancer 1.": the next list item's number glued to the sentence.
+_LIST_NUMBER = re.compile(r"(?<![\d,.])(?<!\bof)(?<!\bto)(?<!\bby)(?<!\bat)(?<!\bno)(?<!\bNo)(?<!\band)(?<!\baged)"
+                          r"(?<!\bage)(?<!\bnumber)(?<!\bpage)(?<!\bround)(?<!\bgame)(?<!\bstage) [1-9]\.$")
 _UNNAMED_OBJECT = re.compile(r"\b(?:him|them)\b")
 _FIRST_PERSON_WORD = re.compile(r"\b(?:I|my|me|we|our|us)\b")
 _DESCRIBED = re.compile(r"^What did (?:the|a|an) ")
@@ -315,7 +318,7 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
         return True
 
     candidates = [c for c in candidates if not NO_COMMENT.search(c[3][0]) and not boilerplate(c[3][1])
-                  and answers(c[2], c[3][0], c[4], english)]
+                  and answers(c[2], c[3][0], c[4], english) and not _LIST_NUMBER.search(c[3][0])]
     # "Who is X?" is answered by the fullest role phrase the article gives X ("the founder and president of
     # Hanson Robotics" over "a chief designer"), asked at the best priority any of them has.
     fullest: dict[str, tuple[float, int, str, tuple[str, str], str]] = {}

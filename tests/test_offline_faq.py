@@ -1,0 +1,24 @@
+"""More of issue 14's FAQ rules, each on a small written example (the first ones are in test_offline_rules.py)."""
+
+from __future__ import annotations
+
+from takeaways.engines.offline.filters import glued
+
+
+def test_a_title_and_a_name_run_into_a_sentence_make_a_run_on() -> None:
+    assert glued("Tom Berg avoided a prison sentence after an assault on a policeman Sheriff Ann Lee spared the "
+                 "star a sentence after hearing of his counselling.")
+    assert glued("Berg said firms would not be forced to give staff days off under the plan Former Deputy Prime "
+                 "Minister Ann Lee offered her view on the radio.")
+    assert not glued("The case was heard by Sheriff Ann Lee, who spared the star a prison sentence.")
+    assert not glued("The star was spared a sentence by Judge Ann Lee, who adjourned the case.")
+    assert not glued("He met with Former President Tom Lee and discussed the plan for the harbour.")
+
+
+def test_a_list_number_glued_to_the_end_of_a_sentence_is_no_answer() -> None:
+    from takeaways.engines.offline.faq import _LIST_NUMBER
+
+    assert _LIST_NUMBER.search("Mara Quist has died at the age of 84 after a long illness 1.")
+    assert not _LIST_NUMBER.search("Mara Quist died at the age of 84.")
+    assert not _LIST_NUMBER.search("The home side won 3-1.")
+    assert not _LIST_NUMBER.search("The boat sank in round 2.")
