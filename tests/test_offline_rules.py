@@ -816,3 +816,18 @@ def test_an_abstract_object_says_nothing_alone_and_an_unnamed_him_is_no_answer()
         title="Harbour Lakers hold off Veltra Kings")
     qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
     assert "What do the Harbour Lakers plan to do?" not in qs
+
+
+def test_a_name_the_first_sentences_never_introduced_opens_no_takeaway() -> None:
+    text = [
+        "The Harbour Bike Library, run by mechanic Tom Berg, now lends 300 repaired bicycles a month to students.",
+        "Volunteers at the library repair the bicycles from parts of abandoned ones that the council collects.",
+        "The council pays the library 40,000 euros a year, about the cost of removing the abandoned bicycles.",
+        "Berg said the library would open a second workshop in the old ferry terminal next spring.",
+        "Elise found the workshop's first tools in a skip behind the terminal, according to the volunteers.",
+        "Students borrow the bicycles for a month and bring them back to the library for repairs.",
+    ]
+    shown = [t.text for t in ExtractiveEngine().generate(paragraphs(*text), Spec(takeaways=5, questions=0),
+                                                         Settings()).takeaways]
+    assert not any(t.startswith("Elise") for t in shown)  # who is Elise?
+    assert any(t.startswith("Berg said") for t in shown)  # Tom Berg is named in the lead

@@ -11,7 +11,7 @@ import numpy as np
 
 from ...models import Article, Spec
 from .filters import DANGLING, PROMO, SPEAKER_LABEL, first_person, hook, takeaway_problem
-from .text import DATELINE, ENDS_SENTENCE, QUOTED, WORD, Unit, cosine, terms, unbalanced_quotes
+from .text import DATELINE, ENDS_SENTENCE, QUOTED, STOPWORDS, WORD, Unit, cosine, terms, unbalanced_quotes
 from .units import units
 
 W_POSITION = 1.0
@@ -233,6 +233,33 @@ def cue_terms(article: Article, english: bool) -> Counter[str]:
     return cue
 
 
+# A sentence whose subject is one capitalised word, then a verb: "Elise found …", "Karo claims …".
+_BARE_NAME = re.compile(r"([A-Z][a-z]{2,})(?:['’]s)? (?=[a-z])")
+INTRODUCED_IN = 3  # a name the title or the first sentences use is known to the reader of the takeaways
+
+
+# Words that open sentences and may follow a caption glued without a stop ("… her hair Ever since …").
+_NOT_NAMES = frozenset("""Ever Even Just Only Still Yet Also Again Soon Later Then Now Once Twice Today Yesterday Tomorrow
+Meanwhile Finally Instead Indeed Perhaps Maybe Like Unlike Another Many Most Some Every Each Both Several Such Other Others
+Nothing Nobody Everyone Everything Something Someone Anyone Despite Although Though While Since Until Unless Because
+However Therefore Thus Hence Besides Overall Earlier Last Next First Second Third Asked Speaking According""".split())  # noqa: SIM905
+_MID_NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,})\b")
+
+
+def _introduced(article: Article, items: list[Unit]) -> set[str]:
+    """The opening words that need no introduction: any that is no name, and the names in the title and the first
+    INTRODUCED_IN sentences. A name is a word the article capitalises inside a sentence ("… his friend Elise …")
+    and never writes in lower case ("Police said …" and "Another tool …" are common words)."""
+    text = article.text
+    lower = {w.capitalize() for w in WORD.findall(text) if w.islower()}
+    names = {w for w in _MID_NAME.findall(text) if w.casefold() not in STOPWORDS and w not in _NOT_NAMES
+             and not w.endswith(("ing", "ly", "ed"))} - lower
+    known = set(WORD.findall(article.title or ""))
+    for u in [u for u in items if not u.caption][:INTRODUCED_IN]:
+        known.update(WORD.findall(u.text))
+    return {w for w in set(WORD.findall(text)) if w not in names} | known
+
+
 def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Unit] | None = None
                      ) -> tuple[list[Unit], list[Unit], np.ndarray, dict[str, float]]:
     """(chosen, all ranked units, similarity matrix, idf)."""
@@ -251,10 +278,13 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
         return bool(m and m.group(0) in speakers)
 
     lead = next((u for u in ranked if not u.caption and u.words >= 4), None)
+    introduced = _introduced(article, ranked) if english else None
 
     def fit(u: Unit) -> bool:
         if english and u is lead and hook(u):
             return False  # "As attempts to break a world record go, it was pretty impressive."
+        if introduced is not None and (m := _BARE_NAME.match(u.text)) and m.group(1) not in introduced:
+            return False  # "Elise found contact information for …": who is Elise?
         return takeaway_problem(u) is None and not transcript(u)
 
     # Precision over count: a page of nothing but promos, quotation pieces and asides gets no takeaway (the
