@@ -22,3 +22,11 @@ def test_a_list_number_glued_to_the_end_of_a_sentence_is_no_answer() -> None:
     assert not _LIST_NUMBER.search("Mara Quist died at the age of 84.")
     assert not _LIST_NUMBER.search("The home side won 3-1.")
     assert not _LIST_NUMBER.search("The boat sank in round 2.")
+
+
+def test_a_review_section_named_by_a_compound_is_asked_what_it_is_like() -> None:
+    from takeaways.engines.offline.templates import heading_question_for
+
+    assert heading_question_for("Battery Life", "In our test the battery lasted 11 hours, short of the 14 claimed.",
+                                set()) == "What is the battery life like?"
+    assert heading_question_for("Thermals", "Under load the fans spin up within seconds.", set()) is None

@@ -177,7 +177,8 @@ _EVALUATIVE = re.compile(r"\b(?:good|great|excellent|superb|solid|decent|fine|po
                          r"noisy|responsive|sluggish|sturdy|flimsy|premium|cheap|best|better|worse|worst|nice|pleasant|"
                          r"outstanding|mediocre|satisfying|generous|lacking|lackluster|lacklustre|snappy|crisp|accurate|"
                          r"reliable|well-built|cool|hot|warm|shallow|mushy|clicky|tactile|roomy|cramped|stunning|"
-                         r"gorgeous|terrible|awful|impressed|disappointed|enjoyed|loved|recommend|excels?|struggles?)\b",
+                         r"gorgeous|terrible|awful|impressed|disappointed|enjoyed|loved|recommend|excels?|struggles?|lasts?|lasted|"
+                         r"falls? short|fell short|audible|silent|heavy|light|comfortable|bulky|sleek|premium)\b",
                          re.I)
 _DEFINES = r"\b(?:is|are|was|were|refers to|means)\s+(?:a|an|the|one|not|made|used|known|called|caused)\b"
 
@@ -198,8 +199,9 @@ def heading_question_for(heading: str, answer: str, names: set[str] | None = Non
     phrase, plural, head = np
     said = [w.casefold() for w in re.findall(r"[\w'’-]+", answer)]
     stem_head = head[:-1] if plural and head.endswith("s") else head
-    if not any(w.startswith(stem_head) or (len(head) >= 5 and w.startswith(head[:5])) for w in said):
-        return None  # the lead is not about what the heading names
+    named = [stem_head] + [w.casefold() for w in phrase.split()[:-1] if w.casefold() not in _FUNCTION and len(w) > 3]
+    if not any(w.startswith(n) or (len(n) >= 5 and w.startswith(n[:5])) for w in said for n in named):
+        return None  # the lead is not about what the heading names (its head noun or a word before it: "battery")
     be = "are" if plural else "is"
     if not phrase.startswith("the ") and re.search(rf"\bthe {re.escape(phrase)}\b", answer, re.I):
         phrase = "the " + phrase  # "GPU" written "the GPU" by the lead
