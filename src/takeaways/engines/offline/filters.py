@@ -242,7 +242,6 @@ _PRONOUN_AFTER_PHRASE = re.compile(r"^[A-Z](?:[a-z]{2,}(?:ed|ing)|[a-z]{3,}en)\b
 _NAME_INSIDE = re.compile(r"(?<=[\w,;] )[A-Z]")
 # Lines that are not sentences: a menu in capitals ("E MOBILIDADE PLANO DIRETOR PROTOCOLO …"), a list of
 # tags ("stock car brasil, stock car cascavel, …"), a date or a score without a stop ("Monday, 22 January 2018 at 0:13").
-_LETTER = re.compile(r"[^\W\d_]")
 _WH_PHRASE = re.compile(r"^(In|For|From|With|To|At|On|By|Of|Under|After|Before) (what|which|whom|how)\b")
 _STRAY_PUNCTUATION = re.compile(r"\s[,;:]|[,;:]\?|\s\?|\s{2}")
 # A pronoun subject behind a longer opening phrase ("In the summer of 1924, they stretched …", "In addition
@@ -262,8 +261,8 @@ def boilerplate(text: str) -> bool:
 def not_a_sentence(text: str) -> bool:
     """A menu in capitals, a list of tags, or a date or score line: five words or more, mostly capitals;
     no stop and four commas between short items; no stop and two figures in five words."""
-    letters = _LETTER.findall(text)
-    if len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.7 * len(letters) and len(text.split()) >= 5:
+    upper, lower = sum(map(str.isupper, text)), sum(map(str.islower, text))
+    if upper + lower >= 20 and upper >= 0.7 * (upper + lower) and len(text.split()) >= 5:
         return True
     if ENDS_SENTENCE.search(text):
         return False

@@ -243,21 +243,29 @@ _NOT_NAMES = frozenset("""Ever Even Just Only Still Yet Also Again Soon Later Th
 Meanwhile Finally Instead Indeed Perhaps Maybe Like Unlike Another Many Most Some Every Each Both Several Such Other Others
 Nothing Nobody Everyone Everything Something Someone Anyone Despite Although Though While Since Until Unless Because
 However Therefore Thus Hence Besides Overall Earlier Last Next First Second Third Asked Speaking According""".split())  # noqa: SIM905
-_MID_NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{2,})\b")
+class _Strangers:
+    """Is this opening word a name the reader of the takeaways has not met? A name is a word the article
+    capitalises inside a sentence ("… his friend Elise …") and never writes in lower case ("Police said …",
+    "Another tool …" are common words); met are the names in the title and the first INTRODUCED_IN sentences.
+    Asked only about the few sentences MMR would pick, so the article is read lazily."""
 
+    def __init__(self, article: Article, items: list[Unit]) -> None:
+        self.article, self.items = article, items
+        self.words: set[str] | None = None
+        self.known: set[str] = set()
 
-def _introduced(article: Article, items: list[Unit]) -> set[str]:
-    """The opening words that need no introduction: any that is no name, and the names in the title and the first
-    INTRODUCED_IN sentences. A name is a word the article capitalises inside a sentence ("… his friend Elise …")
-    and never writes in lower case ("Police said …" and "Another tool …" are common words)."""
-    text = article.text
-    lower = {w.capitalize() for w in WORD.findall(text) if w.islower()}
-    names = {w for w in _MID_NAME.findall(text) if w.casefold() not in STOPWORDS and w not in _NOT_NAMES
-             and not w.endswith(("ing", "ly", "ed"))} - lower
-    known = set(WORD.findall(article.title or ""))
-    for u in [u for u in items if not u.caption][:INTRODUCED_IN]:
-        known.update(WORD.findall(u.text))
-    return {w for w in set(WORD.findall(text)) if w not in names} | known
+    def __call__(self, word: str) -> bool:
+        if word in _NOT_NAMES or word.casefold() in STOPWORDS or word.endswith(("ing", "ly", "ed")):
+            return False
+        text = self.article.text
+        if self.words is None:
+            self.words = set(WORD.findall(text))
+            self.known = set(WORD.findall(self.article.title or ""))
+            for u in [u for u in self.items if not u.caption][:INTRODUCED_IN]:
+                self.known.update(WORD.findall(u.text))
+        if word in self.known or word.lower() in self.words:
+            return False
+        return re.search(rf"(?<=[a-z,] ){re.escape(word)}\b", text) is not None
 
 
 def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Unit] | None = None
@@ -278,12 +286,12 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
         return bool(m and m.group(0) in speakers)
 
     lead = next((u for u in ranked if not u.caption and u.words >= 4), None)
-    introduced = _introduced(article, ranked) if english else None
+    stranger = _Strangers(article, ranked)
 
     def fit(u: Unit) -> bool:
         if english and u is lead and hook(u):
             return False  # "As attempts to break a world record go, it was pretty impressive."
-        if introduced is not None and (m := _BARE_NAME.match(u.text)) and m.group(1) not in introduced:
+        if english and (m := _BARE_NAME.match(u.text)) and stranger(m.group(1)):
             return False  # "Elise found contact information for …": who is Elise?
         return takeaway_problem(u) is None and not transcript(u)
 
