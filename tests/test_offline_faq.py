@@ -30,3 +30,15 @@ def test_a_review_section_named_by_a_compound_is_asked_what_it_is_like() -> None
     assert heading_question_for("Battery Life", "In our test the battery lasted 11 hours, short of the 14 claimed.",
                                 set()) == "What is the battery life like?"
     assert heading_question_for("Thermals", "Under load the fans spin up within seconds.", set()) is None
+
+
+def test_who_is_keeps_a_compound_role_and_a_chair_but_not_an_owners_role() -> None:
+    from takeaways.engines.offline.templates import template_questions, who_answer
+
+    assert who_answer("Lumo executive chair Ana Ruiz said the cuts were needed.", "Ana Ruiz", {"lumo"}, set()) == (
+        "Ana Ruiz is the Lumo executive chair.")
+    assert who_answer("Ana Ruiz, the chair of the Oakfield Tenants Association, said the rent rose.", "Ana Ruiz") == (
+        "Ana Ruiz is the chair of the Oakfield Tenants Association.")
+    assert who_answer("Tom Berg wrote to Ana Ruiz, his editor, in 1990.", "Ana Ruiz") is None  # whose editor?
+    assert ("Why was Harbour Homes fined $40,000 last year?", "why") in template_questions(
+        "Harbour Homes was fined $40,000 last year after inspectors found damp in 200 flats.")

@@ -399,7 +399,8 @@ _ROLES = ("actress|actor|singer|star|model|leader|minister|president|chief|direc
           "girlfriend|boyfriend|victim|suspect|teacher|doctor|nurse|student|pilot|soldier|champion|golfer|"
           "footballer|owner|designer|chef|presenter|host|comedian|rapper|businessman|businesswoman|billionaire|"
           "analyst|economist|scientist|secretary|senator|governor|mayor|executive|CEO|winger|captain|rider|driver|"
-          "campaigner|activist|councillor|MP|candidate|commissioner|inspector|detective|sergeant|constable")
+          "campaigner|activist|councillor|MP|candidate|commissioner|inspector|detective|sergeant|constable|chair|"
+          "chairperson|organiser|organizer|curator|editor|correspondent|prosecutor|ambassador|envoy|general")
 _ANY_VERB = re.compile("|".join(f"(?:{rx.pattern})" for rx, _, _ in _VERB_TEMPLATES))
 ROLE_SET = set(_ROLES.casefold().split("|"))
 # In an all-lower-case text a name still shows by its role before it or an age after it.
@@ -528,7 +529,8 @@ def who_answer(sentence: str, name: str, proper: set[str] | None = None, common:
             if (not w or w[-1] in ",;:(—–\"“”'‘’!?" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP)
                     or re.fullmatch(r"[a-z]+ed", w) or re.fullmatch(r"[a-z]+\.", w)):
                 break  # "was killed in the fight and suspect …": a verb ends the phrase
-            if kept and _ROLE_RX.fullmatch(w) and "and" not in kept and any(_ROLE_RX.fullmatch(k) for k in kept):
+            if (kept and _ROLE_RX.fullmatch(w) and "and" not in kept and kept[0][:1].isupper()
+                    and not _ROLE_RX.fullmatch(kept[0]) and any(_ROLE_RX.fullmatch(k) for k in kept)):
                 break  # "with his wife Masters chairman Billy Payne": two roles without "and" are two people's
             if (kept and kept[0][:1].isupper() and not _ROLE_RX.fullmatch(kept[0]) and w[:1].islower() and w not in _PHRASE_KEEP
                     and w not in _BEFORE_A_NAME and not _ROLE_RX.fullmatch(w)):
@@ -546,8 +548,8 @@ def who_answer(sentence: str, name: str, proper: set[str] | None = None, common:
             kept = kept[kept.index("of") + 1:]  # "the murder of soldier Lee Rigby": the role is after "of"
         if kept and _ROLE_RX.search(kept[-1]):
             phrase = " ".join(kept)
-    if not phrase or phrase[:1].isdigit():
-        return None  # "England Under 17 star" cut to "17 star": the phrase lost its head
+    if not phrase or phrase[:1].isdigit() or phrase.split()[0].casefold() in {"his", "her", "their", "its", "our"}:
+        return None  # "England Under 17 star" cut to "17 star", "his editor": the phrase lost its head or its owner
     bare_role = phrase.split()[-1].casefold()
     if bare_role in _FAMILY and not re.search(r"[A-Z][\w'’.-]*['’]s\b|\bof [A-Z]", phrase):
         return None  # "his wife Lindsey Sims" → "a wife": whose, the answer cannot say
@@ -590,7 +592,7 @@ _NO_WHY = {"said", "told", "added", "explained", "asked", "noted", "wrote", "cla
 _WHY = re.compile(r"(?P<aux>(?:has|have|had) been |(?:is|are|was|were|has|have|had) )?(?P<verb>[a-z]{3,})"
                   r"(?P<obj>(?: (?!because\b|due\b|owing\b)[a-z0-9][\w'’-]*){0,4}),? (?:because|due to|owing to)\b")
 _WHY_AFTER = re.compile(r"(?P<aux>(?:has|have|had) been |(?:is|are|was|were|has|have|had) )?(?P<verb>[a-z]{3,})"
-                        r"(?P<obj>(?: (?!after\b|over\b)[a-z0-9][\w'’-]*){0,5}),? (?:after|over)\b"
+                        r"(?P<obj>(?: (?!after\b|over\b)[a-z0-9$£€][\w'’,.-]*){0,5}),? (?:after|over)\b"
                         r"(?! ?(?:\d|the (?:weekend|years?|months?|weeks?|days?|match|game|break)\b|(?:last|this|next)\b|(?:a|an) (?:while|hour|year|week|month|day|minute|moment|few|couple|spell|period)\b|"
                         r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|"
                         r"July|August|September|October|November|December)\b|[a-z]+ (?:years?|months?|weeks?|days?|hours?|minutes?)\b))")
