@@ -660,6 +660,9 @@ def test_a_sentence_inside_a_longer_quotation_is_no_takeaway() -> None:
     ("E MOBILIDADE PLANO DIRETOR PROTOCOLO PROCON AGENDAMENTO PESQUISAS", "not a sentence"),
     ("stock car 2018, stock car brasil, stock car cascavel, stock car interlagos, stock car velopark", "not a sentence"),
     ("Palm Bay 18 22 13 17 — 70", "not a sentence"),
+    ("Harbour guards pictured with the mayor at the ferry rally in Lindvik earlier this month.", "a photo caption"),
+    ("All eight guards were pictured with the mayor at the ferry rally in Lindvik.", None),  # a verb: a sentence
+    ("Like her earlier mishap at the harbour, her ferry trip ended with a public apology.", "a dangling reference"),
     ("The US Navy said the two ships would sail to the harbour in May.", None),  # "US" is no "us"
     ("The Harbour Bike Library lends 300 repaired bicycles a month to students.", None),
 ])

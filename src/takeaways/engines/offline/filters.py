@@ -249,7 +249,12 @@ _STRAY_PUNCTUATION = re.compile(r"\s[,;:]|[,;:]\?|\s\?|\s{2}")
 _OPENERS = (r"(?:In|On|At|By|During|After|Before|Since|Following|Last|This|Earlier|Later|In addition to|Along with|"
             r"Besides|Like|Unlike|Despite)")
 _LONG_OPENER = re.compile(rf"^{_OPENERS} [^,;:\"“”]{{2,70}}, (?:(?:he|she|they|we)\b(?![’'-]s? own)|it (?:said|says|announced|"
-                          r"added|reported|revealed|confirmed|noted|warned)\b)")
+                          r"added|reported|revealed|confirmed|noted|warned)\b|(?:his|her|their) (?!own\b)[a-z])")
+# A photo caption that ends with a stop: a noun phrase, then "pictured"/"seen" and where, no verb of its own
+# ("Nauru guards pictured with Pauline Hanson at the rally in Brisbane."); "… were pictured …" is a sentence.
+_PICTURED = re.compile(r"^(?:(?!\b(?:is|are|was|were|be|been|being|has|have|had|will|would|can|could|said|says)\b)[^,;:])"
+                       r"{3,80}?\b(?:pictured|seen|shown|photographed)\b (?:with|at|in|on|during|outside|inside|leaving|"
+                       r"arriving|after|before|as|while|left|right|here|above|below)\b")
 _DO_IT = re.compile(r"\b(?:will|would|to|can|could|did|does) do (?:it|so|this|that)\b")
 
 
@@ -307,6 +312,8 @@ def takeaway_problem(u: Unit) -> str | None:
         return "no comment"
     if _POINTER.search(t):
         return "points at the page"
+    if _PICTURED.match(t):
+        return "a photo caption"
     if _INTRODUCES.search(t):
         return "introduces a list"
     if u.in_quote:
