@@ -42,3 +42,16 @@ def test_who_is_keeps_a_compound_role_and_a_chair_but_not_an_owners_role() -> No
     assert who_answer("Tom Berg wrote to Ana Ruiz, his editor, in 1990.", "Ana Ruiz") is None  # whose editor?
     assert ("Why was Harbour Homes fined $40,000 last year?", "why") in template_questions(
         "Harbour Homes was fined $40,000 last year after inspectors found damp in 200 flats.")
+
+
+def test_without_a_title_the_first_sentence_names_the_topic_of_speech() -> None:
+    from takeaways.config import Settings
+    from takeaways.engines.offline import ExtractiveEngine
+    from takeaways.models import Article, Block, Spec
+
+    texts = ["A new documentary about the Harbour church has angered its most famous member, actor Tom Berg.",
+             "Tom Berg told the Veltra Times that he has not seen the documentary and does not intend to.",
+             "The film, made by two former members, opens in cinemas across the country on Friday."]
+    art = Article(language="en", blocks=[Block(kind="paragraph", text=t) for t in texts])
+    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    assert "What did Tom Berg say about the documentary?" in qs

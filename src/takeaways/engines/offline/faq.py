@@ -184,7 +184,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
     topic = lead_terms(article, items, english)
     shown_names: list[str] = []
     subjects = real_subjects(items, body_lower, topic, shown_names) if english and names_ok else []
-    title_terms = set(terms(article.title or "", english))
+    # Without a title (a wire story, a dataset row), the first sentence says what the article is about.
+    title_terms = set(terms(article.title or (items[0].text if items else ""), english))
     # The main subjects: those the title names, and the most mentioned.
     main = [sub for sub in subjects if any(stem(w) in title_terms for w in sub)] + subjects[:MAIN_SUBJECTS]
     counts: Counter[str] = Counter()
