@@ -663,6 +663,10 @@ def test_a_sentence_inside_a_longer_quotation_is_no_takeaway() -> None:
     ("Harbour guards pictured with the mayor at the ferry rally in Lindvik earlier this month.", "a photo caption"),
     ("All eight guards were pictured with the mayor at the ferry rally in Lindvik.", None),  # a verb: a sentence
     ("Like her earlier mishap at the harbour, her ferry trip ended with a public apology.", "a dangling reference"),
+    ("Follow Harbour Courier Sport on Facebook, Twitter and Instagram.", "boilerplate"),
+    ("Catch up on the ferry strike with Courier reporters on our weekly politics podcast, Harbour Talk.", "boilerplate"),
+    ("The following chart summarizes the value of the ferry fares in 2019.", "points at the page"),
+    ("The mayor's office didn't immediately respond to a request for comment.", "no comment"),
     ("The US Navy said the two ships would sail to the harbour in May.", None),  # "US" is no "us"
     ("The Harbour Bike Library lends 300 repaired bicycles a month to students.", None),
 ])

@@ -156,10 +156,14 @@ PROMO = Gated(re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|si
                     r"|\b\d+ (?:issues|editions) for\b|\bcover price\b|\b(?:to|in) your inbox\b"
                     r"|^(?:Start|Begin) your (?:day|morning|week)\b|^Welcome to (?:the|our) (?:new|latest|all-new)\b"
                     r"|\bdon['’]t miss (?:out|a thing|an issue)\b|\balready a (?:subscriber|member)\b"
-                    r"|\b(?:order|buy|get|grab) (?:your|a) copy\b", re.I),
+                    r"|\b(?:order|buy|get|grab) (?:your|a) copy\b"
+                    # "Follow NBC Latino on Facebook, Twitter and Instagram.", "… on our weekly politics podcast"
+                    r"|\bfollow [\w&.'’ -]{2,40} on (?:Facebook|Twitter|Instagram|TikTok|YouTube|LinkedIn|Threads)\b"
+                    r"|\bour (?:[\w-]+ ){0,3}(?:podcast|newsletter|app|channel|YouTube channel)\b", re.I),
               '@', 'http', 'www.', 'subscribe', 'sign up', 'newsletter', 'follow us', 'click here', 'read more', 'share this',
               'all rights reserved', 'copyright', '©', 'ⓒ', '무단', '無断転載', '版权所有', 'delivered', 'issues for',
-              'editions for', 'cover price', 'inbox', 'start your', 'begin your', 'welcome to', 'miss', 'already a', ' copy')
+              'editions for', 'cover price', 'inbox', 'start your', 'begin your', 'welcome to', 'miss', 'already a', ' copy',
+              'follow ', 'our ')
 
 
 DANGLING = re.compile(
@@ -184,9 +188,9 @@ _DISCLOSURE = Gated(re.compile(
     re.I),
                     'disclosure', 'disclaimer', 'editor', 'correction', 'clarification', 'may earn', 'may receive', 'affiliate', 'paid ', 'sponsored', ' to this ', 'reporting by', 'writing by', 'editing by', 'all times', 'owns shares', 'no position', 'no financial interest', 'this article', 'this story', 'this post', 'this piece', 'terms of', 'privacy policy', 'cookies', 'is available', 'the app', 'our app', 'free app',
                     'written by', 'reached at', 'email', 'write to')
-NO_COMMENT = Gated(re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did not (?:immediately )?(?:respond|reply|return)"
+NO_COMMENT = Gated(re.compile(r"\b(?:declined|refused) to (?:comment|elaborate)|did(?: not|n['’]t) (?:immediately )?(?:respond|reply|return)"
                          r"|could not (?:immediately )?be reached|(?:had|has|have) no (?:immediate )?comment\b", re.I),
-                   'declined to', 'refused to', 'did not', 'could not', 'no comment', 'no immediate comment')
+                   'declined to', 'refused to', 'did not', 'didn', 'could not', 'no comment', 'no immediate comment')
 _YOU = Gated(re.compile(r"\b(?:you|your|you['’](?:re|ve|d|ll))\b", re.I),
              'you')
 _QUOTES = Gated(QUOTATION, '"', "“", "'", "‘")
@@ -207,8 +211,8 @@ _READER = Gated(re.compile(r"^(?:In case|Now|So|As) you\b|\b(?:chances are(?:,)?
 _POINTER = Gated(re.compile(
     r"^Here(?:['’]s\b| (?:is|are)\b|,)"
     r"|\b(?:plot|graph|chart|map|table|list|gallery|infographic|graphic|video|clip|see|watch|click)\s(?:above|below)\b"
-    r"|\b(?:see|watch|click) here\b", re.I),
-    'here', 'above', 'below')
+    r"|\b(?:see|watch|click) here\b|^(?:The )?following (?:chart|graph|table|map|list|graphic|video)\b", re.I),
+    'here', 'above', 'below', 'following')
 # A sentence that only introduces what follows ("… each path having one berth:").
 _INTRODUCES = re.compile(r":\s*$")
 # A leading line of capitals glued to the sentence: "BALL OF THE CENTURY Benaud was on hand …" (a list item's
