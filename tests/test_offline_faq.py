@@ -55,3 +55,12 @@ def test_without_a_title_the_first_sentence_names_the_topic_of_speech() -> None:
     art = Article(language="en", blocks=[Block(kind="paragraph", text=t) for t in texts])
     qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
     assert "What did Tom Berg say about the documentary?" in qs
+
+
+def test_who_is_skips_a_participle_before_the_role_and_lowers_a_capitalised_role() -> None:
+    from takeaways.engines.offline.templates import who_answer
+
+    assert who_answer("Cuts will come, said The Lumo Company's recently named executive chair Ana Ruiz in an email.",
+                      "Ana Ruiz", {"lumo", "company"}, {"chair"}) == "Ana Ruiz is the Lumo Company's executive chair."
+    assert who_answer("In Veltra Mayor Ana Ruiz said no to the plan.", "Ana Ruiz", {"veltra"}, set()) == (
+        "Ana Ruiz is the Veltra mayor.")

@@ -501,6 +501,7 @@ _NOUN_AFTER = re.compile(r"(?: (?!and\b|but\b|then\b|who\b|which\b|that\b)[\w()'
 _FAMILY = frozenset({"wife", "husband", "mother", "father", "son", "daughter", "girlfriend", "boyfriend", "sister",
                      "brother", "partner", "fiancee", "fiance", "widow", "mum", "dad", "grandmother", "grandfather"})
 _DOUBLED = re.compile(r"\b(\w+) \1\b")
+_NAMED_AS = frozenset({"named", "appointed", "elected", "hired", "installed", "promoted", "crowned", "confirmed"})
 _BEFORE_A_NAME = {"former", "ex", "late", "veteran", "fellow", "top", "senior", "deputy", "acting", "interim", "then",
                   "current", "longtime", "long-time", "retired", "outgoing", "incoming"}
 _PHRASE_KEEP = {"and", "of", "the", "a", "an", "its", "his", "her", "their"}
@@ -525,8 +526,18 @@ def who_answer(sentence: str, name: str, proper: set[str] | None = None, common:
     else:
         words = re.split(r"(?<=[,;:(—–\"“”])\s*|\s+", sentence[:i].rstrip())
         kept: list[str] = []
-        for w in reversed(words):
-            if (not w or w[-1] in ",;:(—–\"“”'‘’!?" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP)
+        skip = 0
+        for at, w in enumerate(reversed(words)):
+            if skip:
+                skip -= 1
+                continue
+            if (w in _NAMED_AS and at + 1 < len(words) and words[-at - 2].endswith("ly") and kept
+                    and _ROLE_RX.search(kept[-1])):
+                skip = 1  # "The We Company's recently named executive chair": the participle is no part of the role
+                continue
+            in_name = w in {"The", "We"} and kept and kept[0][:1].isupper() and not _ROLE_RX.fullmatch(kept[0])
+            if (not w or w[-1] in ",;:(—–\"“”'‘’!?" or (w.casefold() in STOPWORDS and w.casefold() not in _PHRASE_KEEP
+                                                          and not in_name)
                     or re.fullmatch(r"[a-z]+ed", w) or re.fullmatch(r"[a-z]+\.", w)):
                 break  # "was killed in the fight and suspect …": a verb ends the phrase
             if (kept and _ROLE_RX.fullmatch(w) and "and" not in kept and kept[0][:1].isupper()
@@ -574,7 +585,8 @@ def who_answer(sentence: str, name: str, proper: set[str] | None = None, common:
         else:
             phrase = ("an " if first[:1] in "aeiou" else "a ") + phrase
     phrase = _DOUBLED.sub(r"\1", phrase)  # "the founder and and president": the source's slip, not ours to repeat
-    return f"{name} is {phrase}."
+    phrase = " ".join(w.casefold() if w.casefold() in ROLE_SET and not w.isupper() else w for w in phrase.split())
+    return f"{name} is {phrase}."  # "the Paris mayor", not "the Paris Mayor"
 
 
 _PAST = {"made": "make", "took": "take", "gave": "give", "left": "leave", "went": "go", "came": "come", "fled": "flee",
