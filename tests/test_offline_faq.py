@@ -64,3 +64,14 @@ def test_who_is_skips_a_participle_before_the_role_and_lowers_a_capitalised_role
                       "Ana Ruiz", {"lumo", "company"}, {"chair"}) == "Ana Ruiz is the Lumo Company's executive chair."
     assert who_answer("In Veltra Mayor Ana Ruiz said no to the plan.", "Ana Ruiz", {"veltra"}, set()) == (
         "Ana Ruiz is the Veltra mayor.")
+
+
+def test_what_happened_covers_a_verdict_and_an_arrest_and_legal_questions_take_an_adverb() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    assert template_questions("Last week, Tom Berg was found guilty on all 30 charges he faced.") == [
+        ("What happened to Tom Berg?", "happened")]
+    assert template_questions("Ana Ruiz, 38, was handcuffed by police at the university and driven off.") == [
+        ("What happened to Ana Ruiz?", "happened")]
+    assert template_questions("Tom Berg was previously charged with criminal damage and theft.") == [
+        ("What was Tom Berg charged with?", "legal")]

@@ -370,7 +370,7 @@ _VERB_TEMPLATES: list[tuple[re.Pattern[str], str, str]] = [(re.compile(p), t, ki
     (r"(?:has |had )?launched|launches", "What did {S} launch?", "launch"),
     (r"(?:has |had )?unveiled|unveils", "What did {S} unveil?", "launch"),
     (r"(?:has |had )?agreed to", "What did {S} agree to?", "agree"),
-    (r"(?:is|was|are|were|has been|have been|had been) (?:charged with|accused of|arrested for|convicted of|jailed for|found guilty of|sentenced to|suing|sued for|banned from)",
+    (r"(?:is|was|are|were|has been|have been|had been) (?:[a-z]+ly )?(?:charged with|accused of|arrested for|convicted of|jailed for|found guilty of|sentenced to|suing|sued for|banned from)",
      "{Q}", "legal"),
     (r"(?:was|were) (?:born|founded|established|launched|released|opened|built|created|elected|appointed|married|diagnosed|killed|arrested|discovered) (?=in \d{4}|on [A-Z]|in [A-Z][a-z]+ \d{4}|last |this |\d)",
      "When was {S} {P}?", "when"),
@@ -773,7 +773,7 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                     out.append((q, kind))
                 answered.add(start)
                 break
-            if kind == "happened" and not _EVENT.search(vm.group(0)):
+            if kind == "happened" and not _EVENT.search(rest, 0, vm.end() + 7):  # "was found guilty": its word after
                 continue  # "The final is being played …", "… was promoted": nothing happened *to* the subject
             if kind == "do" and _NOUN_AFTER.match(rest, vm.end()):
                 answered.add(start)  # "Ascom registered shares are listed …": the -ed word was an adjective
@@ -835,7 +835,8 @@ _STUDY = Gated(re.compile(
 _EVENT = re.compile(r"\b(?:died|passed away|killed|injured|hurt|wounded|shot|stabbed|attacked|assaulted|arrested|"
                     r"detained|jailed|imprisoned|freed|released|kidnapped|abducted|rescued|evacuated|hospitali[sz]ed|"
                     r"fired|sacked|suspended|expelled|banned|sentenced|deported|eliminated|dropped|injured|hit|struck|"
-                    r"found dead|missing)\b")
+                    r"found dead|missing|found guilty|convicted|acquitted|cleared|handcuffed|charged|indicted|"
+                    r"stranded|trapped|banned|bitten|mauled|robbed|sentenced)\b")
 
 # Verbs too light to ask about on their own ("What did Nadal keep?" of "kept Spain's hopes alive"): the generic
 # "What did X do?" stays for them.
