@@ -667,6 +667,11 @@ def test_a_sentence_inside_a_longer_quotation_is_no_takeaway() -> None:
     ("Catch up on the ferry strike with Courier reporters on our weekly politics podcast, Harbour Talk.", "boilerplate"),
     ("The following chart summarizes the value of the ferry fares in 2019.", "points at the page"),
     ("The mayor's office didn't immediately respond to a request for comment.", "no comment"),
+    ("Finally he comes to a stop at the harbour wall and climbs out of the boat.", "a dangling reference"),
+    ("At least they returned a record profit of £18.7million for the harbour club last week.", "a dangling reference"),
+    ("£64 a ticket' The cheapest tickets for the ferry were £64, the highest on the coast.", "part of a quotation"),
+    ("The players' union said the ferry fares were the highest on the coast this year.", None),
+    ("Take a minute to think where the town would be without its night ferry.", "an aside to the reader"),
     ("The US Navy said the two ships would sail to the harbour in May.", None),  # "US" is no "us"
     ("The Harbour Bike Library lends 300 repaired bicycles a month to students.", None),
 ])
@@ -838,3 +843,13 @@ def test_a_name_the_first_sentences_never_introduced_opens_no_takeaway() -> None
                                                          Settings()).takeaways]
     assert not any(t.startswith("Elise") for t in shown)  # who is Elise?
     assert any(t.startswith("Berg said") for t in shown)  # Tom Berg is named in the lead
+
+
+def test_a_colon_inside_a_quoted_title_is_no_caption_label_and_a_capitalised_role_opens_a_sentence() -> None:
+    from takeaways.engines.offline.filters import caption_cut, glue_cut
+
+    lead = 'Buzz has surrounded the new documentary "Going Clear: The Harbour and Its Ferry," but the mayor is no fan.'
+    assert caption_cut(lead) == 0
+    head = ("The coach looks on as his team struggle in the derby Head coach Mara Quist said before the game she had "
+            "a plan to lift the players.")
+    assert head[glue_cut(head):].startswith("Head coach")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from .text import (
     DATELINE,
@@ -14,6 +15,7 @@ from .text import (
     Gated,
     Unit,
     open_quote,
+    quote_spans,
     stem,
     unbalanced_quotes,
 )
@@ -93,7 +95,8 @@ _SEAM_BEFORE_NAME = frozenset("This These Those".split())  # noqa: SIM905 - "…
 _SEAM_AFTER_ANY = frozenset("The This These Those They He She It We His Her Their Its".split())  # noqa: SIM905
 _SEAM_AFTER_LOWER = frozenset("""A An There It's It’s In On At As After When While But Like If According Speaking However
 Meanwhile Although Since During Before Despite Following With For From Last Earlier Later Now Some Many Most Other Others
-One Each Both Asked Losing Having Being""".split())  # noqa: SIM905 - a word list reads better as text
+One Each Both Asked Losing Having Being Head Former Police Officers Scientists Researchers Experts Fans Supporters
+Residents Officials Doctors Critics Witnesses Footage Video""".split())  # noqa: SIM905 - a word list reads better as text
 _STOP_BEFORE = re.compile(r"[.!?]['\"’”]?\s*$")
 # A sentence opening with a participle: "… to break free Moving its legs, the fly …" (not a place: "in Beijing the").
 _GERUND_SEAM = re.compile(r"(?!(?:Beijing|Nanjing|Chongqing|Kunming|Reading|Wyoming|Sterling|Stirling|Ealing|Woking|Epping|"
@@ -111,6 +114,19 @@ def glue_cut(text: str) -> int:
     if len(text) < 60 or not ENDS_SENTENCE.search(text):
         return 0
     cut = 0
+    for at in sorted(_seams(text)):
+        if len(WORD.findall(text, 0, at)) < 4 or _STOP_BEFORE.search(text, 0, at):
+            continue  # a stop before the seam: two sentences the splitter kept together, not a caption
+        tail = text[at:]
+        if len(WORD.findall(tail)) < GLUE_TAIL_WORDS or unbalanced_quotes(tail):
+            break  # later seams leave even less
+        cut = at
+    return cut
+
+
+def _seams(text: str) -> Iterator[int]:
+    """Where a sentence may start after a caption without a stop: before a word that opens sentences (see _SEAM).
+    Not before a quotation ("… snatch victory 'The performance …"): the caption before it is often the point."""
     for m in _SEAM.finditer(text):
         word, before = m.group(1), text[m.start() - 1]
         if word not in _SEAM_AFTER_ANY and (word not in _SEAM_AFTER_LOWER or before.isupper()) and not (
@@ -118,13 +134,7 @@ def glue_cut(text: str) -> int:
             continue
         if m.group(2).isupper() and (word not in _SEAM_BEFORE_NAME or before.isupper()):
             continue  # "… told The Times …", "… met He Jiankui …": a capital after it is a name
-        if len(WORD.findall(text, 0, m.start())) < 4 or _STOP_BEFORE.search(text, 0, m.start()):
-            continue  # a stop before the seam: two sentences the splitter kept together, not a caption
-        tail = text[m.start(1):]
-        if len(WORD.findall(tail)) < GLUE_TAIL_WORDS or unbalanced_quotes(tail):
-            break  # later seams leave even less
-        cut = m.start(1)
-    return cut
+        yield m.start(1)
 
 
 def caption_cut(text: str) -> int | None:
@@ -137,6 +147,8 @@ def caption_cut(text: str) -> int | None:
         if m.group(0).endswith(": ") and (_LABEL_VERB.search(m.group(0)) or text[m.end():m.end() + 1] in "\"'“‘"
                                           or _LABEL_PHRASE.match(m.group(0))):
             continue  # "Mr Wang said: 'Big kites …'", "The plan is simple: …": a colon in a sentence
+        if m.group(0).endswith(": ") and any(a < m.start() < b for a, b in quote_spans(text)):
+            continue  # the documentary "Going Clear: Scientology and …": a title in quotation marks
         last = m.end()
     if last < 0:
         return 0
@@ -202,10 +214,11 @@ _FIRST_PERSON_ANY = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]yse
 _SINGULAR = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]yself|[Mm]ine)\b")
 _FIGURE = re.compile(r"\d")
 # The reader addressed about the article itself: "In case you are living in …", "Now you know …", "Yup, you read it right".
-_READER = Gated(re.compile(r"^(?:In case|Now|So|As) you\b|\b(?:chances are(?:,)? you|you (?:read|heard) (?:it|that) right|"
+_READER = Gated(re.compile(r"^(?:In case|Now|So|As) you\b|^(?:Take a (?:minute|moment|look)|Imagine|Consider|Just think|"
+                           r"Think (?:about|of|where|what|how)|Check out|Don['’]t (?:forget|miss))\b|\b(?:chances are(?:,)? you|you (?:read|heard) (?:it|that) right|"
                            r"as you (?:may|might|probably|already) (?:know|have heard)|you (?:may|might) (?:be wondering|"
                            r"have (?:heard|noticed|seen))|you(?:['’]ll| will) (?:love|want to (?:read|see|know)))\b", re.I),
-                'you')
+                'you', 'take a', 'imagine', 'consider', 'think', 'check out', 'forget', 'miss')
 # What points at the page rather than saying something: "Here, the site recounts ten of his finest moments",
 # "Here's the most recent data …", "The plot above is based on …", "(see the chart below)".
 _POINTER = Gated(re.compile(
@@ -236,6 +249,9 @@ _DANGLING_SUBJECT = re.compile(
 _FIGURE_OR_NAME = re.compile(r"\d|(?<=[\w,;] )[A-Z][a-z]")
 _OPENING_PHRASE = re.compile(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,2}, (?=[a-z])")
 # "Or so says the actress …", "Which is not to say …": the second half of the sentence before.
+# The first quote mark closes a quotation opened in an earlier sentence: "£64 a ticket' The cheapest tickets …"
+# (a plural possessive, "the players' union", is no quote mark).
+_CLOSES_FIRST = re.compile(r"^[^'‘’\"“”]{1,200}?(?<=[\w.,!?])(?<![sS])['’](?=\s|$)")
 _OR_SO = re.compile(r"^(?:Or|Which|Whereas|Nor)\b")
 # A pronoun subject right after an opening participle phrase that names no one ("Rebranded to resemble a
 # fact-checking account, it posted …", "Launched last year, they …"); "Speaking to Holt, she …" names someone
@@ -259,6 +275,11 @@ _LONG_OPENER = re.compile(rf"^{_OPENERS} [^,;:\"“”]{{2,70}}, (?:(?:he|she|th
 _PICTURED = re.compile(r"^(?:(?!\b(?:is|are|was|were|be|been|being|has|have|had|will|would|can|could|said|says)\b)[^,;:])"
                        r"{3,80}?\b(?:pictured|seen|shown|photographed)\b (?:with|at|in|on|during|outside|inside|leaving|"
                        r"arriving|after|before|as|while|left|right|here|above|below)\b")
+# A pronoun subject behind a short adverb without a comma: "Finally he comes to a stop", "At least they returned
+# a profit". (Behind a time, "Last year she was named …", it is most often the article's subject: kept.)
+_SHORT_OPENER = re.compile(r"^(?:Finally|Eventually|Then|Now|Soon|Later|Still|Instead|Indeed|Perhaps|Even|Only|Also|"
+                           r"At least|At first|At last|In return|In turn|For a (?:short )?(?:moment|while|time))"
+                           r" (?:he|she|they|his|her|their)\b(?![’'-]s? own)")
 _DO_IT = re.compile(r"\b(?:will|would|to|can|could|did|does) do (?:it|so|this|that)\b")
 
 
@@ -334,11 +355,12 @@ def takeaway_problem(u: Unit) -> str | None:
             or (_YOU.search(unquoted) and not _FIGURE_OR_NAME.search(t))):
         return "an aside to the reader"  # "Now you know …", "you would think a reporter would know better"
     if (DANGLING.match(bare) or _DANGLING_SUBJECT.match(bare) or _LONG_OPENER.match(t) or _DO_IT.search(t)
-            or _OR_SO.match(t) or ((m := _PRONOUN_AFTER_PHRASE.match(t)) and not _NAME_INSIDE.search(t, 0, m.end()))):
+            or _OR_SO.match(t) or _SHORT_OPENER.match(bare)
+            or ((m := _PRONOUN_AFTER_PHRASE.match(t)) and not _NAME_INSIDE.search(t, 0, m.end()))):
         return "a dangling reference"
     if not_a_sentence(t):
         return "not a sentence"
-    if unbalanced_quotes(t) or (t[:1] in "'‘" and open_quote(t)):
+    if unbalanced_quotes(t) or (t[:1] in "'‘" and open_quote(t)) or _CLOSES_FIRST.match(t):
         return "part of a quotation"
     if _QUOTES.search(t) and len(WORD.findall(_QUOTES.sub(" ", t))) < 4:
         return "a bare quotation"  # 'Finally, "Lose some weight, baby girl."': no speaker, no context
