@@ -75,3 +75,17 @@ def test_what_happened_covers_a_verdict_and_an_arrest_and_legal_questions_take_a
         ("What happened to Ana Ruiz?", "happened")]
     assert template_questions("Tom Berg was previously charged with criminal damage and theft.") == [
         ("What was Tom Berg charged with?", "legal")]
+
+
+def test_an_unnamed_person_is_not_asked_what_they_revealed() -> None:
+    from takeaways.config import Settings
+    from takeaways.engines.offline import ExtractiveEngine
+    from takeaways.models import Article, Block, Spec
+
+    texts = ["The oscar nominated actress, 60, revealed she turned down the starring role in the harbour drama.",
+             "The harbour drama ran for six seasons and won four awards for its writing and its cast.",
+             "The actress said she had already played a smuggler's wife in another film nine years before."]
+    art = Article(language="en", title="Actress turned down harbour drama role", blocks=[
+        Block(kind="paragraph", text=t) for t in texts])
+    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    assert not any(q.startswith("What did the oscar nominated actress") for q in qs)

@@ -25,6 +25,7 @@ from ...models import QA, Article, Spec
 from .filters import DANGLING, NO_COMMENT, answers, boilerplate, question_problems
 from .subjects import about_subject, lead_terms, names_in_lower_case, real_subjects, recase, speech_topic
 from .templates import (
+    ROLE_SET,
     heading_question,
     heading_question_for,
     org_answer,
@@ -122,6 +123,8 @@ _LIST_NUMBER = re.compile(r"(?<![\d,.])(?<!\bof)(?<!\bto)(?<!\bby)(?<!\bat)(?<!\
                           r"(?<!\bage)(?<!\bnumber)(?<!\bpage)(?<!\bround)(?<!\bgame)(?<!\bstage) [1-9]\.$")
 _UNNAMED_OBJECT = re.compile(r"\b(?:him|them)\b")
 _FIRST_PERSON_WORD = re.compile(r"\b(?:I|my|me|we|our|us)\b")
+_TOLD_KINDS = frozenset({"reveal", "admit", "claim", "confirm", "deny", "warn", "urge", "promise", "announce"})
+_DESCRIBED_ROLE = re.compile(r"^What (?:did|does|do) the (?:[\w'’-]+ ){0,3}?([\w'’-]+) \w+(?: about| to)?\?$")
 _DESCRIBED = re.compile(r"^What did (?:the|a|an) ")
 
 MAX_ANSWER_WORDS = 50
@@ -272,6 +275,8 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                     q, kind = f"{q[:-1]} about {about}?", "say_about"  # "What did Brown say about Nicola Sturgeon?"
                 elif kind == "say" and _DESCRIBED.match(q):
                     continue  # "What did the young woman say?": a description, not a name, and no topic either
+                if kind in _TOLD_KINDS and (d := _DESCRIBED_ROLE.match(q)) and d.group(1).casefold() in ROLE_SET:
+                    continue  # "What did the oscar nominated actress reveal?": a person left unnamed
                 ans = whole
                 if kind in {"who", "what"}:
                     role = (who_answer(u.text, q[len("Who is "):-1], names, seen_lower) if kind == "who"
