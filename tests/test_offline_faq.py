@@ -89,3 +89,14 @@ def test_an_unnamed_person_is_not_asked_what_they_revealed() -> None:
         Block(kind="paragraph", text=t) for t in texts])
     qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
     assert not any(q.startswith("What did the oscar nominated actress") for q in qs)
+
+
+def test_how_much_keeps_the_tense_of_the_sentence() -> None:
+    from takeaways.engines.offline.templates import template_questions
+
+    assert template_questions("Lumo has raised $40 million from investors led by Harbour Capital.") == [
+        ("How much has Lumo raised?", "much")]
+    assert template_questions("The new ferry costs $2 million and carries 300 passengers.") == [
+        ("How much does the new ferry cost?", "much")]
+    assert template_questions("Acme Corp paid $5 million to settle the lawsuit last year.") == [
+        ("How much did Acme Corp pay?", "much")]

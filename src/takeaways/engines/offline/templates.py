@@ -374,7 +374,7 @@ _VERB_TEMPLATES: list[tuple[re.Pattern[str], str, str]] = [(re.compile(p), t, ki
      "{Q}", "legal"),
     (r"(?:was|were) (?:born|founded|established|launched|released|opened|built|created|elected|appointed|married|diagnosed|killed|arrested|discovered) (?=in \d{4}|on [A-Z]|in [A-Z][a-z]+ \d{4}|last |this |\d)",
      "When was {S} {P}?", "when"),
-    (r"(?:paid|raised|spent|earned|lost|won|made|sold|bought|invested|owes|cost|costs|received|donated) (?=[^.]{0,40}?[$£€¥]\s?\d)",
+    (r"(?:(?:has|have|had) )?(?:paid|raised|spent|earned|lost|won|made|sold|bought|invested|owes|cost|costs|received|donated) (?=[^.]{0,40}?[$£€¥]\s?\d)",
      "How much did {S} {B}?", "much"),
     (r"(?:is|are|was|were) worth (?=[$£€¥]\s?\d)", "How much {BE} {S} worth?", "much"),
     (r"will (?!be\b)", "What will {S} do?", "will"),
@@ -797,7 +797,12 @@ def template_questions(sentence: str, body_lower: set[str] | None = None, names:
                     q = q.replace("When was", "When were")
             elif kind == "much":  # "is worth $5m" → "How much is X worth?"; "paid $5m" → "How much did X pay?"
                 first_word = vm.group(0).split()[0]
-                q = template.replace("{BE}", first_word).replace("{B}", _BASE.get(first_word, ""))
+                if first_word in {"has", "have", "had"}:  # "has raised $40m" → "How much has X raised?"
+                    q = f"How much {first_word} {{S}} {vm.group(0).split()[1]}?"
+                elif first_word == "costs":
+                    q = "How much does {S} cost?"  # the price now, not a past cost
+                else:
+                    q = template.replace("{BE}", first_word).replace("{B}", _BASE.get(first_word, ""))
             elif kind == "will" and (when := when_will(s, rest[vm.end():])):
                 q, kind = when, "when"  # "When will Wiggins bid for the hour record?" over "What will Wiggins do?"
                 if subjects_out is not None:
