@@ -4,16 +4,19 @@ Three sources, in this order of trust:
 
 1. the article's own questions: headings and sentences ending in "?" that open with a wh-word,
    answered by what follows them;
-2. headings turned into questions (`templates.heading_question`, a small rule table: "Why This
-   Matters" → "Why does this matter?"), answered by the section's lead;
+2. headings turned into questions (`templates.heading_question_for`: a small rule table, "Why This
+   Matters" → "Why does this matter?"; a bare topic only as its lead treats it, "What is the keyboard
+   like?"), answered by the section's lead;
 3. template questions about who and what the article names (`templates.template_questions`), formed
-   from a sentence whose shape makes the question certain: "<Name> said …" → "What did <Name> say?",
-   "<Name>, 54, was charged with …" → "What was <Name> charged with?", "<Name> (was) born in 1950"
-   → "When was <Name> born?", "<Name> paid $5m" → "How much did <Name> pay?", and so on; kept only
-   about the article's real subjects (`subjects.about_subject`).
+   from a sentence whose shape makes the question certain: "<Name> closed its borders" → "What did
+   <Name> close?", "<Name> said the rent …" → "What did <Name> say about the rent?" (`subjects.
+   speech_topic`), "<Name>, the chief executive of Y," → "Who is <Name>?", "<Name> was suspended after
+   …" → "Why was <Name> suspended?", "<Name> paid $5m" → "How much did <Name> pay?", and so on; kept
+   only about the article's real subjects (`subjects.about_subject`).
 
-A question is emitted only when `filters.question_problems()` finds nothing wrong with it; a skipped
-question is better than a bad one.
+Generic shapes ("What did X say/do?") only fill an otherwise empty FAQ; no two answers tell the same
+facts, and at most one repeats a takeaway. A question is emitted only when `filters.question_problems()`
+finds nothing wrong with it; a skipped question is better than a bad one.
 """
 
 from __future__ import annotations
