@@ -672,6 +672,7 @@ def test_a_sentence_inside_a_longer_quotation_is_no_takeaway() -> None:
     ("£64 a ticket' The cheapest tickets for the ferry were £64, the highest on the coast.", "part of a quotation"),
     ("The players' union said the ferry fares were the highest on the coast this year.", None),
     ("Take a minute to think where the town would be without its night ferry.", "an aside to the reader"),
+    ("Coloque nos seus favoritos e venha sempre conferir a classificação!", "boilerplate"),
     ("The US Navy said the two ships would sail to the harbour in May.", None),  # "US" is no "us"
     ("The Harbour Bike Library lends 300 repaired bicycles a month to students.", None),
 ])
@@ -791,6 +792,12 @@ def test_the_same_figures_in_other_words_are_a_near_duplicate() -> None:
                   terms=Counter(terms(t, True)), score=1.0 - i / 10) for i, t in enumerate(texts)]
     sim = [[0.0] * 3 for _ in range(3)]  # no similarity: only the shared figure and terms tell them apart
     assert [u.index for u in mmr(items, sim, 3)] == [0, 2]
+    texts = ["The software extracts the relevant colour information from images of paintings found online.",
+             "Then, the software extract the relevant colour information from them, and plots it nicely.",
+             "The 1800s were dominated by orange, and blue gained ground after 1950, the graphs show."]
+    items = [Unit(index=i, text=t, start=0, end=len(t), block=0, kind="paragraph", section=None, words=len(t.split()),
+                  terms=Counter(terms(t, True)), score=1.0 - i / 10) for i, t in enumerate(texts)]
+    assert [u.index for u in mmr(items, sim, 3)] == [0, 2]  # the same five words: the second restates the first
 
 
 def test_a_scene_setting_first_sentence_is_no_takeaway_but_a_reporting_one_is() -> None:

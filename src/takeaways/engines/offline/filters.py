@@ -171,11 +171,17 @@ PROMO = Gated(re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|si
                     r"|\b(?:order|buy|get|grab) (?:your|a) copy\b"
                     # "Follow NBC Latino on Facebook, Twitter and Instagram.", "… on our weekly politics podcast"
                     r"|\bfollow [\w&.'’ -]{2,40} on (?:Facebook|Twitter|Instagram|TikTok|YouTube|LinkedIn|Threads)\b"
-                    r"|\bour (?:[\w-]+ ){0,3}(?:podcast|newsletter|app|channel|YouTube channel)\b", re.I),
+                    r"|\bour (?:[\w-]+ ){0,3}(?:podcast|newsletter|app|channel|YouTube channel)\b"
+                    # the same in the languages the pages come in most: "Coloque nos seus favoritos", "Nesta página
+                    # você terá sempre …", "Suscríbete", "Folgen Sie uns", "Abonnez-vous", "Iscriviti"
+                    r"|\b(?:nesta página|n?os seus favoritos|inscreva-se|assine (?:já|a nossa)|siga-nos|suscr[ií]bete|"
+                    r"s[ií]guenos|en esta página|abonnieren|folgen sie uns|abonnez-vous|suivez-nous|sur cette page|"
+                    r"iscriviti|seguici|in questa pagina)\b", re.I),
               '@', 'http', 'www.', 'subscribe', 'sign up', 'newsletter', 'follow us', 'click here', 'read more', 'share this',
               'all rights reserved', 'copyright', '©', 'ⓒ', '무단', '無断転載', '版权所有', 'delivered', 'issues for',
               'editions for', 'cover price', 'inbox', 'start your', 'begin your', 'welcome to', 'miss', 'already a', ' copy',
-              'follow ', 'our ')
+              'follow ', 'our ', 'página', 'favoritos', 'inscreva', 'assine', 'siga-nos', 'suscr', 'sígue', 'sigue',
+              'abonn', 'folgen sie', 'suivez', 'cette page', 'iscriviti', 'seguici', 'questa pagina')
 
 
 DANGLING = re.compile(

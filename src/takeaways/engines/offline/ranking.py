@@ -209,9 +209,18 @@ def _contained(a: Unit, b: Unit) -> bool:
     shared = sum(1 for t in small.terms if t in big.terms) / len(small.terms)
     if shared >= CONTAINED:
         return True
-    # The same figures about the same names in other words: "Benaud has died at the age of 84 after battling
-    # skin cancer" and "Benaud has passed away at the age of 84 after a short battle with skin cancer".
-    return shared >= SAME_FACT and _same_figures(small.text, big.text)
+    # The same facts in other words: the same figure ("Benaud has died at the age of 84 after battling skin
+    # cancer" / "… passed away at the age of 84 after a short battle with skin cancer") or the same phrase.
+    return shared >= SAME_FACT and (_same_figures(small.text, big.text) or _same_phrase(small.text, big.text))
+
+
+def _same_phrase(a: str, b: str, n: int = 5) -> bool:
+    """The two share a run of `n` words ("the relevant colour information from"): one restates the other.
+    Titles in double quotation marks do not count (two sentences about one documentary both name it)."""
+    a, b = _TITLE.sub(" ", a), _TITLE.sub(" ", b)
+    wa, wb = [w.casefold() for w in WORD.findall(a)], [w.casefold() for w in WORD.findall(b)]
+    grams = {tuple(wb[i:i + n]) for i in range(len(wb) - n + 1)}
+    return any(tuple(wa[i:i + n]) in grams for i in range(len(wa) - n + 1))
 
 
 def _same_figures(a: str, b: str) -> bool:
@@ -220,6 +229,7 @@ def _same_figures(a: str, b: str) -> bool:
 
 
 _FIGURE = re.compile(r"\d[\d,.]*\d")
+_TITLE = re.compile(r'"[^"]{1,120}"|“[^”]{1,120}”')
 
 
 def cue_terms(article: Article, english: bool) -> Counter[str]:
