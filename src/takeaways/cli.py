@@ -63,7 +63,7 @@ load_options = _stack(
 )
 
 generate_options = _stack(
-    click.option("--takeaways", "-t", type=click.IntRange(0, 50), default=5, show_default=True, help="Number of Key Takeaways."),
+    click.option("--takeaways", "-t", type=click.IntRange(0, 50), default=5, show_default=True, help="Key Takeaways to give at most (the offline engine stops early when the rest are weak)."),
     click.option("--questions", "-q", type=click.IntRange(0, 50), default=4, show_default=True, help="Number of FAQ questions."),
     click.option("--engine", "-e", type=click.Choice(["auto", "extractive", "openai"]), default="auto", show_default=True,
                  envvar="TAKEAWAYS_ENGINE", help="auto = openai when an API key or base URL is set, else extractive."),
