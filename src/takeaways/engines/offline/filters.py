@@ -12,6 +12,7 @@ from .text import (
     QUOTATION,
     STOPWORDS,
     WORD,
+    AnyGate,
     Gated,
     Unit,
     open_quote,
@@ -160,28 +161,33 @@ def caption_cut(text: str) -> int | None:
     return None
 
 
-PROMO = Gated(re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
-                    r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有"
-                    # the page selling itself: "Get the magazine delivered through your letterbox every month",
-                    # "12 issues for £11.99", "Start your day with …", "Welcome to the new …", "… in your inbox"
-                    r"|\bdelivered (?:to|through|straight to) your (?:door|doorstep|letterbox|letter box|inbox|home)\b"
-                    r"|\b\d+ (?:issues|editions) for\b|\bcover price\b|\b(?:to|in) your inbox\b"
-                    r"|^(?:Start|Begin) your (?:day|morning|week)\b|^Welcome to (?:the|our) (?:new|latest|all-new)\b"
-                    r"|\bdon['’]t miss (?:out|a thing|an issue)\b|\balready a (?:subscriber|member)\b"
-                    r"|\b(?:order|buy|get|grab) (?:your|a) copy\b"
-                    # "Follow NBC Latino on Facebook, Twitter and Instagram.", "… on our weekly politics podcast"
-                    r"|\bfollow [\w&.'’ -]{2,40} on (?:Facebook|Twitter|Instagram|TikTok|YouTube|LinkedIn|Threads)\b"
-                    r"|\bour (?:[\w-]+ ){0,3}(?:podcast|newsletter|app|channel|YouTube channel)\b"
-                    # the same in the languages the pages come in most: "Coloque nos seus favoritos", "Nesta página
-                    # você terá sempre …", "Suscríbete", "Folgen Sie uns", "Abonnez-vous", "Iscriviti"
-                    r"|\b(?:nesta página|n?os seus favoritos|inscreva-se|assine (?:já|a nossa)|siga-nos|suscr[ií]bete|"
-                    r"s[ií]guenos|en esta página|abonnieren|folgen sie uns|abonnez-vous|suivez-nous|sur cette page|"
-                    r"iscriviti|seguici|in questa pagina)\b", re.I),
-              '@', 'http', 'www.', 'subscribe', 'sign up', 'newsletter', 'follow us', 'click here', 'read more', 'share this',
-              'all rights reserved', 'copyright', '©', 'ⓒ', '무단', '無断転載', '版权所有', 'delivered', 'issues for',
-              'editions for', 'cover price', 'inbox', 'start your', 'begin your', 'welcome to', 'miss', 'already a', ' copy',
-              'follow ', 'our ', 'página', 'favoritos', 'inscreva', 'assine', 'siga-nos', 'suscr', 'sígue', 'sigue',
-              'abonn', 'folgen sie', 'suivez', 'cette page', 'iscriviti', 'seguici', 'questa pagina')
+PROMO = AnyGate(
+    Gated(re.compile(r"(?:^|\W)@\w{3,}|https?://|\bwww\.\w|\b(?:subscribe|sign up|newsletter|follow (?:us|@)|click here|"
+                     r"read more|share this|all rights reserved|copyright)\b|[©ⓒ]|무단\s?전재|無断転載|版权所有", re.I),
+          '@', 'http', 'www.', 'subscribe', 'sign up', 'newsletter', 'follow us', 'click here', 'read more', 'share this',
+          'all rights reserved', 'copyright', '©', 'ⓒ', '무단', '無断転載', '版权所有'),
+    # the page selling itself: "Get the magazine delivered through your letterbox every month", "12 issues for
+    # £11.99", "Start your day with …", "Welcome to the new …", "… in your inbox"
+    Gated(re.compile(r"\bdelivered (?:to|through|straight to) your (?:door|doorstep|letterbox|letter box|inbox|home)\b"
+                     r"|\b\d+ (?:issues|editions) for\b|\bcover price\b|\b(?:to|in) your inbox\b"
+                     r"|^(?:Start|Begin) your (?:day|morning|week)\b|^Welcome to (?:the|our) (?:new|latest|all-new)\b"
+                     r"|\bdon['’]t miss (?:out|a thing|an issue)\b|\balready a (?:subscriber|member)\b"
+                     r"|\b(?:order|buy|get|grab) (?:your|a) copy\b", re.I),
+          'delivered', 'issues for', 'editions for', 'cover price', 'inbox', 'start your', 'begin your', 'welcome to',
+          't miss', 'already a', ' copy'),
+    # "Follow NBC Latino on Facebook, Twitter and Instagram.", "… on our weekly politics podcast"
+    Gated(re.compile(r"\bfollow [\w&.'’ -]{2,40} on (?:Facebook|Twitter|Instagram|TikTok|YouTube|LinkedIn|Threads)\b",
+                     re.I), 'follow '),
+    Gated(re.compile(r"\bour (?:[\w-]+ ){0,3}(?:podcast|newsletter|app|channel)\b", re.I),
+          'podcast', 'newsletter', 'app', 'channel'),
+    # the same in the languages the pages come in most: "Coloque nos seus favoritos", "Nesta página você terá
+    # sempre …", "Suscríbete", "Folgen Sie uns", "Abonnez-vous", "Iscriviti"
+    Gated(re.compile(r"\b(?:nesta página|n?os seus favoritos|inscreva-se|assine (?:já|a nossa)|siga-nos|suscr[ií]bete|"
+                     r"s[ií]guenos|en esta página|abonnieren|folgen sie uns|abonnez-vous|suivez-nous|sur cette page|"
+                     r"iscriviti|seguici|in questa pagina)\b", re.I),
+          'página', 'favoritos', 'inscreva', 'assine', 'siga-nos', 'suscr', 'sígue', 'sigue', 'abonn', 'folgen sie',
+          'suivez', 'cette page', 'iscriviti', 'seguici', 'questa pagina'),
+)
 
 
 DANGLING = re.compile(
@@ -297,9 +303,10 @@ def boilerplate(text: str) -> bool:
 def not_a_sentence(text: str) -> bool:
     """A menu in capitals, a list of tags, or a date or score line: five words or more, mostly capitals;
     no stop and four commas between short items; no stop and two figures in five words."""
-    upper, lower = sum(map(str.isupper, text)), sum(map(str.islower, text))
-    if upper + lower >= 20 and upper >= 0.7 * (upper + lower) and len(text.split()) >= 5:
-        return True
+    if sum(map(str.islower, text[:40])) < 12:  # ordinary text has more lower-case letters than that at its start
+        upper, lower = sum(map(str.isupper, text)), sum(map(str.islower, text))
+        if upper + lower >= 20 and upper >= 0.7 * (upper + lower) and len(text.split()) >= 5:
+            return True
     if ENDS_SENTENCE.search(text):
         return False
     parts = text.split(",")
@@ -323,6 +330,11 @@ def hook(u: Unit) -> bool:
     """A first sentence that only sets the scene: short, with no name and no figure ("With summer around the
     corner, icy treats are back on the menu."). A lead that reports names someone or counts something."""
     return u.words < HOOK_WORDS and not _FIGURE_OR_NAME.search(u.text)
+
+
+# The words (as `WORD` splits them: "I'm" is "I", "m") that `_FIRST_PERSON_ANY` looks for: a sentence without any
+# of them needs no regex.
+FIRST_PERSON_WORDS = frozenset("I me Me my My myself Myself mine Mine we We our Our us".split())  # noqa: SIM905
 
 
 def first_person(text: str) -> bool:
@@ -354,8 +366,8 @@ def takeaway_problem(u: Unit) -> str | None:
     bare = bare[:1].upper() + bare[1:]
     unquoted = _QUOTES.sub(" ", t) if "'" in t or '"' in t or "“" in t or "‘" in t else t
     if (_FIRST_PERSON.match(t) or _FIRST_PERSON.match(bare) or _ASIDE.match(t)
-            or (_SINGULAR.search(unquoted) and not _FIGURE.search(unquoted))
-            or (_FIRST_PERSON_ANY.search(unquoted) and not _FIGURE_OR_NAME.search(unquoted))):
+            or (u.first and _SINGULAR.search(unquoted) and not _FIGURE.search(unquoted))
+            or (u.first and _FIRST_PERSON_ANY.search(unquoted) and not _FIGURE_OR_NAME.search(unquoted))):
         return "a first-person aside"
     if (_READER.search(unquoted) or _READER.search(bare)
             or (_YOU.search(unquoted) and not _FIGURE_OR_NAME.search(t))):

@@ -135,7 +135,7 @@ def rank(items: list[Unit], sim: np.ndarray, cue: Counter[str], idf: dict[str, f
             penalty = 0.6
         elif QUOTED.match(u.text) or u.text[:1] in "\"“‘'":
             penalty = 0.8  # a quotation (with or without "she said") rarely states the point on its own
-        elif first_person(u.text):
+        elif u.first and first_person(u.text):
             penalty = 0.5  # the writer's own story ("my friend Helen handed me a novel") is seldom the news
         if not ENDS_SENTENCE.search(u.text):
             tokens = WORD.findall(u.text)

@@ -44,6 +44,7 @@ class Unit:
     score: float = 0.0
     caption: bool = False  # a photo caption or credit: it counts for centrality, it is never shown
     in_quote: bool = False  # it starts inside a quotation, or opens one that runs past its end (see quote_spans)
+    first: bool = True  # it may speak in the first person ("I", "our" …); False when none of its words does
 
 
 class Gated:
@@ -77,6 +78,23 @@ class Gated:
 
     def sub(self, repl: str, text: str) -> str:
         return self.rx.sub(repl, text) if self._open(text) else text
+
+
+class AnyGate:
+    """Several `Gated` patterns tried in turn: each runs only when one of its own keys occurs (a long rule split
+    by the words that open it costs less than one pattern whose gate opens for any of them)."""
+
+    __slots__ = ("gates",)
+
+    def __init__(self, *gates: Gated) -> None:
+        self.gates = gates
+
+    def search(self, text: str) -> re.Match[str] | None:
+        for g in self.gates:
+            m = g.search(text)
+            if m:
+                return m
+        return None
 
 
 _folded: tuple[str, str] = ("", "")  # the last text a gate casefolded, and its casefolded form

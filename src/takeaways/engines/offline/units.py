@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...models import Article
 from ...sentences import sentence_spans
-from .filters import BRACKET_TAG, CAPS_LABEL, caption_cut, glue_cut
+from .filters import BRACKET_TAG, CAPS_LABEL, FIRST_PERSON_WORDS, caption_cut, glue_cut
 from .text import WORD, Unit, in_quotation, quote_spans, terms
 
 
@@ -45,4 +45,5 @@ def _unit(index: int, block: str, a: int, b: int, offset: int, bi: int, kind: st
     text = block[a:b].rstrip()
     tokens = WORD.findall(text)
     return Unit(index=index, text=text, start=offset + a, end=offset + a + len(text), block=bi, kind=kind,
-                section=section, words=len(tokens), terms=terms(text, english, tokens), caption=caption)
+                section=section, words=len(tokens), terms=terms(text, english, tokens), caption=caption,
+                first=not FIRST_PERSON_WORDS.isdisjoint(tokens))
