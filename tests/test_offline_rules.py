@@ -673,6 +673,7 @@ def test_a_sentence_inside_a_longer_quotation_is_no_takeaway() -> None:
     ("The players' union said the ferry fares were the highest on the coast this year.", None),
     ("Take a minute to think where the town would be without its night ferry.", "an aside to the reader"),
     ("Coloque nos seus favoritos e venha sempre conferir a classificação!", "boilerplate"),
+    ("Clique no link para ver o calendário completo da temporada de 2019", "boilerplate"),
     ("The US Navy said the two ships would sail to the harbour in May.", None),  # "US" is no "us"
     ("The Harbour Bike Library lends 300 repaired bicycles a month to students.", None),
 ])

@@ -184,9 +184,11 @@ PROMO = AnyGate(
     # sempre …", "Suscríbete", "Folgen Sie uns", "Abonnez-vous", "Iscriviti"
     Gated(re.compile(r"\b(?:nesta página|n?os seus favoritos|inscreva-se|assine (?:já|a nossa)|siga-nos|suscr[ií]bete|"
                      r"s[ií]guenos|en esta página|abonnieren|folgen sie uns|abonnez-vous|suivez-nous|sur cette page|"
-                     r"iscriviti|seguici|in questa pagina)\b", re.I),
+                     r"iscriviti|seguici|in questa pagina|clique (?:no link|aqui|nos links)|haga clic|haz clic|cliquez|"
+                     r"klicken sie|clicca qui)\b", re.I),
           'página', 'favoritos', 'inscreva', 'assine', 'siga-nos', 'suscr', 'sígue', 'sigue', 'abonn', 'folgen sie',
-          'suivez', 'cette page', 'iscriviti', 'seguici', 'questa pagina'),
+          'suivez', 'cette page', 'iscriviti', 'seguici', 'questa pagina', 'clique', 'clic', 'cliquez', 'klicken',
+          'clicca'),
 )
 
 
