@@ -846,11 +846,22 @@ def test_a_name_the_first_sentences_never_introduced_opens_no_takeaway() -> None
         "Berg said the library would open a second workshop in the old ferry terminal next spring.",
         "Elise found the workshop's first tools in a skip behind the terminal, according to the volunteers.",
         "Students borrow the bicycles for a month and bring them back to the library for repairs.",
+        "The library thanked the volunteer Elise Marr and the council for the workshop in the terminal.",
     ]
+    from takeaways.engines.offline.ranking import _Strangers
+
+    stranger = _Strangers(paragraphs(*text), units(paragraphs(*text)))
+    assert stranger("Elise") and not stranger("Berg")  # Tom Berg is named in the lead
+    assert not stranger("Students")  # a common word ("students" in the lead)
     shown = [t.text for t in ExtractiveEngine().generate(paragraphs(*text), Spec(takeaways=5, questions=0),
                                                          Settings()).takeaways]
     assert not any(t.startswith("Elise") for t in shown)  # who is Elise?
-    assert any(t.startswith("Berg said") for t in shown)  # Tom Berg is named in the lead
+    assert any(t.startswith("Berg said") for t in shown)
+    league = paragraphs("Wales beat Hungary 2-0 to earn the last spot at the tournament on Tuesday night.",
+                        "Spain and Italy had already qualified for the finals with two games to spare.",
+                        "The playoffs in March will decide the last four places at the tournament.",
+                        "Slovakia are the surprise leaders of their group after a win over Spain in October.")
+    assert not _Strangers(league, units(league))("Slovakia")  # a place, never next to another capitalised word
 
 
 def test_a_colon_inside_a_quoted_title_is_no_caption_label_and_a_capitalised_role_opens_a_sentence() -> None:

@@ -252,7 +252,9 @@ INTRODUCED_IN = 3  # a name the title or the first sentences use is known to the
 _NOT_NAMES = frozenset("""Ever Even Just Only Still Yet Also Again Soon Later Then Now Once Twice Today Yesterday Tomorrow
 Meanwhile Finally Instead Indeed Perhaps Maybe Like Unlike Another Many Most Some Every Each Both Several Such Other Others
 Nothing Nobody Everyone Everything Something Someone Anyone Despite Although Though While Since Until Unless Because
-However Therefore Thus Hence Besides Overall Earlier Last Next First Second Third Asked Speaking According""".split())  # noqa: SIM905
+However Therefore Thus Hence Besides Overall Earlier Last Next First Second Third Asked Speaking According
+Head Former Manager Coach Boss Chairman Captain President Prime Minister Secretary Director Chief Professor Doctor Judge
+Senator Governor Mayor Police Officers Scientists Researchers Experts Fans Supporters""".split())  # noqa: SIM905
 class _Strangers:
     """Is this opening word a name the reader of the takeaways has not met? A name is a word the article
     capitalises inside a sentence ("… his friend Elise …") and never writes in lower case ("Police said …",
@@ -275,7 +277,11 @@ class _Strangers:
                 self.known.update(WORD.findall(u.text))
         if word in self.known or word.lower() in self.words:
             return False
-        return re.search(rf"(?<=[a-z,] ){re.escape(word)}\b", text) is not None
+        w = re.escape(word)
+        # a person's name: capitalised inside a sentence, and somewhere next to another capitalised word ("Tom
+        # Berg", "Elise Matthesen"); a place or a team seldom is ("Slovakia are the surprise leaders …")
+        return (re.search(rf"(?<=[a-z,] ){w}\b", text) is not None
+                and re.search(rf"\b[A-Z][a-z]+ {w}\b|\b{w} [A-Z][a-z]+\b", text) is not None)
 
 
 def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Unit] | None = None
