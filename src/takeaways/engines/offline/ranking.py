@@ -31,6 +31,7 @@ MAX_RANKED = 400  # sentences that compete for takeaways (~10,000 words); keeps 
 # section (an item, an entry) gets a share of the lead's prior instead.
 POSITION_WEIGHT = {"news": 1.0, "feature": 0.6, "listicle": 0.25, "live": 0.25}
 SECTION_LEAD = 0.3
+QUOTE_PENALTY = 0.7  # a sentence that opens with a quotation rarely states the point on its own
 
 _LIVE_TITLE = re.compile(r"\blive(?:[- ]blog|[: ]+updates?|\b.*\bas it happened)\b|\bas it happened\b|^live\b|\blive$", re.I)
 _TIME_STAMP = re.compile(r"^(?:\d{1,2}[:.]\d{2}\s?(?:[ap]\.?m\.?|GMT|BST|CET|CEST|UTC|ET|EST|EDT|PT|PST|PDT)?|"
@@ -134,7 +135,7 @@ def rank(items: list[Unit], sim: np.ndarray, cue: Counter[str], idf: dict[str, f
         elif u.text.endswith("?") or u.kind == "quote":
             penalty = 0.6
         elif QUOTED.match(u.text) or u.text[:1] in "\"“‘'":
-            penalty = 0.8  # a quotation (with or without "she said") rarely states the point on its own
+            penalty = QUOTE_PENALTY  # a quotation (with or without "she said") rarely states the point on its own
         elif u.first and first_person(u.text):
             penalty = 0.5  # the writer's own story ("my friend Helen handed me a novel") is seldom the news
         if not ENDS_SENTENCE.search(u.text):
