@@ -845,6 +845,7 @@ def test_a_name_the_first_sentences_never_introduced_opens_no_takeaway() -> None
         "The council pays the library 40,000 euros a year, about the cost of removing the abandoned bicycles.",
         "Berg said the library would open a second workshop in the old ferry terminal next spring.",
         "Elise found the workshop's first tools in a skip behind the terminal, according to the volunteers.",
+        "In 1997, Elise wrote, the terminal was sold to the council for 300,000 euros and closed to ferries.",
         "Students borrow the bicycles for a month and bring them back to the library for repairs.",
         "The library thanked the volunteer Elise Marr and the council for the workshop in the terminal.",
     ]
@@ -855,7 +856,7 @@ def test_a_name_the_first_sentences_never_introduced_opens_no_takeaway() -> None
     assert not stranger("Students")  # a common word ("students" in the lead)
     shown = [t.text for t in ExtractiveEngine().generate(paragraphs(*text), Spec(takeaways=5, questions=0),
                                                          Settings()).takeaways]
-    assert not any(t.startswith("Elise") for t in shown)  # who is Elise?
+    assert not any(t.startswith(("Elise", "In 1997, Elise")) for t in shown)  # who is Elise?
     assert any(t.startswith("Berg said") for t in shown)
     league = paragraphs("Wales beat Hungary 2-0 to earn the last spot at the tournament on Tuesday night.",
                         "Spain and Italy had already qualified for the finals with two games to spare.",

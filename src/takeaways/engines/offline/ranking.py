@@ -246,6 +246,14 @@ def cue_terms(article: Article, english: bool) -> Counter[str]:
 
 # A sentence whose subject is one capitalised word, then a verb: "Elise found …", "Karo claims …".
 _BARE_NAME = re.compile(r"([A-Z][a-z]{2,})(?:['’]s)? (?=[a-z])")
+_LEAD_IN = re.compile(r"[A-Z][^,;:\"“”]{0,30}, (?=[A-Z])")  # "In 1997, Elise wrote …": the name after the phrase
+
+
+def _lead_in(text: str) -> int:
+    m = _LEAD_IN.match(text)
+    return m.end() if m else 0
+
+
 INTRODUCED_IN = 3  # a name the title or the first sentences use is known to the reader of the takeaways
 
 
@@ -308,7 +316,7 @@ def select_takeaways(article: Article, spec: Spec, english: bool, items: list[Un
     def fit(u: Unit) -> bool:
         if english and u is lead and hook(u):
             return False  # "As attempts to break a world record go, it was pretty impressive."
-        if english and (m := _BARE_NAME.match(u.text)) and stranger(m.group(1)):
+        if english and (m := _BARE_NAME.match(u.text, _lead_in(u.text))) and stranger(m.group(1)):
             return False  # "Elise found contact information for …": who is Elise?
         return takeaway_problem(u) is None and not transcript(u)
 
