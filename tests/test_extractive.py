@@ -603,7 +603,8 @@ def test_an_answer_does_not_repeat_a_takeaway_when_another_exists() -> None:
         title="Holt wins vote on Lindvik bike lanes")
     digest = run(article, 2, 4)
     shown = [t.text for t in digest.takeaways]
-    assert len(digest.faq) >= 2 and not any(t in qa.answer for t in shown for qa in digest.faq)
+    # "Who is Maria Holt?" → "the council leader" tells too little to be asked (a bare role at no named body)
+    assert len(digest.faq) >= 1 and not any(t in qa.answer for t in shown for qa in digest.faq)
 
 
 def test_who_answer_stops_at_a_verb_before_the_role() -> None:

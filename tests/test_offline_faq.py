@@ -100,3 +100,44 @@ def test_how_much_keeps_the_tense_of_the_sentence() -> None:
         ("How much does the new ferry cost?", "much")]
     assert template_questions("Acme Corp paid $5 million to settle the lawsuit last year.") == [
         ("How much did Acme Corp pay?", "much")]
+
+
+def test_an_answer_nearly_the_same_as_a_takeaway_repeats_it() -> None:
+    from takeaways.engines.offline.faq import repeats
+
+    lede = "If you live in Brackton you are twice as likely to own a dog as the rest of the country, according to a poll by Yardline."
+    caption = "If you live in Brackton you are twice as likely to own a dog as the rest of the country, according to a poll."
+    assert repeats(caption, lede)
+    assert repeats(lede, lede)
+    assert not repeats("Dog owners in Brackton walk an average of 40 minutes a day, the Yardline poll found.", lede)
+
+
+def test_who_is_needs_a_role_that_tells_something() -> None:
+    from takeaways.engines.offline.faq import informative_role, role_article
+
+    assert not informative_role("Tom Lee is a host.", "Tom Lee")
+    assert not informative_role("Ana Ruiz is the YouTube star.", "Ana Ruiz")
+    assert not informative_role("Ana Ruiz is an actress.", "Ana Ruiz")
+    assert informative_role("Ana Ruiz is the Lumo CEO.", "Ana Ruiz")
+    assert informative_role("Ana Ruiz is Lumo's security chief.", "Ana Ruiz")
+    assert informative_role("Ana Ruiz is a professor of engineering at Texas.", "Ana Ruiz")
+    assert role_article("Ana Ruiz is the former federal MP.", "Ana Ruiz") == "Ana Ruiz is a former federal MP."
+    assert role_article("Ana Ruiz is the Lumo CEO.", "Ana Ruiz") == "Ana Ruiz is the Lumo CEO."
+    assert role_article("Ana Ruiz is the head of the agency.", "Ana Ruiz") == "Ana Ruiz is the head of the agency."
+    assert role_article("Ana Ruiz is the acting editor.", "Ana Ruiz") == "Ana Ruiz is an acting editor."
+
+
+def test_a_peripheral_person_with_a_bare_role_gets_no_who_is() -> None:
+    from takeaways.config import Settings
+    from takeaways.engines.offline import ExtractiveEngine
+    from takeaways.models import Article, Block, Spec
+
+    text = ["Lindvik teachers marched on the town hall on Monday to demand a pay rise of eight per cent this year.",
+            "The Lindvik teachers union said the strike would continue until the council made a new offer.",
+            "Council leader Maria Holt said the town could not afford the rise without cutting other services.",
+            "Physics teacher Oda Berg, who joined the march, said she had not had a rise in four years.",
+            "The union said more than 900 teachers took part in the march, the largest in the town's history."]
+    art = Article(title="Lindvik teachers strike over pay", text=" ".join(text),
+                  blocks=[Block(kind="paragraph", text=t) for t in text])
+    digest = ExtractiveEngine().generate(art, Spec(takeaways=2, questions=4), Settings())
+    assert not any(q.question == "Who is Oda Berg?" for q in digest.faq)

@@ -150,10 +150,55 @@ def asked_terms_answered(q: str, answer: str) -> bool:
 
 # Two answers this alike (cosine of their terms) tell the reader the same thing twice.
 SAME_ANSWER = 0.5
+# An answer whose terms are this much inside a takeaway's (or a takeaway's inside the answer's) repeats it, word for
+# word or nearly: the caption copy of the lede, the same sentence less "by YouGov".
+REPEAT_SHARE = 0.8
 
-# Fewer, better questions: when only answers that repeat a takeaway are left, stop at this many, and let one of
-# them at most repeat a takeaway (the reader sees the same sentence twice on the page).
-MIN_FAQ = 2
+
+def repeats(answer: str, takeaway: str, english: bool = True) -> bool:
+    """The answer tells what the takeaway tells in (nearly) its words: most of the shorter one's terms are in the
+    other (by stem; counted once each), or the one contains the other."""
+    if takeaway in answer or answer in takeaway:
+        return True
+    a, t = set(terms(answer, english)), set(terms(takeaway, english))
+    small = min(len(a), len(t))
+    return small >= 4 and len(a & t) >= REPEAT_SHARE * small
+
+
+_SHORT_ROLE = frozenset("""ceo cfo coo cto chief founder co-founder president chairman chairwoman chair director minister
+secretary governor mayor manager coach captain editor spokesman spokeswoman spokesperson head leader owner senator
+professor ambassador commissioner prosecutor judge""".split())  # noqa: SIM905
+
+
+def informative_role(answer: str, name: str) -> bool:
+    """A role answer worth a "Who is X?": it says of what or whose ("a professor of engineering at Texas",
+    "Facebook's security chief"), or is three words or more ("a former federal MP"), or an office at a named body
+    ("the Uber CEO"); not a bare "a host", "an actress", "the YouTube star"."""
+    phrase = answer[len(name) + len(" is "):].rstrip(".")
+    words = phrase.split()
+    if words[:1] and words[0] in {"a", "an", "the"}:
+        words = words[1:]
+    if not words:
+        return False
+    if " of " in f" {phrase} " or re.search(r"['’]s\b", phrase) or len(words) >= 3:
+        return True
+    return words[-1].casefold() in _SHORT_ROLE and any(w[:1].isupper() and not w.isupper() for w in words[:-1])
+
+
+def role_article(answer: str, name: str) -> str:
+    """ "X is the former federal MP." → "X is a former federal MP.": "the" only for a role of one kind, at a named
+    body or of something ("the Uber CEO", "the head of the agency")."""
+    phrase = answer[len(name) + len(" is "):]
+    if not phrase.startswith("the "):
+        return answer
+    rest = phrase[len("the "):]
+    if " of " in f" {rest}" or any(w[:1].isupper() and not w.isupper() for w in rest.split()) or re.search(r"['’]s\b", rest):
+        return answer
+    return f"{name} is {'an' if rest[:1].casefold() in 'aeiou' else 'a'} {rest}"
+
+
+# Fewer, better questions: an answer that repeats a takeaway (the reader sees the same sentence twice on the page)
+# is a template question's answer only as an FAQ's one item.
 MAX_REPEATS = 1
 
 
@@ -338,9 +383,9 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
     candidates = [c for c in candidates if c[4] != "who"] + [(best[q], *c[1:]) for q, c in fullest.items()]
     ordered = sorted(candidates, key=lambda c: (-c[0], c[1], c[2]))
     # An answer that repeats a takeaway word for word is used only when too few others exist.
-    fresh = [c for c in ordered if not any(t.text in c[3][0] for t in takeaways)]
+    fresh = [c for c in ordered if c[4] in {"who", "what"} or not any(repeats(c[3][0], t.text, english) for t in takeaways)]
     reused = [c for c in ordered if c not in fresh]
-    weak = repeats = 0
+    weak = n_repeats = 0
     for pass_, pool in enumerate((fresh, reused, fresh, reused)):
         for _priority, ui, q, (answer, evidence), kind in pool:
             if len(chosen) >= spec.questions:
@@ -354,12 +399,18 @@ def faq(article: Article, spec: Spec, items: list[Unit], sim: object, takeaways:
                 opening = {w.strip(",.'’\"”").casefold() for w in shown[:4] + (shown[-6:] if kind == "say" else [])}
                 if weak >= MAX_WEAK or chosen or not (subj and any(subj & m for m in main)) or not subj & opening:
                     continue  # and the answer is about them from its first words, not "…; United Airlines ranked …"
-            if pass_ % 2 and (len(chosen) >= MIN_FAQ or repeats >= MAX_REPEATS) and kind not in {"heading", "asked"}:
-                continue  # the author's own sections may repeat a takeaway; a template question need not
+            if (pass_ % 2 and kind not in {"heading", "asked"} and (n_repeats >= MAX_REPEATS or any(
+                    not c.question.startswith(("Who is ", "What is ")) for _, c in chosen))):
+                continue  # the author's own sections may repeat a takeaway; a template question only beside role answers
+            if kind == "who" and not (informative_role(answer, q[len("Who is "):-1])
+                                      and (subj := question_subject(q)) and any(subj & m for m in main)):
+                continue  # "Tom Bergeron is a host.", a vox-pop's role: only a main subject, by a role that tells something
             if not _take(ui, q, answer, evidence, kind):
                 continue
             weak += is_weak
-            repeats += pass_ % 2
+            n_repeats += pass_ % 2
+            if kind == "who":
+                answer = role_article(answer, q[len("Who is "):-1])
             chosen.append((ui, QA(question=q, answer=strip_lead(answer), evidence=evidence)))
     chosen.sort(key=lambda c: c[0])
     return [qa for _, qa in chosen]
