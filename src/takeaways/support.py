@@ -57,7 +57,7 @@ TermKind = Literal["number", "name", "word", "negation", "modality", "role", "re
 
 MIN_COVERAGE = 0.6  # share of the claim's weighted terms the window must back
 MIN_SCORE = 0.65  # and the score after penalties for words the article never uses
-WEAK_SCORE = 0.8  # a supported item below this is backed only in part (the review page marks it)
+WEAK_SCORE = 0.85  # a supported item below this is backed only in part (the review page marks it)
 W_NAME = 2.0
 W_NUMBER = 4.0
 W_WORD = 1.0
