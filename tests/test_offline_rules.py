@@ -14,7 +14,7 @@ from takeaways.engines.offline.filters import answers, question_fits, section_an
 from takeaways.engines.offline.ranking import genre, rank, select_takeaways, similarity_matrix
 from takeaways.engines.offline.units import units
 from takeaways.extraction import extract_html
-from takeaways.models import Article, Block, Spec
+from takeaways.models import QA, Article, Block, Spec
 
 
 def article(*blocks: tuple[str, str], title: str | None = None) -> Article:
@@ -27,6 +27,11 @@ def kind(art: Article) -> str:
 
 def paragraphs(*texts: str, title: str | None = None) -> Article:
     return article(*[("paragraph", t) for t in texts], title=title)
+
+
+def faq_of(art: Article) -> list[QA]:
+    """The offline engine's FAQ for `art` (one takeaway, up to four questions)."""
+    return ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq
 
 
 BODY = (
@@ -134,7 +139,7 @@ def test_a_heading_becomes_a_question_only_when_its_section_answers_it() -> None
     def faq_for(section: str) -> list[str]:
         art = article(("paragraph", "The night ferry across the river starts running next spring, the council said."),
                       ("heading", "The Funding Plan"), ("paragraph", section), ("paragraph", "More details follow next week."))
-        return [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+        return [q.question for q in faq_of(art)]
 
     assert "What is the funding plan?" in faq_for("The funding plan adds a levy of 50 cents to every ferry ticket sold.")
     assert "What is the funding plan?" not in faq_for("Residents on both banks of the river have waited for years now.")
@@ -347,7 +352,7 @@ def test_a_template_answer_leaning_on_an_earlier_sentence_is_not_used() -> None:
         "She alleges that when the guitar vanished, Dana Vey confessed to the theft in front of the class.",
         "Dana Vey moved to the city in 2001 and has released four albums since then.",
         title="Dana Vey sued over a stolen guitar")
-    qas = ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq
+    qas = faq_of(art)
     assert qas and not any(qa.answer.startswith("She ") for qa in qas)
 
 
@@ -440,7 +445,7 @@ def test_two_questions_answered_by_the_same_facts_are_one_too_many() -> None:
         "The FBI identified three persons of interest in the museum theft: Carl Mora, Rob Dent and Rob Vance.",
         "The paintings taken from the museum in 1990 have never been found, and the reward is $10 million.",
         title="FBI names three suspects in museum theft")
-    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    qs = [q.question for q in faq_of(art)]
     assert len([q for q in qs if q.startswith("How many")]) <= 1
 
 
@@ -463,7 +468,7 @@ def test_who_is_takes_the_fullest_role_phrase_and_stops_between_two_peoples_role
         "Tom Reyes, the founder and head of Lumo Labs, said the lamp took two years to make from recycled glass.",
         "Tom Reyes plans to sell the lamp in shops across Europe from the spring, at about 300 euros each.",
         title="Tom Reyes lamp wins prize at the design fair")
-    qas = ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq
+    qas = faq_of(art)
     assert [qa.answer for qa in qas if qa.question == "Who is Tom Reyes?"] == [
         "Tom Reyes is the founder and head of Lumo Labs."]
 
@@ -474,7 +479,7 @@ def test_a_description_says_nothing_without_a_topic() -> None:
         "The young woman said she had slipped on the wet stones while walking her dog along the bank.",
         "Firefighters reached her with a boat and took her to hospital, where she was treated for cold.",
         title="Woman rescued from the river in Veltra")
-    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    qs = [q.question for q in faq_of(art)]
     assert "What did the young woman say?" not in qs
 
 
@@ -491,7 +496,7 @@ def test_a_heading_whose_lead_opens_with_a_pronoun_is_not_asked() -> None:
                   ("heading", "Why It Matters"),
                   ("paragraph", "It is the first night service on the bay since the old bridge closed in 1998."),
                   title="Veltra approves a night ferry")
-    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    qs = [q.question for q in faq_of(art)]
     assert "Why does it matter?" not in qs
 
 
@@ -551,7 +556,7 @@ def test_a_generic_question_needs_its_subject_in_the_answers_first_words() -> No
         "United Airlines said it would add more award seats on its routes to Asia and Europe next year.",
         "Award seats are the seats an airline sells for miles instead of money, and they are often scarce.",
         title="Which airline gives the most award seats")
-    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    qs = [q.question for q in faq_of(art)]
     assert "What did United Airlines do?" not in qs
 
 
@@ -732,7 +737,7 @@ def test_a_subject_is_matched_by_how_its_name_ends_and_a_writers_scene_is_not_as
         "Tom Berg wrote eleven novels before he died, and Ana Lind has read every one of them twice.",
         "Ana Lind now runs a small press that reprints the novels of Tom Berg for new readers.",
         title="The forgotten novels of Tom Berg")
-    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    qs = [q.question for q in faq_of(art)]
     assert "What did Ana Lind place?" not in qs
 
 
@@ -834,7 +839,7 @@ def test_an_abstract_object_says_nothing_alone_and_an_unnamed_him_is_no_answer()
         "The Harbour Lakers plan to re-evaluate him within the next 24 hours, the coach said.",
         "The Harbour Lakers play the Veltra Kings again on Friday in the second game of the series.",
         title="Harbour Lakers hold off Veltra Kings")
-    qs = [q.question for q in ExtractiveEngine().generate(art, Spec(takeaways=1, questions=4), Settings()).faq]
+    qs = [q.question for q in faq_of(art)]
     assert "What do the Harbour Lakers plan to do?" not in qs
 
 
